@@ -1,0 +1,41 @@
+"""wagate: wiring only. Builds the Chalice app, registers the API and the event handlers."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from chalice import Chalice
+from chalice.app import SQSEvent
+
+from chalicelib import resources
+from chalicelib.api.v1 import auth, health, messages, sandbox, sessions
+from chalicelib.workers import events, send
+
+app = Chalice(app_name="wagate")
+app.log.setLevel(logging.INFO)  # Chalice sets its "wagate" logger to ERROR; ours log under it
+app.api.binary_types.append("image/png")
+
+for blueprint in (health, auth, sessions, messages, sandbox):
+    app.register_blueprint(blueprint.bp, url_prefix="/v1")
+
+_PREFIX = os.environ.get("WAGATE_PREFIX", "wagate-dev")
+
+
+@app.on_sqs_message(queue=resources.OUTBOUND.physical_name(_PREFIX),
+                    batch_size=resources.OUTBOUND.batch_size)
+def send_worker(event: SQSEvent) -> dict[str, Any]:
+    return send.handle(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=resources.EVENTS.physical_name(_PREFIX),
+                    batch_size=resources.EVENTS.batch_size)
+def event_worker(event: SQSEvent) -> dict[str, Any]:
+    return events.handle_events(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=resources.WEBHOOK_RETRIES.physical_name(_PREFIX),
+                    batch_size=resources.WEBHOOK_RETRIES.batch_size)
+def webhook_retry_worker(event: SQSEvent) -> dict[str, Any]:
+    return events.handle_retries(event.to_dict(), event.context)

@@ -1,0 +1,122 @@
+"""The fleet client: finds the host that owns a session (from its lease) and calls it over
+the signed internal API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import requests
+
+from chalicelib.adapters.hosts_repo import DynamoHostRepo, HostRecord
+from chalicelib.adapters.sessions_repo import DynamoSessionRepo
+from chalicelib.domain import signing
+from chalicelib.domain.errors import AppError, OutcomeUnknown, SessionUnavailable
+from chalicelib.domain.messages import Message
+from chalicelib.domain.sessions import Session
+
+log = logging.getLogger(__name__)
+
+
+class HostError(AppError):
+    """An error answered by a host, passed on with its status and code."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+class HttpFleet:
+    def __init__(self, sessions: DynamoSessionRepo, hosts: DynamoHostRepo, secret: str,
+                 timeout_seconds: float = 15.0) -> None:
+        self._sessions = sessions
+        self._hosts = hosts
+        self._secret = secret
+        self._timeout = timeout_seconds
+        self._http = requests.Session()
+
+    # --- finding hosts ---
+
+    def _owner(self, session: Session) -> HostRecord | None:
+        now_ms = int(time.time() * 1000)
+        if not session.owner or session.lease_until_ms <= now_ms:
+            return None
+        host = self._hosts.get(session.owner)
+        return host if host and host.alive_until_ms > now_ms else None
+
+    def _least_loaded(self) -> HostRecord | None:
+        hosts = [h for h in self._hosts.alive(int(time.time() * 1000)) if h.sessions < h.capacity]
+        return min(hosts, key=lambda h: h.sessions / max(h.capacity, 1), default=None)
+
+    # --- calls ---
+
+    def _post(self, host: HostRecord, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        raw = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json",
+                   **signing.sign(self._secret, "POST", path, raw)}
+        try:
+            response = self._http.post(host.address.rstrip("/") + path, data=raw,
+                                       headers=headers, timeout=(2.0, self._timeout))
+        except requests.ConnectionError as exc:
+            if isinstance(exc, requests.ReadTimeout) or "Read timed out" in str(exc):
+                raise OutcomeUnknown(f"session host {host.host_id} did not answer") from exc
+            raise SessionUnavailable(f"session host {host.host_id} is unreachable") from exc
+        except requests.Timeout as exc:
+            raise OutcomeUnknown(f"session host {host.host_id} did not answer") from exc
+        payload = response.json() if response.content else {}
+        if response.status_code >= 400:
+            error = payload.get("error", {}) if isinstance(payload, dict) else {}
+            if response.status_code == 503:
+                raise SessionUnavailable(error.get("message", "session host unavailable"),
+                                         code=error.get("code", "session_unavailable"))
+            raise HostError(response.status_code, error.get("code", "host_error"),
+                            error.get("message", f"session host answered {response.status_code}"))
+        return payload
+
+    def _call_owner(self, session: Session, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Call the owning host; a stale owner (moved lease, dead host) is re-read once."""
+        for attempt in range(2):
+            host = self._owner(session)
+            if host is None:
+                raise SessionUnavailable("no session host holds this session right now; "
+                                         "it is being (re)started")
+            try:
+                return self._post(host, path, body)
+            except (SessionUnavailable, HostError) as exc:
+                stale = exc.code in ("not_owner", "session_unavailable")
+                if not stale or attempt == 1:
+                    raise
+                fresh = self._sessions.get(session.tenant_id, session.id)
+                if fresh is None:
+                    raise
+                session = fresh
+        raise SessionUnavailable("no session host holds this session")
+
+    @staticmethod
+    def _ref(session: Session) -> dict[str, Any]:
+        return {"tenant_id": session.tenant_id, "session_id": session.id}
+
+    def start(self, session: Session) -> None:
+        host = self._owner(session) or self._least_loaded()
+        if host is None:
+            log.warning("no session host with room: %s waits for adoption", session.id)
+            return
+        try:
+            self._post(host, "/internal/sessions/start", self._ref(session))
+        except AppError as exc:  # a host will adopt it on its next sweep
+            log.warning("start of %s on %s failed: %s", session.id, host.host_id, exc.message)
+
+    def stop(self, session: Session, logout: bool = False) -> None:
+        if self._owner(session) is None:
+            return
+        self._call_owner(session, "/internal/sessions/stop", {**self._ref(session),
+                                                              "logout": logout})
+
+    def send(self, session: Session, message: Message) -> dict[str, Any]:
+        return self._call_owner(session, "/internal/messages/send",
+                                {**self._ref(session), "message": message.model_dump(mode="json")})
+
+    def call(self, session: Session, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call_owner(session, f"/internal/{action}", {**self._ref(session), **body})

@@ -1,0 +1,42 @@
+"""The fleet registry: each live session host, its internal address and its load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from pydantic import BaseModel
+
+from chalicelib.adapters.dynamo import plain
+
+PARTITION = "HOST"
+
+
+class HostRecord(BaseModel):
+    host_id: str
+    address: str  # base URL of its internal API
+    capacity: int
+    sessions: int = 0
+    alive_until_ms: int
+    draining: bool = False
+
+
+class DynamoHostRepo:
+    def __init__(self, resource: Any, table_name: str) -> None:
+        self._table = resource.Table(table_name)
+
+    def heartbeat(self, host: HostRecord) -> None:
+        self._table.put_item(Item={"pk": PARTITION, "sk": host.host_id, **host.model_dump(),
+                                   "expires_at_epoch": host.alive_until_ms // 1000 + 3600})
+
+    def get(self, host_id: str) -> HostRecord | None:
+        item = self._table.get_item(Key={"pk": PARTITION, "sk": host_id}).get("Item")
+        return HostRecord.model_validate(plain(item)) if item else None
+
+    def alive(self, now_ms: int) -> list[HostRecord]:
+        response = self._table.query(KeyConditionExpression=Key("pk").eq(PARTITION))
+        hosts = [HostRecord.model_validate(plain(i)) for i in response.get("Items", [])]
+        return [h for h in hosts if h.alive_until_ms > now_ms and not h.draining]
+
+    def remove(self, host_id: str) -> None:
+        self._table.delete_item(Key={"pk": PARTITION, "sk": host_id})

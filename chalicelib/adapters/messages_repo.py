@@ -1,0 +1,164 @@
+"""Messages in the messages table (pk = tenant id, sk = ``MSG#<ulid>``).
+
+Every status write is conditional on the state machine (``domain.messages.predecessors``);
+writes from a session host also check its fencing token in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page
+from chalicelib.adapters.sessions_repo import fence_condition, session_key
+from chalicelib.domain import clock
+from chalicelib.domain.errors import StaleFence
+from chalicelib.domain.messages import Message, MessageStatus, predecessors
+from chalicelib.domain.paging import Page
+
+
+def message_key(tenant_id: str, message_id: str) -> dict[str, str]:
+    return {"pk": tenant_id, "sk": f"MSG#{message_id}"}
+
+
+def pointer_key(tenant_id: str, session_id: str, engine_id: str) -> dict[str, str]:
+    return {"pk": tenant_id, "sk": f"WAID#{session_id}#{engine_id}"}
+
+
+class DynamoMessageRepo:
+    def __init__(self, resource: Any, table_name: str, sessions_table: str) -> None:
+        self._client = resource.meta.client
+        self._name = table_name
+        self._sessions = sessions_table
+        self._table = resource.Table(table_name)
+
+    def _item(self, message: Message) -> dict[str, Any]:
+        item = {**message_key(message.tenant_id, message.id), **message.model_dump(mode="json"),
+                "session_key": f"{message.tenant_id}#{message.session_id}",
+                "chat_key": f"{message.tenant_id}#{message.session_id}#{message.chat}"}
+        return {k: v for k, v in item.items() if v is not None}
+
+    def create(self, message: Message) -> None:
+        self._table.put_item(Item=self._item(message),
+                             ConditionExpression="attribute_not_exists(pk)")
+
+    def get(self, tenant_id: str, message_id: str) -> Message | None:
+        item = self._table.get_item(Key=message_key(tenant_id, message_id),
+                                    ConsistentRead=True).get("Item")
+        return Message.model_validate(plain(item)) if item else None
+
+    def list(self, tenant_id: str, session_id: str | None, chat: str | None, limit: int,
+             cursor: str | None) -> Page:
+        newest_first: dict[str, Any] = {"ScanIndexForward": False}
+        if chat and session_id:
+            query = {"IndexName": "by_chat", "KeyConditionExpression":
+                     Key("chat_key").eq(f"{tenant_id}#{session_id}#{chat}")
+                     & Key("sk").begins_with("MSG#")}
+        elif session_id:
+            query = {"IndexName": "by_session", "KeyConditionExpression":
+                     Key("session_key").eq(f"{tenant_id}#{session_id}")
+                     & Key("sk").begins_with("MSG#")}
+        else:
+            query = {"KeyConditionExpression":
+                     Key("pk").eq(tenant_id) & Key("sk").begins_with("MSG#")}
+        items, next_cursor = query_page(self._table, tenant_id, limit, cursor,
+                                        **query, **newest_first)
+        return Page([Message.model_validate(i) for i in items], next_cursor)
+
+    def _transition_update(self, tenant_id: str, message_id: str, target: MessageStatus,
+                           reason: str | None, fields: dict[str, Any]) -> dict[str, Any]:
+        now = clock.now_iso()
+        allowed = predecessors(target)
+        names = {"#status": "status", "#target": target.value}
+        values: dict[str, Any] = {
+            ":target": target.value, ":now": now,
+            ":h": [{"status": target.value, "at": now, "reason": reason}],
+            **{f":p{i}": s.value for i, s in enumerate(allowed)},
+        }
+        sets = ["#status = :target", "updated_at = :now", "timestamps.#target = :now",
+                "history = list_append(history, :h)"]
+        for i, (name, value) in enumerate(fields.items()):
+            names[f"#f{i}"] = name
+            values[f":f{i}"] = value
+            sets.append(f"#f{i} = :f{i}")
+        condition = "#status IN (" + ", ".join(f":p{i}" for i in range(len(allowed))) + ")"
+        return {"Key": message_key(tenant_id, message_id),
+                "UpdateExpression": "SET " + ", ".join(sets),
+                "ConditionExpression": condition, "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values}
+
+    def transition(self, tenant_id: str, message_id: str, target: MessageStatus,
+                   reason: str | None = None, **fields: Any) -> Message | None:
+        if not predecessors(target):
+            return None
+        update = self._transition_update(tenant_id, message_id, target, reason, fields)
+        try:
+            response = self._table.update_item(**update, ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return Message.model_validate(plain(response["Attributes"]))
+
+    # --- writes by the owning session host, fenced by its lease token ---
+
+    def _fence_check(self, tenant_id: str, session_id: str, host_id: str,
+                     fence: int) -> dict[str, Any]:
+        condition, names, values = fence_condition(host_id, fence)
+        return {"ConditionCheck": {
+            "TableName": self._sessions, "Key": session_key(tenant_id, session_id),
+            "ConditionExpression": condition, "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values}}
+
+    def _transact(self, items: list[dict[str, Any]], fence_index: int) -> bool:
+        """Run a transaction; False when a non-fence condition failed, StaleFence when the
+        fence did."""
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            if len(reasons) > fence_index and reasons[fence_index].get("Code") == \
+                    "ConditionalCheckFailed":
+                raise StaleFence("lease moved on") from exc
+            return False
+        return True
+
+    def record_sent(self, tenant_id: str, session_id: str, message_id: str, engine_id: str,
+                    host_id: str, fence: int) -> bool:
+        update = self._transition_update(tenant_id, message_id, MessageStatus.SENT, None,
+                                         {"engine_message_id": engine_id})
+        return self._transact([
+            self._fence_check(tenant_id, session_id, host_id, fence),
+            {"Update": {"TableName": self._name, **update}},
+            {"Put": {"TableName": self._name,
+                     "Item": {**pointer_key(tenant_id, session_id, engine_id),
+                              "message_id": message_id}}},
+        ], fence_index=0)
+
+    def apply_receipt(self, tenant_id: str, session_id: str, engine_id: str,
+                      target: MessageStatus, host_id: str, fence: int) -> Message | None:
+        pointer = self._table.get_item(Key=pointer_key(tenant_id, session_id, engine_id),
+                                       ConsistentRead=True).get("Item")
+        if not pointer:
+            return None
+        update = self._transition_update(tenant_id, pointer["message_id"], target, None, {})
+        if not self._transact([self._fence_check(tenant_id, session_id, host_id, fence),
+                               {"Update": {"TableName": self._name, **update}}], fence_index=0):
+            return None
+        return self.get(tenant_id, pointer["message_id"])
+
+    def store_inbound(self, message: Message, host_id: str, fence: int) -> bool:
+        """Store an inbound message once (engines may replay them); False for a replay."""
+        return self._transact([
+            self._fence_check(message.tenant_id, message.session_id, host_id, fence),
+            {"Put": {"TableName": self._name,
+                     "Item": {**pointer_key(message.tenant_id, message.session_id,
+                                            message.engine_message_id or message.id),
+                              "message_id": message.id},
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self._name, "Item": self._item(message)}},
+        ], fence_index=0)

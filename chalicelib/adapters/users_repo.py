@@ -1,0 +1,100 @@
+"""Tenants, users, API keys and revoked tokens in the users table (pk = tenant id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page
+from chalicelib.domain.accounts import ApiKey, Tenant, User
+from chalicelib.domain.auth import PLATFORM_TENANT
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.paging import Page
+
+
+class DynamoUserRepo:
+    def __init__(self, resource: Any, table_name: str) -> None:
+        self._resource = resource
+        self._name = table_name
+        self._table = resource.Table(table_name)
+
+    # tenants
+    def put_tenant(self, tenant: Tenant) -> None:
+        self._table.put_item(Item={"pk": tenant.id, "sk": "TENANT", **tenant.model_dump()})
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        item = self._table.get_item(Key={"pk": tenant_id, "sk": "TENANT"}).get("Item")
+        return Tenant.model_validate(plain(item)) if item else None
+
+    # users
+    def create_user(self, user: User) -> None:
+        client = self._resource.meta.client
+        try:
+            client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self._name,
+                         "Item": {"pk": PLATFORM_TENANT, "sk": f"LOGIN#{user.username}",
+                                  "tenant_id": user.tenant_id, "user_id": user.id},
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self._name,
+                         "Item": {"pk": user.tenant_id, "sk": f"USER#{user.id}",
+                                  **user.model_dump(mode="json")},
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict("username is already taken", code="username_taken") from exc
+            raise
+
+    def get_user(self, tenant_id: str, user_id: str) -> User | None:
+        item = self._table.get_item(Key={"pk": tenant_id, "sk": f"USER#{user_id}"}).get("Item")
+        return User.model_validate(plain(item)) if item else None
+
+    def find_login(self, username: str) -> User | None:
+        claim = self._table.get_item(
+            Key={"pk": PLATFORM_TENANT, "sk": f"LOGIN#{username}"}).get("Item")
+        return self.get_user(claim["tenant_id"], claim["user_id"]) if claim else None
+
+    def user_and_revocation(self, tenant_id: str, user_id: str,
+                            jti: str) -> tuple[User | None, bool]:
+        user_key = {"pk": tenant_id, "sk": f"USER#{user_id}"}
+        revoked_key = {"pk": tenant_id, "sk": f"USER#{user_id}#REVOKED#{jti}"}
+        response = self._resource.batch_get_item(
+            RequestItems={self._name: {"Keys": [user_key, revoked_key]}})
+        items = response["Responses"].get(self._name, [])
+        user = next((i for i in items if i["sk"] == user_key["sk"]), None)
+        revoked = any(i["sk"] == revoked_key["sk"] for i in items)
+        return (User.model_validate(plain(user)) if user else None), revoked
+
+    def revoke_token(self, tenant_id: str, user_id: str, jti: str, expires_epoch: int) -> None:
+        self._table.put_item(Item={"pk": tenant_id, "sk": f"USER#{user_id}#REVOKED#{jti}",
+                                   "expires_at_epoch": expires_epoch})
+
+    def bump_token_generation(self, tenant_id: str, user_id: str) -> None:
+        self._table.update_item(
+            Key={"pk": tenant_id, "sk": f"USER#{user_id}"},
+            UpdateExpression="ADD token_generation :one",
+            ExpressionAttributeValues={":one": 1},
+        )
+
+    # API keys
+    def put_api_key(self, key: ApiKey) -> None:
+        self._table.put_item(Item={"pk": key.tenant_id, "sk": f"APIKEY#{key.id}",
+                                   **key.model_dump()})
+
+    def get_api_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
+        item = self._table.get_item(Key={"pk": tenant_id, "sk": f"APIKEY#{key_id}"}).get("Item")
+        return ApiKey.model_validate(plain(item)) if item else None
+
+    def list_api_keys(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        items, next_cursor = query_page(
+            self._table, tenant_id, limit, cursor,
+            KeyConditionExpression=Key("pk").eq(tenant_id) & Key("sk").begins_with("APIKEY#"),
+        )
+        return Page([ApiKey.model_validate(i) for i in items], next_cursor)
+
+    def delete_api_key(self, tenant_id: str, key_id: str) -> bool:
+        response = self._table.delete_item(
+            Key={"pk": tenant_id, "sk": f"APIKEY#{key_id}"}, ReturnValues="ALL_OLD")
+        return "Attributes" in response

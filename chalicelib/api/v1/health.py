@@ -1,0 +1,17 @@
+"""/v1/health: liveness without credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api.http import Request, endpoint
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/health", methods=["GET"])
+@endpoint(bp, auth=False)
+def health(request: Request) -> dict[str, Any]:
+    return {"status": "ok", "service": "wagate"}

@@ -1,0 +1,135 @@
+"""The one place where adapters are built and handed to services.
+
+Everything is built lazily on first use and cached, so importing the app makes no AWS call
+and tests can ``reset()`` between moto mocks.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+
+from chalicelib import resources
+from chalicelib.adapters import aws
+from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
+from chalicelib.adapters.fleet import HttpFleet
+from chalicelib.adapters.hosts_repo import DynamoHostRepo
+from chalicelib.adapters.messages_repo import DynamoMessageRepo
+from chalicelib.adapters.passwords import Argon2Hasher
+from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
+from chalicelib.adapters.sessions_repo import DynamoSessionRepo
+from chalicelib.adapters.users_repo import DynamoUserRepo
+from chalicelib.adapters.webhook_http import HardenedWebhookSender
+from chalicelib.services.auth import AuthService
+from chalicelib.services.messaging import MessagingService
+from chalicelib.services.sessions import SessionService
+from chalicelib.services.webhooks import WebhookService
+from chalicelib.settings import Settings, get_settings
+
+
+def _secret(value: str, arn: str, name: str) -> str:
+    """A secret from settings, or fetched once from Secrets Manager by ARN."""
+    if value:
+        return value
+    if arn:
+        return aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    raise RuntimeError(f"set WAGATE_{name} or WAGATE_{name}_ARN")
+
+
+class Container:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def _table(self, table: resources.Table) -> str:
+        return table.physical_name(self.settings.prefix)
+
+    def queue(self, queue: resources.Queue) -> SqsQueue:
+        return SqsQueue(aws.client("sqs"), queue.physical_name(self.settings.prefix))
+
+    # --- adapters ---
+
+    @cached_property
+    def users(self) -> DynamoUserRepo:
+        return DynamoUserRepo(aws.dynamodb(), self._table(resources.USERS))
+
+    @cached_property
+    def sessions(self) -> DynamoSessionRepo:
+        return DynamoSessionRepo(aws.dynamodb(), self._table(resources.SESSIONS))
+
+    @cached_property
+    def messages(self) -> DynamoMessageRepo:
+        return DynamoMessageRepo(aws.dynamodb(), self._table(resources.MESSAGES),
+                                 self._table(resources.SESSIONS))
+
+    @cached_property
+    def hosts(self) -> DynamoHostRepo:
+        return DynamoHostRepo(aws.dynamodb(), self._table(resources.HOSTS))
+
+    @cached_property
+    def deliveries(self) -> DynamoDeliveryLog:
+        return DynamoDeliveryLog(aws.dynamodb(), self._table(resources.DELIVERIES))
+
+    @cached_property
+    def outbound(self) -> SqsQueue:
+        return self.queue(resources.OUTBOUND)
+
+    @cached_property
+    def events(self) -> SqsEventPublisher:
+        return SqsEventPublisher(self.queue(resources.EVENTS))
+
+    @cached_property
+    def webhook_retries(self) -> SqsQueue:
+        return self.queue(resources.WEBHOOK_RETRIES)
+
+    @cached_property
+    def internal_secret(self) -> str:
+        return _secret(self.settings.internal_secret, self.settings.internal_secret_arn,
+                       "INTERNAL_SECRET")
+
+    @cached_property
+    def fleet(self) -> HttpFleet:
+        return HttpFleet(self.sessions, self.hosts, self.internal_secret)
+
+    # --- services ---
+
+    @cached_property
+    def auth(self) -> AuthService:
+        fast = os.environ.get("WAGATE_FAST_HASHES") == "1"  # tests only
+        return AuthService(self.users, Argon2Hasher(fast=fast),
+                           _secret(self.settings.jwt_secret, self.settings.jwt_secret_arn,
+                                   "JWT_SECRET"),
+                           self.settings.token_ttl_seconds)
+
+    @cached_property
+    def session_service(self) -> SessionService:
+        return SessionService(self.sessions, self.fleet, self.events, self.settings.default_engine)
+
+    @cached_property
+    def messaging(self) -> MessagingService:
+        return MessagingService(self.messages, self.sessions, self.outbound, self.events,
+                                self.fleet, self.settings.send_attempts)
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        sender = HardenedWebhookSender(self.settings.webhook_timeout_seconds,
+                                       allow_private=self.settings.allow_private_webhooks)
+        return WebhookService(self.sessions, sender, self.webhook_retries, self.deliveries,
+                              self.settings.retry_delays)
+
+
+_container: Container | None = None
+
+
+def container() -> Container:
+    global _container
+    if _container is None:
+        _container = Container(get_settings())
+    return _container
+
+
+def reset() -> None:
+    """Drop every built adapter and re-read settings (tests, new moto mocks)."""
+    global _container
+    _container = None
+    get_settings.cache_clear()
+    aws.reset()

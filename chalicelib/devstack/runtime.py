@@ -1,0 +1,137 @@
+"""A small local Lambda runtime: long-polls each SQS queue the Chalice app listens on and
+invokes the very handler Lambda would, with a Lambda-shaped event; deletes only the records
+that did not fail (``batchItemFailures``); fires ``@app.schedule`` handlers on their rate."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+from chalice import Chalice
+from chalice.app import Rate, ScheduledEventConfig, SQSEventConfig
+
+log = logging.getLogger("wagate.runtime")
+_RATE_SECONDS = {Rate.MINUTES: 60, Rate.HOURS: 3600, Rate.DAYS: 86400}
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and powertools read."""
+
+    def __init__(self, name: str, timeout_s: int = 60) -> None:
+        self.function_name = name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """Lambda's SQS event for messages from ``receive_message``."""
+    return {"Records": [{
+        "messageId": m["MessageId"],
+        "receiptHandle": m["ReceiptHandle"],
+        "body": m["Body"],
+        "attributes": m.get("Attributes", {}),
+        "messageAttributes": m.get("MessageAttributes", {}),
+        "md5OfBody": m.get("MD5OfBody") or hashlib.md5(m["Body"].encode()).hexdigest(),  # noqa: S324
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    } for m in messages]}
+
+
+def _handler(config: Any) -> Any:
+    module_name, _, attr = config.handler_string.rpartition(".")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+class LocalLambdaRuntime:
+    def __init__(self, app: Chalice, sqs: Any, region: str, wait_seconds: int = 1) -> None:
+        self._app = app
+        self._sqs = sqs
+        self._region = region
+        self._wait = wait_seconds
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for source in self._app.event_sources:
+            if isinstance(source, SQSEventConfig):
+                target, args = self._poll, (source,)
+            elif isinstance(source, ScheduledEventConfig):
+                target, args = self._tick, (source,)
+            else:
+                continue
+            thread = threading.Thread(target=target, args=args, name=f"lambda-{source.name}",
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=self._wait + 5)
+
+    def invoke_sqs(self, source: SQSEventConfig, url: str, arn: str,
+                   messages: list[dict[str, Any]]) -> int:
+        """Invoke the handler once; delete what succeeded. Returns the number of failures."""
+        event = sqs_event(messages, arn, self._region)
+        try:
+            result = _handler(source)(event, LambdaContext(source.name)) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception:
+            log.exception("%s raised: the whole batch comes back", source.name)
+            failed = {m["MessageId"] for m in messages}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+        log.info("%s: %d record(s), %d failed", source.name, len(messages), len(failed))
+        return len(failed)
+
+    def _poll(self, source: SQSEventConfig) -> None:
+        url = self._sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        while not self._stop.is_set():
+            try:
+                messages = self._sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
+                    WaitTimeSeconds=self._wait, AttributeNames=["All"],
+                    MessageAttributeNames=["All"]).get("Messages", [])
+            except Exception:
+                if self._stop.is_set():
+                    return
+                log.exception("polling %s failed", source.queue)
+                time.sleep(1)
+                continue
+            if messages:
+                self.invoke_sqs(source, url, arn, messages)
+
+    def _tick(self, source: ScheduledEventConfig) -> None:
+        expression = source.schedule_expression
+        if not isinstance(expression, Rate):
+            log.warning("%s: only rate() schedules run locally", source.name)
+            return
+        interval = expression.value * _RATE_SECONDS[expression.unit]
+        while not self._stop.wait(interval):
+            event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                     "source": "aws.events", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                   time.gmtime()),
+                     "region": self._region, "resources": [], "detail": {}}
+            try:
+                _handler(source)(event, LambdaContext(source.name))
+                log.info("%s: fired", source.name)
+            except Exception:
+                log.exception("%s raised", source.name)

@@ -1,0 +1,61 @@
+"""Tenants, users and API keys."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from chalicelib.domain.auth import Role
+from chalicelib.domain.errors import ValidationFailed
+
+API_KEY_PREFIX = "wg"
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
+
+
+class Tenant(BaseModel):
+    id: str
+    name: str
+    created_at: str
+
+
+class User(BaseModel):
+    id: str
+    tenant_id: str
+    username: str
+    role: Role
+    password_hash: str
+    token_generation: int = 0
+    created_at: str
+
+
+class ApiKey(BaseModel):
+    id: str
+    tenant_id: str
+    name: str
+    scopes: list[str]
+    secret_hash: str
+    created_by: str
+    created_at: str
+    last_four: str
+
+
+def normalize_username(raw: str) -> str:
+    username = (raw or "").strip().lower()
+    if not _USERNAME.fullmatch(username):
+        raise ValidationFailed.field(
+            "username", "3-64 characters: letters, digits, '.', '_', '@', '-'"
+        )
+    return username
+
+
+def format_api_key(tenant_id: str, key_id: str, secret: str) -> str:
+    return f"{API_KEY_PREFIX}_{tenant_id}_{key_id}_{secret}"
+
+
+def parse_api_key(raw: str) -> tuple[str, str, str] | None:
+    """(tenant id, key id, secret) of a well-formed key, else None."""
+    parts = raw.split("_")
+    if len(parts) != 4 or parts[0] != API_KEY_PREFIX or not all(parts[1:]):
+        return None
+    return parts[1], parts[2], parts[3]

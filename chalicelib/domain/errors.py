@@ -1,0 +1,69 @@
+"""Errors every layer may raise; the edges turn them into the API's error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    """An error meant for the caller: a stable ``code``, a message and optional details."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, details: list[Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or []
+
+
+class BadRequest(AppError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(AppError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(AppError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status, code = 404, "not_found"
+
+
+class Conflict(AppError):
+    status, code = 409, "conflict"
+
+
+class ValidationFailed(AppError):
+    status, code = 422, "validation_failed"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> ValidationFailed:
+        return cls(f"{field}: {message}", details=[{"field": field, "message": message}])
+
+
+class Unavailable(AppError):
+    status, code = 503, "unavailable"
+
+
+class StaleFence(Exception):
+    """A host wrote with a fencing token that is no longer current: it lost the lease."""
+
+
+class SessionUnavailable(Unavailable):
+    """No host could act for the session; nothing was done, so retrying is safe."""
+
+    code = "session_unavailable"
+
+
+class OutcomeUnknown(AppError):
+    """The host was asked but did not answer: the action may or may not have happened."""
+
+    status, code = 504, "outcome_unknown"

@@ -1,0 +1,105 @@
+"""Messages: the status state machine and the record every layer shares."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Direction(StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    PLAYED = "played"
+    RECEIVED = "received"  # inbound messages
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+
+
+# Progress order of a sent message; receipts may skip steps but never go back.
+_PROGRESS = [
+    MessageStatus.SCHEDULED,
+    MessageStatus.QUEUED,
+    MessageStatus.SENDING,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.READ,
+    MessageStatus.PLAYED,
+]
+TERMINAL = frozenset(
+    {MessageStatus.PLAYED, MessageStatus.FAILED, MessageStatus.EXPIRED, MessageStatus.CANCELED,
+     MessageStatus.RECEIVED}
+)
+# Statuses from which a message can still fail, expire or be canceled (nothing left the gateway).
+_NOT_YET_SENT = (MessageStatus.SCHEDULED, MessageStatus.QUEUED, MessageStatus.SENDING)
+
+
+def predecessors(target: MessageStatus) -> tuple[MessageStatus, ...]:
+    """The statuses a message may be in for a move to ``target`` to be allowed.
+
+    Used as the condition of every status write, so a redelivered queue record or a late
+    receipt can never move a message backwards.
+    """
+    if target in _PROGRESS and target != MessageStatus.QUEUED:
+        index = _PROGRESS.index(target)
+        allowed = _PROGRESS[:index]
+        if target in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ,
+                      MessageStatus.PLAYED):
+            # Receipts need the message to have left: it was at least sending.
+            allowed = [s for s in allowed
+                       if s not in (MessageStatus.SCHEDULED, MessageStatus.QUEUED)]
+        if target == MessageStatus.SENDING:
+            allowed = [MessageStatus.QUEUED]
+        return tuple(allowed)
+    if target == MessageStatus.QUEUED:
+        # A worker releases its claim when no host could take the message: nothing left.
+        return (MessageStatus.SCHEDULED, MessageStatus.SENDING)
+    if target == MessageStatus.FAILED:
+        return _NOT_YET_SENT
+    if target in (MessageStatus.EXPIRED, MessageStatus.CANCELED):
+        return (MessageStatus.SCHEDULED, MessageStatus.QUEUED)
+    return ()
+
+
+def can_transition(current: MessageStatus, target: MessageStatus) -> bool:
+    return current in predecessors(target)
+
+
+class StatusChange(BaseModel):
+    status: MessageStatus
+    at: str
+    reason: str | None = None
+
+
+class Message(BaseModel):
+    """A message as stored and as shown on the API."""
+
+    id: str
+    tenant_id: str
+    session_id: str
+    direction: Direction
+    chat: str  # JID of the chat (the recipient for outbound, the sender's chat for inbound)
+    type: str = "text"
+    text: str | None = None
+    sender: str | None = None  # JID of the author (inbound; groups have chat != sender)
+    sender_phone: str | None = None  # E.164 behind the sender, when known (``@lid`` senders)
+    push_name: str | None = None
+    status: MessageStatus
+    engine_message_id: str | None = None
+    created_at: str
+    updated_at: str
+    timestamps: dict[str, str] = Field(default_factory=dict)  # status -> when it was reached
+    history: list[StatusChange] = Field(default_factory=list)
+    error: dict[str, Any] | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)

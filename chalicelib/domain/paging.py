@@ -1,0 +1,52 @@
+"""Cursor pagination: opaque cursors that only ever point inside the caller's tenant."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.domain.errors import ValidationFailed
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
+
+
+@dataclass
+class Page:
+    items: list[Any] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
+    """The key a cursor stands for; a cursor of another tenant or garbage is a 422."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed.field("cursor", "is not a valid cursor") from exc
+    if not isinstance(key, dict) or key.get("pk") != tenant_id:
+        raise ValidationFailed.field("cursor", "is not a valid cursor")
+    return key
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw in (None, ""):
+        return DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError as exc:
+        raise ValidationFailed.field("limit", "must be a whole number") from exc
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed.field("limit", f"must be between 1 and {MAX_LIMIT}")
+    return limit

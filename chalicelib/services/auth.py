@@ -1,0 +1,163 @@
+"""Tenants, users, login tokens (JWT) and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from datetime import UTC, datetime
+
+import jwt
+
+from chalicelib.domain import clock, ids
+from chalicelib.domain.accounts import (
+    ApiKey,
+    Tenant,
+    User,
+    format_api_key,
+    normalize_username,
+    parse_api_key,
+)
+from chalicelib.domain.auth import ROLE_SCOPES, SCOPES, Principal, Role
+from chalicelib.domain.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from chalicelib.domain.paging import Page
+from chalicelib.services.ports import PasswordHasher, UserRepo
+
+MIN_PASSWORD = 10
+_ALGORITHM = "HS256"
+
+
+def _hash_secret(secret: str) -> str:
+    # API key secrets are 192 random bits: a fast hash is enough (no dictionary to guess from).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class AuthService:
+    def __init__(self, users: UserRepo, hasher: PasswordHasher, jwt_secret: str,
+                 token_ttl_seconds: int) -> None:
+        self._users = users
+        self._hasher = hasher
+        self._secret = jwt_secret
+        self._ttl = token_ttl_seconds
+        # A real hash to compare against when the username is unknown (same timing either way).
+        self._dummy_hash: str | None = None
+
+    # --- tenants and users ---
+
+    def create_tenant(self, caller: Principal, name: str) -> Tenant:
+        if not caller.is_platform_admin:
+            raise Forbidden("only a platform administrator may create tenants")
+        tenant = Tenant(id=ids.new_id(), name=name, created_at=clock.now_iso())
+        self._users.put_tenant(tenant)
+        return tenant
+
+    def ensure_tenant(self, tenant_id: str, name: str) -> Tenant:
+        tenant = self._users.get_tenant(tenant_id)
+        if tenant is None:
+            tenant = Tenant(id=tenant_id, name=name, created_at=clock.now_iso())
+            self._users.put_tenant(tenant)
+        return tenant
+
+    def create_user(self, caller: Principal | None, tenant_id: str, username: str,
+                    password: str, role: Role) -> User:
+        """Add a user; ``caller`` None is the bootstrap (first admin)."""
+        if caller is not None:
+            if not caller.is_platform_admin and caller.tenant_id != tenant_id:
+                raise NotFound("tenant not found")
+            if not caller.has("users:write"):
+                raise Forbidden("missing scope users:write", code="missing_scope")
+            if role == Role.ADMIN and not caller.is_platform_admin:
+                raise Forbidden("only a platform administrator may create administrators")
+        if self._users.get_tenant(tenant_id) is None:
+            raise NotFound("tenant not found")
+        if len(password) < MIN_PASSWORD:
+            raise ValidationFailed.field("password", f"must be at least {MIN_PASSWORD} characters")
+        user = User(id=ids.new_id(), tenant_id=tenant_id, username=normalize_username(username),
+                    role=role, password_hash=self._hasher.hash(password),
+                    created_at=clock.now_iso())
+        self._users.create_user(user)
+        return user
+
+    # --- login tokens ---
+
+    def login(self, username: str, password: str) -> tuple[str, datetime]:
+        try:
+            user = self._users.find_login(normalize_username(username))
+        except ValidationFailed:
+            user = None
+        if user is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = self._hasher.hash("not-a-real-password")
+            self._hasher.verify(self._dummy_hash, password)
+            raise Unauthorized("wrong username or password", code="invalid_credentials")
+        if not self._hasher.verify(user.password_hash, password):
+            raise Unauthorized("wrong username or password", code="invalid_credentials")
+        now = int(time.time())
+        expires = now + self._ttl
+        token = jwt.encode({"sub": user.id, "tid": user.tenant_id, "role": user.role.value,
+                            "gen": user.token_generation, "jti": ids.new_id(),
+                            "iat": now, "exp": expires}, self._secret, algorithm=_ALGORITHM)
+        return token, datetime.fromtimestamp(expires, UTC)
+
+    def logout(self, caller: Principal, from_all: bool) -> None:
+        if caller.api_key_id is not None:
+            raise ValidationFailed("an API key cannot log out; delete it instead",
+                                   code="not_a_login")
+        if from_all:
+            self._users.bump_token_generation(caller.tenant_id, caller.user_id)
+        elif caller.token_id:
+            self._users.revoke_token(caller.tenant_id, caller.user_id, caller.token_id,
+                                     int(time.time()) + self._ttl)
+
+    def authenticate(self, credential: str | None) -> Principal:
+        """The caller behind a JWT or an API key; anything else is a 401."""
+        if not credential:
+            raise Unauthorized("missing credentials: send Authorization: Bearer <token or key>")
+        parsed = parse_api_key(credential)
+        if parsed:
+            return self._authenticate_key(*parsed)
+        try:
+            claims = jwt.decode(credential, self._secret, algorithms=[_ALGORITHM],
+                                options={"require": ["exp", "sub", "tid", "jti"]})
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("token expired", code="token_expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized("invalid token", code="invalid_token") from exc
+        user, revoked = self._users.user_and_revocation(claims["tid"], claims["sub"], claims["jti"])
+        if user is None or revoked or claims.get("gen") != user.token_generation:
+            raise Unauthorized("token revoked", code="token_revoked")
+        return Principal(tenant_id=user.tenant_id, user_id=user.id, role=user.role,
+                         scopes=ROLE_SCOPES[user.role], token_id=claims["jti"])
+
+    def _authenticate_key(self, tenant_id: str, key_id: str, secret: str) -> Principal:
+        key = self._users.get_api_key(tenant_id, key_id)
+        if key is None or not hmac.compare_digest(key.secret_hash, _hash_secret(secret)):
+            raise Unauthorized("invalid API key", code="invalid_api_key")
+        return Principal(tenant_id=key.tenant_id, user_id=key.created_by, role=Role.MEMBER,
+                         scopes=frozenset(key.scopes), api_key_id=key.id)
+
+    # --- API keys ---
+
+    def create_api_key(self, caller: Principal, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
+        unknown = sorted(set(scopes) - SCOPES)
+        if unknown:
+            raise ValidationFailed(f"scopes: unknown scope(s) {', '.join(unknown)}",
+                                   details=[{"field": "scopes", "message": f"unknown: {s}"}
+                                            for s in unknown])
+        beyond = sorted(set(scopes) - caller.scopes)
+        if beyond:
+            raise Forbidden(f"cannot grant scopes you do not have: {', '.join(beyond)}")
+        secret = ids.secret_token()
+        key = ApiKey(id=ids.new_id(), tenant_id=caller.tenant_id, name=name,
+                     scopes=sorted(set(scopes)), secret_hash=_hash_secret(secret),
+                     created_by=caller.user_id, created_at=clock.now_iso(),
+                     last_four=secret[-4:])
+        self._users.put_api_key(key)
+        return key, format_api_key(key.tenant_id, key.id, secret)
+
+    def list_api_keys(self, caller: Principal, limit: int, cursor: str | None) -> Page:
+        return self._users.list_api_keys(caller.tenant_id, limit, cursor)
+
+    def delete_api_key(self, caller: Principal, key_id: str) -> None:
+        if not self._users.delete_api_key(caller.tenant_id, key_id):
+            raise NotFound("API key not found")

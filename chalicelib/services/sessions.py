@@ -1,0 +1,116 @@
+"""Sessions: create, start, stop, log out, QR codes; the sandbox's play-a-phone actions."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain import clock, ids
+from chalicelib.domain.auth import Principal
+from chalicelib.domain.errors import Conflict, NotFound, SessionUnavailable, ValidationFailed
+from chalicelib.domain.events import Event, EventType
+from chalicelib.domain.paging import Page
+from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus, Webhook
+from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def session_status_event(session: Session) -> Event:
+    return Event.new(EventType.SESSION_STATUS, session.tenant_id, session.id,
+                     {"status": session.status.value, "reason": session.reason,
+                      "phone": session.phone})
+
+
+class SessionService:
+    def __init__(self, sessions: SessionRepo, fleet: Fleet, events: EventPublisher,
+                 default_engine: str) -> None:
+        self._sessions = sessions
+        self._fleet = fleet
+        self._events = events
+        self._default_engine = default_engine
+
+    def create(self, caller: Principal, name: str, webhook_url: str | None,
+               engine: str | None, start: bool) -> Session:
+        engine = engine or self._default_engine
+        if engine not in ENGINES:
+            raise ValidationFailed.field("engine", f"must be one of {', '.join(ENGINES)}")
+        now = clock.now_iso()
+        webhooks = [Webhook(id=ids.new_id(), url=webhook_url, secret=new_webhook_secret())] \
+            if webhook_url else []
+        session = Session(id=ids.new_id(), tenant_id=caller.tenant_id, name=name, engine=engine,
+                          status=SessionStatus.STARTING if start else SessionStatus.STOPPED,
+                          webhooks=webhooks, created_at=now, updated_at=now)
+        self._sessions.create(session)
+        if start:
+            self._fleet.start(session)
+        return session
+
+    def get(self, caller: Principal, session_id: str) -> Session:
+        session = self._sessions.get(caller.tenant_id, session_id)
+        if session is None:
+            raise NotFound("session not found")
+        return session
+
+    def list(self, caller: Principal, limit: int, cursor: str | None) -> Page:
+        return self._sessions.list(caller.tenant_id, limit, cursor)
+
+    def start(self, caller: Principal, session_id: str) -> Session:
+        session = self.get(caller, session_id)
+        if not session.wants_running:
+            session = self._require(self._sessions.set_desired(
+                caller.tenant_id, session_id, SessionStatus.STARTING, None, running=True))
+            self._events.publish(session_status_event(session))
+        self._fleet.start(session)
+        return session
+
+    def stop(self, caller: Principal, session_id: str, logout: bool = False) -> Session:
+        session = self.get(caller, session_id)
+        with contextlib.suppress(SessionUnavailable):  # nobody holds it: the write below is all
+            self._fleet.stop(session, logout=logout)
+        before = self.get(caller, session_id)
+        reason = "logged_out" if logout else None
+        after = self._require(self._sessions.set_desired(
+            caller.tenant_id, session_id, SessionStatus.STOPPED, reason, running=False,
+            bump_auth_epoch=logout))
+        if before.status != SessionStatus.STOPPED:
+            self._events.publish(session_status_event(after))
+        return after
+
+    def restart(self, caller: Principal, session_id: str) -> Session:
+        self.stop(caller, session_id)
+        return self.start(caller, session_id)
+
+    def delete(self, caller: Principal, session_id: str) -> None:
+        self.stop(caller, session_id, logout=True)
+        self._sessions.delete(caller.tenant_id, session_id)
+
+    def qr(self, caller: Principal, session_id: str) -> Qr:
+        session = self.get(caller, session_id)
+        if session.status != SessionStatus.SCAN_QR or session.qr is None:
+            raise Conflict(f"no QR code: the session is {session.status.value}",
+                           code="qr_not_available")
+        if datetime.fromisoformat(session.qr.expires_at.replace("Z", "+00:00")) < clock.now():
+            raise Conflict("the QR code expired and a new one is on its way; ask again",
+                           code="qr_not_available")
+        return session.qr
+
+    # --- sandbox engine: play the phone ---
+
+    def sandbox(self, caller: Principal, session_id: str, action: str,
+                body: dict[str, Any]) -> dict[str, Any]:
+        session = self.get(caller, session_id)
+        if session.engine != "sandbox":
+            raise Conflict("only sandbox sessions can be played", code="not_sandbox")
+        return self._fleet.call(session, f"sandbox/{action}", body)
+
+    @staticmethod
+    def _require(session: Session | None) -> Session:
+        if session is None:
+            raise NotFound("session not found")
+        return session

@@ -1,0 +1,60 @@
+"""Run one session host: ``python -m chalicelib.sessionhost`` (the Fargate container's command).
+
+Configuration (environment): WAGATE_HOST_PORT (8100), WAGATE_HOST_BIND (0.0.0.0),
+WAGATE_HOST_ADDRESS (advertised base URL), WAGATE_HOST_ID, WAGATE_HOST_CAPACITY (100),
+plus the common WAGATE_* settings. SIGTERM drains: leases are released for others to adopt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from pathlib import Path
+
+from chalicelib import bootstrap
+from chalicelib.domain import ids
+from chalicelib.sessionhost.engines.sandbox import SandboxEngine
+from chalicelib.sessionhost.host import SessionHost
+from chalicelib.sessionhost.server import make_server
+
+
+def build_host(port: int) -> SessionHost:
+    c = bootstrap.container()
+    s = c.settings
+    host_id = os.environ.get("WAGATE_HOST_ID") or f"{socket.gethostname()}-{ids.new_id()[-8:]}"
+    address = os.environ.get("WAGATE_HOST_ADDRESS") or f"http://127.0.0.1:{port}"
+    engines = {"sandbox": SandboxEngine(s.sandbox_delivery_ms, s.sandbox_read_ms,
+                                        s.sandbox_qr_rotate_seconds)}
+    return SessionHost(host_id, address, int(os.environ.get("WAGATE_HOST_CAPACITY", "100")),
+                       c.sessions, c.messages, c.hosts, c.events, engines,  # type: ignore[arg-type]
+                       Path(s.state_dir), s.lease_ttl_seconds)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s host %(levelname)s %(message)s")
+    port = int(os.environ.get("WAGATE_HOST_PORT", "8100"))
+    host = build_host(port)
+    server = make_server(host, bootstrap.container().internal_secret,
+                         os.environ.get("WAGATE_HOST_BIND", "0.0.0.0"), port)
+    done = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        logging.info("signal %d: draining", signum)
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host.heartbeat()
+    host.run_background()
+    logging.info("session host %s listening on %s", host.host_id, host.address)
+    done.wait()
+    host.drain()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The engine port: what a session host needs of a WhatsApp implementation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from chalicelib.domain.jids import Jid
+from chalicelib.domain.messages import MessageStatus
+
+
+@dataclass(frozen=True)
+class EngineSession:
+    """One session as an engine sees it: who it is and where its auth state lives."""
+
+    tenant_id: str
+    session_id: str
+    auth_dir: Path
+
+
+@dataclass(frozen=True)
+class Inbound:
+    engine_message_id: str
+    chat: Jid
+    sender: Jid
+    text: str | None
+    timestamp: datetime
+    push_name: str | None = None
+    sender_phone: str | None = None  # the number behind an @lid sender, when known
+    type: str = "text"
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class EngineListener(Protocol):
+    """Callbacks from an engine. They must return quickly (hosts queue the work)."""
+
+    def on_qr(self, code: str, expires_at: datetime) -> None: ...
+    def on_connected(self, phone: str, push_name: str | None) -> None: ...
+    def on_disconnected(self, reason: str) -> None: ...
+    def on_logged_out(self, reason: str) -> None: ...
+    def on_failed(self, reason: str) -> None: ...
+    def on_message(self, message: Inbound) -> None: ...
+    def on_receipt(self, engine_ids: list[str], status: MessageStatus, at: datetime) -> None: ...
+
+
+class EngineError(Exception):
+    """An engine refused an action; ``code`` says why (e.g. ``not_connected``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Engine(Protocol):
+    name: str
+
+    def start(self, session: EngineSession, listener: EngineListener) -> None:
+        """Connect (restoring auth state, or asking for a QR); returns at once."""
+
+    def stop(self, session: EngineSession) -> None:
+        """Disconnect, keeping auth state."""
+
+    def logout(self, session: EngineSession) -> None:
+        """Unlink the device and delete auth state."""
+
+    def send_text(self, session: EngineSession, to: Jid, text: str) -> str:
+        """Send and return the engine's message id."""

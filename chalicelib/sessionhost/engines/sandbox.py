@@ -1,0 +1,189 @@
+"""The sandbox engine: a deterministic fake phone network.
+
+Sessions ask for a QR code (rotating), a "phone" scans it (``scan``), recipients acknowledge
+messages (delivered, then read, after set delays) and "phones" write in (``inbound``). Auth
+state is a small JSON file, so a paired session reconnects after a restart without a scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import json
+import logging
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.domain.jids import Jid, normalize_phone
+from chalicelib.domain.messages import MessageStatus
+from chalicelib.sessionhost.engines.base import EngineError, EngineListener, EngineSession, Inbound
+
+AUTH_FILE = "sandbox-auth.json"
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    """One thread running callbacks at their time (cheaper than a Timer thread each)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._counter = itertools.count()
+        self._cv = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="sandbox-scheduler", daemon=True)
+        self._thread.start()
+
+    def call_later(self, delay_s: float, fn: Callable[[], None]) -> None:
+        with self._cv:
+            heapq.heappush(self._heap, (time.monotonic() + delay_s, next(self._counter), fn))
+            self._cv.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._cv.wait(timeout=(self._heap[0][0] - time.monotonic())
+                                  if self._heap else None)
+                _, _, fn = heapq.heappop(self._heap)
+            try:
+                fn()
+            except Exception:  # a failing callback must not stop the clock
+                log.exception("sandbox callback failed")
+
+
+@dataclass
+class _Connection:
+    session: EngineSession
+    listener: EngineListener
+    generation: int  # bumps on every start/stop so stale timers do nothing
+    phone: str | None = None
+    qr_rotations: int = 0
+
+
+def sandbox_phone(session_id: str) -> str:
+    """A stable, valid test number for a session that scans without naming one."""
+    digits = int(hashlib.sha256(session_id.encode()).hexdigest(), 16) % 10000
+    return normalize_phone(f"+1415555{digits:04d}")
+
+
+class SandboxEngine:
+    name = "sandbox"
+
+    def __init__(self, delivery_ms: int = 300, read_ms: int = 700, qr_rotate_s: float = 20,
+                 qr_rotations: int = 8) -> None:
+        self._delivery_s = delivery_ms / 1000
+        self._read_s = read_ms / 1000
+        self._qr_rotate_s = qr_rotate_s
+        self._qr_rotations = qr_rotations
+        self._connections: dict[tuple[str, str], _Connection] = {}
+        self._generations = itertools.count(1)
+        self._lock = threading.Lock()
+        self._clock = Scheduler()
+
+    @staticmethod
+    def _key(session: EngineSession) -> tuple[str, str]:
+        return session.tenant_id, session.session_id
+
+    def _current(self, session: EngineSession, generation: int) -> _Connection | None:
+        connection = self._connections.get(self._key(session))
+        return connection if connection and connection.generation == generation else None
+
+    # --- the engine port ---
+
+    def start(self, session: EngineSession, listener: EngineListener) -> None:
+        connection = _Connection(session, listener, next(self._generations))
+        with self._lock:
+            self._connections[self._key(session)] = connection
+        auth = session.auth_dir / AUTH_FILE
+        if auth.exists():
+            phone = json.loads(auth.read_text())["phone"]
+            self._clock.call_later(0.05, lambda: self._connect(connection, phone))
+        else:
+            self._clock.call_later(0.05, lambda: self._rotate_qr(connection))
+
+    def stop(self, session: EngineSession) -> None:
+        with self._lock:
+            self._connections.pop(self._key(session), None)
+
+    def logout(self, session: EngineSession) -> None:
+        self.stop(session)
+        shutil.rmtree(session.auth_dir, ignore_errors=True)
+
+    def send_text(self, session: EngineSession, to: Jid, text: str) -> str:
+        connection = self._connections.get(self._key(session))
+        if connection is None or connection.phone is None:
+            raise EngineError("not_connected", "the session is not connected")
+        engine_id = "3EB0" + secrets.token_hex(8).upper()
+        generation = connection.generation
+        for delay, status in ((self._delivery_s, MessageStatus.DELIVERED),
+                              (self._read_s, MessageStatus.READ)):
+            self._clock.call_later(delay, lambda s=status: self._receipt(
+                session, generation, engine_id, s))
+        return engine_id
+
+    # --- playing the phone ---
+
+    def scan(self, session: EngineSession, phone: str | None) -> str:
+        connection = self._connections.get(self._key(session))
+        if connection is None or connection.phone is not None or connection.qr_rotations == 0:
+            raise EngineError("not_scanning", "the session is not showing a QR code")
+        phone = phone or sandbox_phone(session.session_id)
+        session.auth_dir.mkdir(parents=True, exist_ok=True)
+        (session.auth_dir / AUTH_FILE).write_text(json.dumps({"phone": phone}))
+        self._connect(connection, phone)
+        return phone
+
+    def inbound(self, session: EngineSession, sender: Jid, text: str,
+                push_name: str | None) -> str:
+        connection = self._connections.get(self._key(session))
+        if connection is None or connection.phone is None:
+            raise EngineError("not_connected", "the session is not connected")
+        engine_id = "3EB0" + secrets.token_hex(8).upper()
+        connection.listener.on_message(Inbound(
+            engine_message_id=engine_id, chat=sender, sender=sender, text=text,
+            timestamp=datetime.now(UTC), push_name=push_name, sender_phone=sender.phone))
+        return engine_id
+
+    def drop(self, session: EngineSession, logged_out: bool = False) -> None:
+        """The phone side ends the connection (or unlinks the device)."""
+        connection = self._connections.get(self._key(session))
+        if connection is None:
+            return
+        if logged_out:
+            self.logout(session)
+            connection.listener.on_logged_out("logged_out")
+        else:
+            connection.listener.on_disconnected("connection_lost")
+
+    # --- internals ---
+
+    def _connect(self, connection: _Connection, phone: str) -> None:
+        if self._current(connection.session, connection.generation) is None:
+            return
+        connection.phone = phone
+        connection.listener.on_connected(phone, "Sandbox")
+
+    def _rotate_qr(self, connection: _Connection) -> None:
+        if self._current(connection.session, connection.generation) is None \
+                or connection.phone is not None:
+            return
+        if connection.qr_rotations >= self._qr_rotations:
+            connection.listener.on_failed("qr_timeout")
+            self.stop(connection.session)
+            return
+        connection.qr_rotations += 1
+        code = f"2@{secrets.token_urlsafe(48)},{secrets.token_urlsafe(32)},sandbox"
+        expires = datetime.now(UTC) + timedelta(seconds=self._qr_rotate_s)
+        connection.listener.on_qr(code, expires)
+        self._clock.call_later(self._qr_rotate_s, lambda: self._rotate_qr(connection))
+
+    def _receipt(self, session: EngineSession, generation: int, engine_id: str,
+                 status: MessageStatus) -> None:
+        connection = self._current(session, generation)
+        if connection is not None:
+            connection.listener.on_receipt([engine_id], status, datetime.now(UTC))

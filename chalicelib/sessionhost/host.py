@@ -1,0 +1,370 @@
+"""The session host: holds WhatsApp connections through engines, leased from DynamoDB.
+
+Engine callbacks are queued and handled on one worker thread (never on the engine's own
+thread). Every write about a session carries the host's fencing token; a write refused as
+stale means another host took over, and this one lets go at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from chalicelib.adapters.hosts_repo import DynamoHostRepo, HostRecord
+from chalicelib.adapters.messages_repo import DynamoMessageRepo
+from chalicelib.adapters.sessions_repo import DynamoSessionRepo
+from chalicelib.domain import clock, ids
+from chalicelib.domain.errors import AppError, Conflict, SessionUnavailable, StaleFence
+from chalicelib.domain.events import Event, EventType
+from chalicelib.domain.jids import parse_jid
+from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
+from chalicelib.domain.sessions import Session, SessionStatus
+from chalicelib.services.messaging import message_status_event
+from chalicelib.services.ports import EventPublisher
+from chalicelib.services.sessions import session_status_event
+from chalicelib.sessionhost.engines.base import Engine, EngineError, EngineSession, Inbound
+
+log = logging.getLogger("wagate.host")
+RUN_FIELDS = ("run_shard", "run_key", "qr")
+
+
+class NotOwner(Conflict):
+    code = "not_owner"
+
+
+@dataclass
+class Running:
+    tenant_id: str
+    session_id: str
+    engine: Engine
+    ref: EngineSession
+    fence: int
+    status: SessionStatus
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.tenant_id, self.session_id
+
+
+class _Listener:
+    """Turns engine callbacks into work items for the host's worker thread."""
+
+    def __init__(self, host: SessionHost, key: tuple[str, str], fence: int) -> None:
+        self._host, self._key, self._fence = host, key, fence
+
+    def _put(self, handler: Callable[..., None], *args: Any) -> None:
+        self._host.enqueue(self._key, self._fence, handler, *args)
+
+    def on_qr(self, code: str, expires_at: datetime) -> None:
+        self._put(self._host._on_qr, code, expires_at)
+
+    def on_connected(self, phone: str, push_name: str | None) -> None:
+        self._put(self._host._on_connected, phone, push_name)
+
+    def on_disconnected(self, reason: str) -> None:
+        self._put(self._host._on_disconnected, reason)
+
+    def on_logged_out(self, reason: str) -> None:
+        self._put(self._host._finish, SessionStatus.STOPPED, reason)
+
+    def on_failed(self, reason: str) -> None:
+        self._put(self._host._finish, SessionStatus.FAILED, reason)
+
+    def on_message(self, message: Inbound) -> None:
+        self._put(self._host._on_message, message)
+
+    def on_receipt(self, engine_ids: list[str], status: MessageStatus, at: datetime) -> None:
+        self._put(self._host._on_receipt, engine_ids, status)
+
+
+class SessionHost:
+    def __init__(self, host_id: str, address: str, capacity: int, sessions: DynamoSessionRepo,
+                 messages: DynamoMessageRepo, hosts: DynamoHostRepo, events: EventPublisher,
+                 engines: dict[str, Engine], state_dir: Path, lease_ttl_s: float = 30) -> None:
+        self.host_id = host_id
+        self.address = address
+        self.capacity = capacity
+        self._sessions = sessions
+        self._messages = messages
+        self._hosts = hosts
+        self._events = events
+        self.engines = engines
+        self._state_dir = state_dir
+        self._ttl_ms = int(lease_ttl_s * 1000)
+        self._running: dict[tuple[str, str], Running] = {}
+        self._lock = threading.RLock()
+        self._work: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
+        self._stopped = threading.Event()
+        self.draining = False
+        self._threads: list[threading.Thread] = []
+
+    # --- life cycle ---
+
+    def run_background(self) -> None:
+        for target, name in ((self._worker, "host-worker"), (self._beat_loop, "host-heartbeat")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def drain(self) -> None:
+        """Stop taking sessions, let go of every lease so others adopt them now, and leave."""
+        self.draining = True
+        with self._lock:
+            running = list(self._running.values())
+            self._running.clear()
+        for r in running:
+            r.engine.stop(r.ref)
+            self._sessions.release(r.tenant_id, r.session_id, self.host_id, r.fence)
+        self._hosts.remove(self.host_id)
+        self._stopped.set()
+        self._work.put(None)
+        log.info("host %s drained %d session(s)", self.host_id, len(running))
+
+    def kill(self) -> None:
+        """Stop without telling anyone (tests: a host that dies)."""
+        with self._lock:
+            running = list(self._running.values())
+            self._running.clear()
+        for r in running:
+            r.engine.stop(r.ref)
+        self._stopped.set()
+        self._work.put(None)
+
+    @property
+    def session_count(self) -> int:
+        return len(self._running)
+
+    def heartbeat(self) -> None:
+        now = int(time.time() * 1000)
+        self._hosts.heartbeat(HostRecord(host_id=self.host_id, address=self.address,
+                                         capacity=self.capacity, sessions=self.session_count,
+                                         alive_until_ms=now + self._ttl_ms,
+                                         draining=self.draining))
+        with self._lock:
+            running = list(self._running.values())
+        for r in running:
+            if not self._sessions.renew(r.tenant_id, r.session_id, self.host_id, r.fence,
+                                        self._ttl_ms, now):
+                self._lost(r.key)
+
+    def adopt(self) -> None:
+        """Take sessions that should run but that no live host holds."""
+        if self.draining:
+            return
+        now = int(time.time() * 1000)
+        for session in self._sessions.runnable():
+            if self.session_count >= self.capacity:
+                return
+            if (session.tenant_id, session.id) in self._running \
+                    or session.engine not in self.engines:
+                continue
+            if session.owner and session.lease_until_ms > now:
+                continue
+            try:
+                self.start_session(session.tenant_id, session.id)
+            except AppError as exc:
+                log.info("adopt %s: %s", session.id, exc.message)
+
+    def _beat_loop(self) -> None:
+        interval = max(self._ttl_ms / 3000, 0.2)
+        while not self._stopped.wait(interval):
+            try:
+                self.heartbeat()
+                self.adopt()
+            except Exception:
+                log.exception("heartbeat failed")
+
+    # --- the work queue ---
+
+    def enqueue(self, key: tuple[str, str], fence: int, handler: Callable[..., None],
+                *args: Any) -> None:
+        self._work.put((key, fence, handler, args))
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every engine callback queued so far has been handled."""
+        done = threading.Event()
+        self._work.put((None, 0, lambda: done.set(), ()))
+        done.wait(timeout)
+
+    def _worker(self) -> None:
+        while (item := self._work.get()) is not None:
+            key, fence, handler, args = item
+            if key is None:
+                handler()
+                continue
+            running = self._running.get(key)
+            if running is None or running.fence != fence:
+                continue  # the session moved on since the engine spoke
+            try:
+                handler(running, *args)
+            except StaleFence:
+                log.warning("lost the lease of %s/%s", *key)
+                self._lost(key)
+            except Exception:
+                log.exception("handling an engine event of %s/%s failed", *key)
+
+    # --- commands (internal API) ---
+
+    def _auth_dir(self, session: Session) -> Path:
+        return self._state_dir / session.tenant_id / session.id / f"epoch-{session.auth_epoch}"
+
+    def start_session(self, tenant_id: str, session_id: str) -> dict[str, Any]:
+        if self.draining:
+            raise SessionUnavailable("this host is draining", code="host_draining")
+        key = (tenant_id, session_id)
+        with self._lock:
+            if key in self._running:
+                return {"status": self._running[key].status.value, "host_id": self.host_id}
+            if len(self._running) >= self.capacity:
+                raise SessionUnavailable("this host is full", code="host_full")
+            now = int(time.time() * 1000)
+            fence = self._sessions.claim(tenant_id, session_id, self.host_id, self._ttl_ms, now)
+            session = self._sessions.get(tenant_id, session_id)
+            if fence is None or session is None:
+                if session and session.owner and session.owner != self.host_id:
+                    raise NotOwner(f"session is held by {session.owner}")
+                raise Conflict("session is not meant to run", code="not_runnable")
+            engine = self.engines.get(session.engine)
+            ref = EngineSession(tenant_id, session_id, self._auth_dir(session))
+            running = Running(tenant_id, session_id, engine, ref, fence,  # type: ignore[arg-type]
+                              SessionStatus.STARTING)
+            self._running[key] = running
+        if engine is None:
+            self.enqueue(key, fence, self._finish, SessionStatus.FAILED, "engine_unavailable")
+            return {"status": SessionStatus.STARTING.value, "host_id": self.host_id}
+        self._write(running, status=SessionStatus.STARTING.value, publish=session.status
+                    != SessionStatus.STARTING, remove=("reason",))
+        engine.start(ref, _Listener(self, key, fence))
+        log.info("session %s/%s started on %s (fence %d)", tenant_id, session_id, self.host_id,
+                 fence)
+        return {"status": SessionStatus.STARTING.value, "host_id": self.host_id}
+
+    def _owned(self, tenant_id: str, session_id: str) -> Running:
+        running = self._running.get((tenant_id, session_id))
+        if running is None:
+            raise NotOwner("this host does not hold the session")
+        return running
+
+    def stop_session(self, tenant_id: str, session_id: str, logout: bool) -> dict[str, Any]:
+        running = self._owned(tenant_id, session_id)
+        if logout:
+            running.engine.logout(running.ref)
+        else:
+            running.engine.stop(running.ref)
+        self._finish(running, SessionStatus.STOPPED, "logged_out" if logout else None)
+        return {"status": SessionStatus.STOPPED.value}
+
+    def send(self, tenant_id: str, session_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        running = self._owned(tenant_id, session_id)
+        if running.status != SessionStatus.WORKING:
+            raise SessionUnavailable(f"the session is {running.status.value}",
+                                     code="session_not_ready")
+        with running.send_lock:
+            try:
+                engine_id = running.engine.send_text(running.ref, parse_jid(message["chat"]),
+                                                     message["text"])
+            except EngineError as exc:
+                raise SessionUnavailable(exc.message, code=exc.code) from exc
+            if self._messages.record_sent(tenant_id, session_id, message["id"], engine_id,
+                                          self.host_id, running.fence):
+                sent = self._messages.get(tenant_id, message["id"])
+                if sent:
+                    self._events.publish(message_status_event(sent))
+        return {"engine_message_id": engine_id}
+
+    def sandbox(self, tenant_id: str, session_id: str, action: str,
+                body: dict[str, Any]) -> dict[str, Any]:
+        running = self._owned(tenant_id, session_id)
+        engine: Any = running.engine
+        if not hasattr(engine, action):
+            raise Conflict("only sandbox sessions can be played", code="not_sandbox")
+        try:
+            if action == "scan":
+                phone = engine.scan(running.ref, body.get("phone"))
+                self.flush()
+                return {"phone": phone, "status": self._running.get(
+                    running.key, running).status.value}
+            engine_id = engine.inbound(running.ref, parse_jid(body["from"], "from"), body["text"],
+                                       body.get("push_name"))
+        except EngineError as exc:
+            raise Conflict(exc.message, code=exc.code) from exc
+        self.flush()
+        return {"engine_message_id": engine_id}
+
+    # --- engine events (worker thread) ---
+
+    def _write(self, running: Running, publish: bool = True, remove: tuple[str, ...] = (),
+               **fields: Any) -> Session:
+        session = self._sessions.host_update(running.tenant_id, running.session_id, self.host_id,
+                                             running.fence, remove=remove,
+                                             updated_at=clock.now_iso(), **fields)
+        running.status = session.status
+        if publish:
+            self._events.publish(session_status_event(session))
+        return session
+
+    def _on_qr(self, running: Running, code: str, expires_at: datetime) -> None:
+        changed = running.status != SessionStatus.SCAN_QR
+        self._write(running, publish=changed, status=SessionStatus.SCAN_QR.value,
+                    qr={"code": code, "expires_at": clock.iso(expires_at)})
+
+    def _on_connected(self, running: Running, phone: str, push_name: str | None) -> None:
+        self._write(running, status=SessionStatus.WORKING.value, phone=phone,
+                    push_name=push_name, remove=("qr", "reason"))
+
+    def _on_disconnected(self, running: Running, reason: str) -> None:
+        self._write(running, status=SessionStatus.STARTING.value, reason=reason)
+        running.engine.stop(running.ref)
+        running.engine.start(running.ref, _Listener(self, running.key, running.fence))
+
+    def _finish(self, running: Running, status: SessionStatus, reason: str | None) -> None:
+        """End the session here: record the final state, release the lease."""
+        with self._lock:
+            self._running.pop(running.key, None)
+        fields: dict[str, Any] = {"status": status.value, "lease_until_ms": 0}
+        remove: tuple[str, ...] = RUN_FIELDS
+        if reason:
+            fields["reason"] = reason
+        else:
+            remove += ("reason",)
+        if reason == "logged_out":
+            remove += ("phone",)
+        self._write(running, remove=remove, **fields)
+        self._sessions.release(running.tenant_id, running.session_id, self.host_id, running.fence)
+
+    def _lost(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            running = self._running.pop(key, None)
+        if running is not None:
+            running.engine.stop(running.ref)
+
+    def _on_message(self, running: Running, inbound: Inbound) -> None:
+        now = clock.now_iso()
+        message = Message(
+            id=ids.new_id(), tenant_id=running.tenant_id, session_id=running.session_id,
+            direction=Direction.INBOUND, chat=str(inbound.chat), type=inbound.type,
+            text=inbound.text, sender=str(inbound.sender), sender_phone=inbound.sender_phone,
+            push_name=inbound.push_name, status=MessageStatus.RECEIVED,
+            engine_message_id=inbound.engine_message_id, created_at=now, updated_at=now,
+            timestamps={"received": clock.iso(inbound.timestamp)},
+            history=[StatusChange(status=MessageStatus.RECEIVED, at=now)])
+        if self._messages.store_inbound(message, self.host_id, running.fence):
+            self._events.publish(Event.new(
+                EventType.MESSAGE_RECEIVED, running.tenant_id, running.session_id,
+                message.model_dump(mode="json", exclude={"tenant_id", "history"})))
+
+    def _on_receipt(self, running: Running, engine_ids: list[str],
+                    status: MessageStatus) -> None:
+        for engine_id in engine_ids:
+            message = self._messages.apply_receipt(running.tenant_id, running.session_id,
+                                                   engine_id, status, self.host_id, running.fence)
+            if message is not None:
+                self._events.publish(message_status_event(message))

@@ -1,0 +1,46 @@
+"""Runtime configuration, read from ``WAGATE_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WAGATE_", extra="ignore")
+
+    prefix: str = Field("wagate-dev", description="Prefix of every table and queue name.")
+    jwt_secret: str = Field("", description="HS256 signing key for login tokens.")
+    jwt_secret_arn: str = Field("", description="Secrets Manager ARN holding the JWT key.")
+    token_ttl_seconds: int = 12 * 3600
+    internal_secret: str = Field("", description="Shared secret of the internal host API.")
+    internal_secret_arn: str = ""
+    default_engine: str = "sandbox"
+    allow_private_webhooks: bool = Field(
+        False, description="Let webhooks reach loopback/private addresses (local stack only)."
+    )
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_schedule: str = Field(
+        "5,300,1800,7200,18000,36000,36000",
+        description="Seconds to wait before each webhook retry (Standard Webhooks schedule).",
+    )
+    send_attempts: int = 5
+    lease_ttl_seconds: int = 30
+    sandbox_delivery_ms: int = 300
+    sandbox_read_ms: int = 700
+    sandbox_qr_rotate_seconds: int = 20
+    state_dir: str = ".wagate/state"
+    enable_sandbox_api: bool = Field(
+        True, description="Serve /v1/sandbox/* (play a phone); turn off in production."
+    )
+
+    @property
+    def retry_delays(self) -> list[int]:
+        return [int(x) for x in self.webhook_retry_schedule.split(",") if x.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,223 @@
+"""Shared fixtures: moto-backed AWS with the declared resources, the Chalice test client,
+logged-in callers, and an in-process session host with the sandbox engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    "WAGATE_PREFIX": "wagate-test", "WAGATE_JWT_SECRET": "test-jwt-secret-0123456789abcdef",
+    "WAGATE_INTERNAL_SECRET": "test-internal-secret", "WAGATE_FAST_HASHES": "1",
+    "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true", "WAGATE_WEBHOOK_RETRY_SCHEDULE": "1,1,1",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from chalice.test import Client  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from app import app  # noqa: E402
+from chalicelib import bootstrap, resources  # noqa: E402
+from chalicelib.adapters import aws as aws_clients  # noqa: E402
+from chalicelib.adapters.provision import provision  # noqa: E402
+from chalicelib.domain.auth import Role  # noqa: E402
+from chalicelib.sessionhost.engines.sandbox import SandboxEngine  # noqa: E402
+from chalicelib.sessionhost.host import SessionHost  # noqa: E402
+from chalicelib.sessionhost.server import make_server  # noqa: E402
+
+ADMIN_PASSWORD = "admin-password-123"
+PASSWORD = "member-password-123"
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        bootstrap.reset()
+        provision(aws_clients.client("dynamodb"), aws_clients.client("sqs"),
+                  bootstrap.container().settings.prefix)
+        yield
+        bootstrap.reset()
+
+
+@pytest.fixture
+def client(aws: None) -> Iterator[Client]:
+    with Client(app) as test_client:
+        yield test_client
+
+
+def call(client: Client, method: str, path: str, token: str | None = None,
+         body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    """One API call; returns the response with ``.json`` (None when the body is not JSON)."""
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    raw = body if isinstance(body, str | bytes) else (json.dumps(body) if body is not None
+                                                      else None)
+    response = getattr(client.http, method.lower())(path, headers=all_headers, body=raw)
+    try:
+        response.json = json.loads(response.body) if response.body else None
+    except (ValueError, UnicodeDecodeError):
+        response.json = None
+    return response
+
+
+def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is our error envelope with this status (and code)."""
+    assert response.status_code == status, (response.status_code, response.body)
+    error = response.json["error"]
+    assert set(error) == {"code", "message", "details"}
+    if code:
+        assert error["code"] == code, error
+    return error
+
+
+class Tenant:
+    """A tenant with an owner logged in, and helpers to act as it."""
+
+    def __init__(self, client: Client, tenant_id: str, username: str, token: str) -> None:
+        self.client, self.id, self.username, self.token = client, tenant_id, username, token
+
+    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return call(self.client, method, path, self.token, body, **kwargs)
+
+    def api_key(self, scopes: list[str]) -> str:
+        response = self.call("POST", "/v1/api-keys", {"name": "k", "scopes": scopes})
+        assert response.status_code == 201, response.body
+        return response.json["key"]
+
+
+@pytest.fixture
+def admin_token(client: Client) -> str:
+    auth = bootstrap.container().auth
+    auth.ensure_tenant("default", "Default")
+    auth.create_user(None, "default", "admin", ADMIN_PASSWORD, Role.ADMIN)
+    return call(client, "POST", "/v1/auth/login", body={"username": "admin",
+                                                         "password": ADMIN_PASSWORD}).json["token"]
+
+
+@pytest.fixture
+def make_tenant(client: Client, admin_token: str) -> Callable[[str], Tenant]:
+    def make(name: str) -> Tenant:
+        tenant = call(client, "POST", "/v1/tenants", admin_token, {"name": name}).json
+        username = f"{name.lower()}-owner"
+        created = call(client, "POST", f"/v1/tenants/{tenant['id']}/users", admin_token,
+                       {"username": username, "password": PASSWORD, "role": "owner"})
+        assert created.status_code == 201, created.body
+        token = call(client, "POST", "/v1/auth/login",
+                     body={"username": username, "password": PASSWORD}).json["token"]
+        return Tenant(client, tenant["id"], username, token)
+
+    return make
+
+
+@pytest.fixture
+def acme(make_tenant: Callable[[str], Tenant]) -> Tenant:
+    return make_tenant("Acme")
+
+
+@pytest.fixture
+def globex(make_tenant: Callable[[str], Tenant]) -> Tenant:
+    return make_tenant("Globex")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningHost:
+    """An in-process session host serving its internal API on a free loopback port."""
+
+    def __init__(self, host: SessionHost, server: Any, engine: SandboxEngine) -> None:
+        self.host, self.server, self.engine = host, server, engine
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_host(state_dir: Path, host_id: str = "host-1", lease_ttl_s: float = 30,
+               background: bool = False) -> RunningHost:
+    c = bootstrap.container()
+    port = free_port()
+    engine = SandboxEngine(delivery_ms=50, read_ms=120, qr_rotate_s=20)
+    host = SessionHost(host_id, f"http://127.0.0.1:{port}", 50, c.sessions, c.messages, c.hosts,
+                       c.events, {"sandbox": engine}, state_dir, lease_ttl_s)
+    server = make_server(host, c.internal_secret, "127.0.0.1", port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host.heartbeat()
+    if background:
+        host.run_background()
+    else:
+        threading.Thread(target=host._worker, daemon=True).start()
+    return RunningHost(host, server, engine)
+
+
+@pytest.fixture
+def host(aws: None, tmp_path: Path) -> Iterator[RunningHost]:
+    running = start_host(tmp_path / "state")
+    yield running
+    running.host.kill()
+    running.stop()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.05) -> Any:
+    """Poll until ``predicate()`` is truthy; its value, or an AssertionError on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def queue_url(queue: resources.Queue, dlq: bool = False) -> str:
+    prefix = bootstrap.container().settings.prefix
+    name = queue.dlq_physical_name(prefix) if dlq else queue.physical_name(prefix)
+    return aws_clients.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+
+def receive(queue: resources.Queue, max_messages: int = 10) -> list[dict[str, Any]]:
+    """Raw SQS messages waiting in a queue (with their attributes)."""
+    return aws_clients.client("sqs").receive_message(
+        QueueUrl=queue_url(queue), MaxNumberOfMessages=max_messages, WaitTimeSeconds=0,
+        AttributeNames=["All"], VisibilityTimeout=0).get("Messages", [])
+
+
+def run_worker(queue: resources.Queue, rounds: int = 20) -> int:
+    """Feed a queue's records to its handler like Lambda does, until the queue is empty.
+
+    Uses the local Lambda runtime of ``make run``; returns how many records were handled.
+    """
+    from chalicelib.devstack.runtime import LocalLambdaRuntime
+
+    sqs = aws_clients.client("sqs")
+    runtime = LocalLambdaRuntime(app, sqs, "us-east-1")
+    source = next(s for s in app.event_sources
+                  if getattr(s, "queue", None) == queue.physical_name(
+                      bootstrap.container().settings.prefix))
+    url = queue_url(queue)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    handled = 0
+    for _ in range(rounds):
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       AttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            break
+        handled += len(messages)
+        runtime.invoke_sqs(source, url, arn, messages)
+    return handled
