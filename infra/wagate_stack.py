@@ -1,0 +1,284 @@
+"""The wagate CDK stack: tables, queues, secrets and the Chalice app.
+
+Every table and queue is built from ``chalicelib.resources`` (the one declaration), the Chalice
+app is packaged with ``chalice.cdk.Chalice``, and its SQS handlers are wired to the queues this
+stack creates. The Fargate fleet is not part of this stack (yet).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from chalice.app import BaseEventSourceConfig, SQSEventConfig
+from chalice.cdk import Chalice
+from chalice.utils import to_cfn_resource_name
+from constructs import Construct
+
+from chalicelib import resources
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REGION = "us-east-1"
+_STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# SQS attribute names that are not plain AWS::SQS::Queue properties.
+_UNSUPPORTED_QUEUE_ATTRIBUTES = frozenset({"Policy", "RedrivePolicy", "RedriveAllowPolicy"})
+
+
+def stack_name(stage: str) -> str:
+    """The CloudFormation stack name of a stage."""
+    return f"wagate-{stage}"
+
+
+def prefix_for(stage: str) -> str:
+    """The ``WAGATE_PREFIX`` (table and queue name prefix) of a stage."""
+    return f"wagate-{stage}"
+
+
+def _pascal(key: str) -> str:
+    """``"webhook-retries"`` -> ``"WebhookRetries"`` (for construct ids)."""
+    return "".join(part.capitalize() for part in re.split(r"[-_]", key))
+
+
+def _cfn_value(value: str) -> str | int | bool:
+    """Turn an SQS API attribute string into the JSON type CloudFormation expects."""
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if value.isdigit():
+        return int(value)
+    return value
+
+
+@contextlib.contextmanager
+def _chalice_packaging(workdir: Path) -> Iterator[None]:
+    """Run ``chalice package`` in ``workdir`` and undo its side effects on this process.
+
+    The construct writes ``chalice.out/`` into the current directory and copies the stage's
+    environment variables into ``os.environ`` while it imports ``app.py``.
+    """
+    saved_env = dict(os.environ)
+    if not (os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION")):
+        # chalice only uses the region to pick service principals; the template stays agnostic.
+        os.environ["AWS_DEFAULT_REGION"] = DEFAULT_REGION
+    try:
+        with contextlib.chdir(workdir):
+            yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+class WagateStack(Stack):
+    """DynamoDB tables, SQS queues with DLQs, two secrets and the Chalice API and workers."""
+
+    def __init__(
+        self, scope: Construct, stage: str, *, source_dir: Path = REPO_ROOT, **kwargs: Any
+    ) -> None:
+        """Build the stack of ``stage``; its construct id is the stage, its name wagate-<stage>.
+
+        The Chalice construct takes its chalice stage name from this construct id, so the
+        ``stages.<stage>`` block of ``.chalice/config.json`` applies.
+        """
+        if not _STAGE_RE.match(stage):
+            raise ValueError(f"stage must match {_STAGE_RE.pattern}, got {stage!r}")
+        kwargs.setdefault("stack_name", stack_name(stage))
+        super().__init__(scope, stage, **kwargs)
+        self.stage = stage
+        self.prefix = prefix_for(stage)
+        self.source_dir = Path(source_dir).resolve()
+
+        self.tables = {spec.key: self._table(spec) for spec in resources.TABLES}
+        self.dlqs: dict[str, sqs.Queue] = {}
+        self.queues = {spec.key: self._queue(spec) for spec in resources.QUEUES}
+        self.jwt_secret = self._secret("JwtSecret", "HS256 signing key of wagate login tokens")
+        self.internal_secret = self._secret(
+            "InternalSecret", "Shared secret of the wagate internal host API"
+        )
+
+        self.chalice = self._chalice_app()
+        self._grant_default_role()
+        self._wire_sqs_handlers()
+
+    # -- resources from the declaration -------------------------------------------------------
+
+    def _table(self, spec: resources.Table) -> dynamodb.Table:
+        """One PAY_PER_REQUEST table with string keys, its GSIs, TTL and PITR."""
+        string = dynamodb.AttributeType.STRING
+        table = dynamodb.Table(
+            self,
+            f"{_pascal(spec.key)}Table",
+            table_name=spec.physical_name(self.prefix),
+            partition_key=dynamodb.Attribute(name=spec.pk, type=string),
+            sort_key=dynamodb.Attribute(name=spec.sk, type=string) if spec.sk else None,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=spec.ttl_attribute,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=spec.point_in_time_recovery
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        for index in spec.indexes:
+            table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=dynamodb.Attribute(name=index.pk, type=string),
+                sort_key=dynamodb.Attribute(name=index.sk, type=string) if index.sk else None,
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+        return table
+
+    def _queue(self, spec: resources.Queue) -> sqs.Queue:
+        """One queue and its dead-letter queue (redrive after ``max_receive_count``)."""
+        name = _pascal(spec.key)
+        dlq = sqs.Queue(
+            self,
+            f"{name}Dlq",
+            queue_name=spec.dlq_physical_name(self.prefix),
+            retention_period=Duration.seconds(spec.dlq_retention_seconds),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        queue = sqs.Queue(
+            self,
+            f"{name}Queue",
+            queue_name=spec.physical_name(self.prefix),
+            visibility_timeout=Duration.seconds(spec.visibility_timeout),
+            retention_period=Duration.seconds(spec.retention_seconds),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=dlq, max_receive_count=spec.max_receive_count
+            ),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        cfn_queue = queue.node.default_child
+        assert isinstance(cfn_queue, sqs.CfnQueue)
+        for attribute, value in spec.attributes.items():
+            # The local stack passes these to CreateQueue; the CFN property names are the same.
+            if attribute in _UNSUPPORTED_QUEUE_ATTRIBUTES:
+                raise ValueError(f"queue {spec.key!r}: attribute {attribute} is not supported here")
+            cfn_queue.add_property_override(attribute, _cfn_value(value))
+        self.dlqs[spec.key] = dlq
+        return queue
+
+    def _secret(self, construct_id: str, description: str) -> secretsmanager.Secret:
+        """A generated 64-character secret (letters and digits)."""
+        return secretsmanager.Secret(
+            self,
+            construct_id,
+            description=f"{description} ({self.stage})",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+
+    # -- the Chalice app ----------------------------------------------------------------------
+
+    def _chalice_app(self) -> Chalice:
+        """Package ``app.py`` with ``chalice package`` and include its SAM template."""
+        # These win over .chalice/config.json (top level and "stages.<stage>").
+        stage_config: dict[str, Any] = {
+            # Dependencies go into a layer cached by the hash of requirements.txt alone, so
+            # code changes only re-zip app.py and chalicelib/ instead of re-running pip.
+            "automatic_layer": True,
+            "environment_variables": {
+                "WAGATE_PREFIX": self.prefix,
+                "WAGATE_JWT_SECRET_ARN": self.jwt_secret.secret_arn,
+                "WAGATE_INTERNAL_SECRET_ARN": self.internal_secret.secret_arn,
+                "WAGATE_ENABLE_SANDBOX_API": "false",
+            },
+        }
+        with tempfile.TemporaryDirectory(prefix="wagate-chalice-") as workdir:
+            # The SAM template is read and the zips are staged into the cloud assembly while
+            # the construct is built, so chalice.out/ can go right after.
+            with _chalice_packaging(Path(workdir)):
+                construct = Chalice(
+                    self, "Api", source_dir=str(self.source_dir), stage_config=stage_config
+                )
+            (sam_file,) = Path(workdir).glob("chalice.out/*/sam.json")
+            self.sam_template: dict[str, Any] = json.loads(sam_file.read_text())
+        return construct
+
+    def _chalice_event_sources(self) -> list[BaseEventSourceConfig]:
+        """The event sources of the app module that ``chalice package`` just imported."""
+        module = sys.modules.get("app")
+        module_file = getattr(module, "__file__", None)
+        if module_file is None or Path(module_file).resolve() != self.source_dir / "app.py":
+            raise RuntimeError(f"chalice did not load {self.source_dir / 'app.py'} as 'app'")
+        return list(module.app.event_sources)
+
+    def _grant_default_role(self) -> None:
+        """Least privilege for the role all Chalice functions share."""
+        role = self.chalice.get_role("DefaultRole")
+        for table in self.tables.values():
+            table.grant_read_write_data(role)
+        for queue in self.queues.values():
+            queue.grant_send_messages(role)
+            queue.grant_consume_messages(role)
+        self.jwt_secret.grant_read(role)
+        self.internal_secret.grant_read(role)
+
+    def _wire_sqs_handlers(self) -> None:
+        """Point each SQS handler at its CDK queue and turn on partial batch responses.
+
+        Chalice names the function resource after the handler (``send_worker`` ->
+        ``SendWorker``) and its SAM event ``<Function>SqsEventSource``; it does not set
+        ``FunctionResponseTypes`` (aws/chalice#2029).
+        """
+        by_name = {spec.physical_name(self.prefix): spec for spec in resources.QUEUES}
+        for source in self._chalice_event_sources():
+            if not isinstance(source, SQSEventConfig):
+                continue
+            spec = by_name.get(source.queue or "")
+            if spec is None:
+                raise RuntimeError(
+                    f"SQS handler {source.name!r} listens on {source.queue or source.queue_arn!r}, "
+                    f"which is not a queue declared in chalicelib/resources.py for prefix "
+                    f"{self.prefix!r} (was app.py imported with another WAGATE_PREFIX?)"
+                )
+            function_id = to_cfn_resource_name(source.name)
+            event_id = to_cfn_resource_name(f"{source.name}-sqs-event-source")
+            # Read the events from chalice's own template: jsii cannot read SAM event unions back.
+            sam_function = self.sam_template["Resources"].get(function_id, {})
+            events = sam_function.get("Properties", {}).get("Events", {})
+            if event_id not in events:
+                raise RuntimeError(f"{function_id} has no SAM event {event_id}: {list(events)}")
+            function = self.chalice.get_resource(function_id)
+            properties = f"Events.{event_id}.Properties"
+            function.add_property_override(f"{properties}.Queue", self.queues[spec.key].queue_arn)
+            function.add_property_override(
+                f"{properties}.FunctionResponseTypes", ["ReportBatchItemFailures"]
+            )
+
+
+def build_app(
+    stage: str | None = None,
+    outdir: str | os.PathLike[str] | None = None,
+    source_dir: Path = REPO_ROOT,
+) -> tuple[cdk.App, WagateStack]:
+    """A CDK app holding the stack of one stage (call ``app.synth()`` to write it out).
+
+    The stage is ``stage``, else the ``stage`` context value, else ``$WAGATE_STAGE``, else
+    ``dev``. Without ``outdir`` the app writes to ``$CDK_OUTDIR`` (set by the CDK CLI) or a
+    temporary directory.
+    """
+    app = cdk.App(outdir=str(outdir)) if outdir is not None else cdk.App()
+    stage = stage or app.node.try_get_context("stage") or os.environ.get("WAGATE_STAGE") or "dev"
+    stack = WagateStack(
+        app,
+        stage,
+        source_dir=source_dir,
+        description=f"wagate WhatsApp gateway ({stage})",
+    )
+    cdk.Tags.of(stack).add("app", "wagate")
+    cdk.Tags.of(stack).add("stage", stage)
+    return app, stack
