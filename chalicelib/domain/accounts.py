@@ -55,7 +55,10 @@ def format_api_key(tenant_id: str, key_id: str, secret: str) -> str:
 
 def parse_api_key(raw: str) -> tuple[str, str, str] | None:
     """(tenant id, key id, secret) of a well-formed key, else None."""
-    parts = raw.split("_")
-    if len(parts) != 4 or parts[0] != API_KEY_PREFIX or not all(parts[1:]):
+    head = f"{API_KEY_PREFIX}_"
+    if not raw.startswith(head):
         return None
-    return parts[1], parts[2], parts[3]
+    parts = raw[len(head):].rsplit("_", 2)  # the tenant id may hold "_"; the rest never does
+    if len(parts) != 3 or not all(parts):
+        return None
+    return parts[0], parts[1], parts[2]

@@ -14,9 +14,9 @@ GROUP_SERVER = "g.us"
 LID_SERVER = "lid"
 _SERVER_ALIASES = {"c.us": USER_SERVER, USER_SERVER: USER_SERVER, GROUP_SERVER: GROUP_SERVER,
                    LID_SERVER: LID_SERVER}
-_GROUP_USER = re.compile(r"^\d{5,20}(-\d{5,20})?$")
+_GROUP_USER = re.compile(r"^\d{5,20}(-\d{5,20})?$", re.ASCII)
 _INTERNATIONAL = "must be a phone number in international format, e.g. +14155552671"
-_LID_USER = re.compile(r"^\d{5,25}$")
+_LID_USER = re.compile(r"^\d{5,25}$", re.ASCII)
 
 
 @dataclass(frozen=True, order=True)
@@ -50,7 +50,7 @@ def normalize_phone(raw: str, field: str = "phone") -> str:
         text = "+" + text[2:]
     if not text.startswith("+"):
         text = "+" + text
-    if not re.fullmatch(r"\+\d{6,15}", text):
+    if not re.fullmatch(r"\+\d{6,15}", text, re.ASCII):
         raise ValidationFailed.field(field, _INTERNATIONAL)
     try:
         number = phonenumbers.parse(text, None)

@@ -30,10 +30,12 @@ def decode_cursor(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
     """The key a cursor stands for; a cursor of another tenant or garbage is a 422."""
     if not cursor:
         return None
+    if len(cursor) > 2048:
+        raise ValidationFailed.field("cursor", "is not a valid cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise ValidationFailed.field("cursor", "is not a valid cursor") from exc
     if not isinstance(key, dict) or key.get("pk") != tenant_id:
         raise ValidationFailed.field("cursor", "is not a valid cursor")
@@ -43,10 +45,9 @@ def decode_cursor(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
 def parse_limit(raw: str | None) -> int:
     if raw in (None, ""):
         return DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError as exc:
-        raise ValidationFailed.field("limit", "must be a whole number") from exc
+    if not (raw.isascii() and raw.isdigit()):
+        raise ValidationFailed.field("limit", "must be a whole number")
+    limit = int(raw)
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed.field("limit", f"must be between 1 and {MAX_LIMIT}")
     return limit

@@ -12,8 +12,9 @@ SIGNATURE_HEADER = "X-Wagate-Signature"
 
 
 def _digest(secret: str, method: str, path: str, timestamp: str, body: bytes) -> str:
-    message = b"\n".join([method.upper().encode(), path.encode(), timestamp.encode(), body])
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    # The body enters as its hash, so no choice of path and body can collide with another.
+    message = "\n".join([method.upper(), path, timestamp, hashlib.sha256(body).hexdigest()])
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def sign(secret: str, method: str, path: str, body: bytes,
@@ -36,4 +37,4 @@ def verify(secret: str, method: str, path: str, body: bytes, timestamp: str | No
     if skew > MAX_SKEW_SECONDS:
         return False
     expected = _digest(secret, method, path, timestamp, body)
-    return hmac.compare_digest(expected, signature)
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))

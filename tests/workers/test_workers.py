@@ -1,0 +1,101 @@
+"""The workers as Lambda runs them: hand-built SQS events, one messageId per record."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+import app as wagate
+from chalicelib import resources
+from chalicelib.adapters import aws
+from chalicelib.bootstrap import container
+from chalicelib.devstack.runtime import LambdaContext
+from tests.conftest import Tenant, queue_url, receive, wait_for
+
+
+def record(body: Any, receive_count: int = 1) -> dict[str, Any]:
+    return {"messageId": str(uuid.uuid4()), "receiptHandle": str(uuid.uuid4()),
+            "body": body if isinstance(body, str) else json.dumps(body),
+            "attributes": {"ApproximateReceiveCount": str(receive_count),
+                           "SentTimestamp": "1700000000000"},
+            "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q", "awsRegion": "us-east-1"}
+
+
+def invoke(handler: Any, *records: dict[str, Any]) -> dict[str, Any]:
+    return handler({"Records": list(records)}, LambdaContext("test"))
+
+
+@pytest.fixture
+def working(acme: Tenant, host) -> str:
+    sid = acme.call("POST", "/v1/sessions", {"name": "shop"}).json["id"]
+    wait_for(lambda: acme.call("GET", f"/v1/sessions/{sid}").json["status"] == "SCAN_QR")
+    acme.call("POST", f"/v1/sandbox/sessions/{sid}/scan", {})
+    return sid
+
+
+def _queued(acme: Tenant, sid: str) -> str:
+    mid = acme.call("POST", "/v1/messages", {"session_id": sid, "to": "+14155552671",
+                                             "text": "hi"}).json["id"]
+    # Take the record off the queue: the tests below deliver it by hand.
+    for message in receive(resources.OUTBOUND):
+        aws.client("sqs").delete_message(QueueUrl=queue_url(resources.OUTBOUND),
+                                         ReceiptHandle=message["ReceiptHandle"])
+    return mid
+
+
+def test_send_worker_delivers_and_a_redelivered_record_is_a_no_op(acme: Tenant, working: str,
+                                                                  host):
+    mid = _queued(acme, working)
+    body = {"tenant_id": acme.id, "message_id": mid}
+    assert invoke(wagate.send_worker, record(body)) == {"batchItemFailures": []}
+    assert invoke(wagate.send_worker, record(body, receive_count=2)) == {"batchItemFailures": []}
+    message = wait_for(lambda: (m := container().messages.get(acme.id, mid)).status == "read"
+                       and m)
+    assert [h.status for h in message.history].count("sent") == 1
+
+
+def test_partial_batch_failure_reports_only_the_bad_record(acme: Tenant, working: str):
+    good = record({"tenant_id": acme.id, "message_id": _queued(acme, working)})
+    poison = record("{this is not json")
+    result = invoke(wagate.send_worker, good, poison)
+    assert result == {"batchItemFailures": [{"itemIdentifier": poison["messageId"]}]}
+
+
+def test_no_host_puts_the_message_back_then_fails_it_on_the_last_attempt(acme: Tenant,
+                                                                        working: str, host):
+    mid = _queued(acme, working)
+    host.host.kill()  # the session's host dies; its lease is still in the table
+    container().hosts.remove(host.host.host_id)
+    first = record({"tenant_id": acme.id, "message_id": mid})
+    assert invoke(wagate.send_worker, first)["batchItemFailures"] == [
+        {"itemIdentifier": first["messageId"]}]
+    assert container().messages.get(acme.id, mid).status == "queued"
+    last = record({"tenant_id": acme.id, "message_id": mid},
+                  receive_count=container().settings.send_attempts)
+    assert invoke(wagate.send_worker, last) == {"batchItemFailures": []}
+    failed = container().messages.get(acme.id, mid)
+    assert failed.status == "failed" and failed.error["code"] == "session_unavailable"
+
+
+def test_failing_records_end_in_the_dlq_after_max_receives(aws):
+    sqs = aws_client = __import__("chalicelib.adapters.aws", fromlist=["client"]).client("sqs")
+    from chalicelib.devstack.runtime import LocalLambdaRuntime
+
+    url = queue_url(resources.OUTBOUND)
+    sqs.send_message(QueueUrl=url, MessageBody="{poison")
+    source = next(s for s in wagate.app.event_sources if s.name == "send_worker")
+    runtime = LocalLambdaRuntime(wagate.app, aws_client, "us-east-1")
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    for _ in range(resources.OUTBOUND.max_receive_count + 1):
+        messages = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0,
+                                       AttributeNames=["All"]).get("Messages", [])
+        if messages:
+            assert runtime.invoke_sqs(source, url, arn, messages) == 1
+    dead = sqs.receive_message(QueueUrl=queue_url(resources.OUTBOUND, dlq=True)).get(
+        "Messages", [])
+    assert [m["Body"] for m in dead] == ["{poison"]
