@@ -24,17 +24,17 @@ os.environ.update({
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-from chalice.test import Client  # noqa: E402
-from moto import mock_aws  # noqa: E402
+from chalice.test import Client
+from moto import mock_aws
 
-from app import app  # noqa: E402
-from chalicelib import bootstrap, resources  # noqa: E402
-from chalicelib.adapters import aws as aws_clients  # noqa: E402
-from chalicelib.adapters.provision import provision  # noqa: E402
-from chalicelib.domain.auth import Role  # noqa: E402
-from chalicelib.sessionhost.engines.sandbox import SandboxEngine  # noqa: E402
-from chalicelib.sessionhost.host import SessionHost  # noqa: E402
-from chalicelib.sessionhost.server import make_server  # noqa: E402
+from app import app
+from chalicelib import bootstrap, resources
+from chalicelib.adapters import aws as aws_clients
+from chalicelib.adapters.provision import provision
+from chalicelib.domain.auth import Role
+from chalicelib.sessionhost.engines.sandbox import SandboxEngine
+from chalicelib.sessionhost.host import SessionHost
+from chalicelib.sessionhost.server import make_server
 
 ADMIN_PASSWORD = "admin-password-123"
 PASSWORD = "member-password-123"

@@ -48,8 +48,8 @@ def test_text_goes_queued_sent_delivered_read(acme: Tenant, working: str):
 def test_queue_redelivery_never_sends_twice(acme: Tenant, working: str, host):
     accepted = _send(acme, working)
     record = receive(resources.OUTBOUND)[0]
-    from tests.conftest import queue_url
     from chalicelib.adapters import aws
+    from tests.conftest import queue_url
     # The same record arrives a second time (SQS at-least-once).
     aws.client("sqs").send_message(QueueUrl=queue_url(resources.OUTBOUND),
                                    MessageBody=record["Body"])

@@ -1,0 +1,118 @@
+"""Webhooks: every event reaches the session's webhook signed, retried, or ends visibly dead."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from chalicelib import resources
+from chalicelib.bootstrap import container
+from tests.conftest import Tenant, run_worker, wait_for
+from tests.support.receiver import WebhookReceiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver()
+    yield server
+    server.close()
+
+
+def _session_with_hook(acme: Tenant, receiver: WebhookReceiver) -> str:
+    created = acme.call("POST", "/v1/sessions", {"name": "shop", "webhook_url": receiver.url})
+    receiver.secret = created.json["webhook_secret"]
+    sid = created.json["id"]
+    wait_for(lambda: acme.call("GET", f"/v1/sessions/{sid}").json["status"] == "SCAN_QR")
+    acme.call("POST", f"/v1/sandbox/sessions/{sid}/scan", {})
+    return sid
+
+
+def _deliveries(tenant_id: str) -> list[dict]:
+    return container().deliveries.list(tenant_id, 50, None).items
+
+
+def test_session_message_and_inbound_events_arrive_signed(acme: Tenant, host,
+                                                          receiver: WebhookReceiver):
+    sid = _session_with_hook(acme, receiver)
+    acme.call("POST", "/v1/messages", {"session_id": sid, "to": "+14155552671", "text": "yo"})
+    run_worker(resources.OUTBOUND)
+    acme.call("POST", f"/v1/sandbox/sessions/{sid}/inbound", {"from": "+4915112345678",
+                                                              "text": "hello back"})
+    time.sleep(0.3)  # let the sandbox recipient read it
+    run_worker(resources.EVENTS)
+    assert receiver.rejected == []
+    assert [e["data"]["status"] for e in receiver.of_type("session.status")] == \
+        ["SCAN_QR", "WORKING"]
+    assert [e["data"]["status"] for e in receiver.of_type("message.status")] == \
+        ["sent", "delivered", "read"]
+    inbound = receiver.of_type("message.received")[0]
+    assert inbound["data"]["text"] == "hello back"
+    assert inbound["data"]["session_id"] == sid
+    assert inbound["data"]["sender_phone"] == "+4915112345678"
+    assert all(set(e) == {"type", "timestamp", "data"} for e in
+               (r["payload"] for r in receiver.received))
+    assert {d["status"] for d in _deliveries(acme.id)} == {"delivered"}
+
+
+def test_failed_delivery_is_retried_with_the_same_webhook_id(acme: Tenant, host,
+                                                             receiver: WebhookReceiver):
+    _session_with_hook(acme, receiver)
+    receiver.replies = [500, 204, 503]  # the first event fails twice, the second goes through
+    run_worker(resources.EVENTS)
+    assert receiver.types() == ["session.status"]
+    retrying = [d for d in _deliveries(acme.id) if d["status"] == "retrying"]
+    assert len(retrying) == 1 and retrying[0]["last_error"] == "HTTP 500"
+    wait_for(lambda: run_worker(resources.WEBHOOK_RETRIES) and False or
+             len(receiver.received) == 2, timeout=10, interval=0.5)
+    assert sorted(e["data"]["status"] for e in receiver.of_type("session.status")) == \
+        ["SCAN_QR", "WORKING"]
+    assert len({r["id"] for r in receiver.received}) == 2
+    assert receiver.attempts == 4
+    delivered = [d for d in _deliveries(acme.id) if d["status"] == "delivered"]
+    assert sorted(d["attempts"] for d in delivered) == [1, 3]
+    retried_id = receiver.attempt_ids[0]
+    assert receiver.attempt_ids.count(retried_id) == 3  # one event id across its retries
+
+
+def test_a_webhook_that_never_answers_ends_dead_not_dropped(acme: Tenant, host,
+                                                            receiver: WebhookReceiver):
+    _session_with_hook(acme, receiver)
+    receiver.replies = [500] * 20
+    run_worker(resources.EVENTS)
+    schedule = container().settings.retry_delays
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(
+            d["status"] == "retrying" for d in _deliveries(acme.id)):
+        run_worker(resources.WEBHOOK_RETRIES)
+        time.sleep(0.3)
+    deliveries = _deliveries(acme.id)
+    assert {d["status"] for d in deliveries} == {"dead"}
+    assert all(d["attempts"] == len(schedule) + 1 for d in deliveries)
+    assert receiver.attempts == 2 * (len(schedule) + 1)
+
+
+def test_410_gone_stops_retrying(acme: Tenant, host, receiver: WebhookReceiver):
+    _session_with_hook(acme, receiver)
+    receiver.replies = [410, 410]
+    run_worker(resources.EVENTS)
+    assert {d["status"] for d in _deliveries(acme.id)} == {"dead"}
+    assert run_worker(resources.WEBHOOK_RETRIES) == 0
+
+
+def test_private_addresses_are_refused_outside_the_local_stack(acme: Tenant, host,
+                                                              receiver: WebhookReceiver,
+                                                              monkeypatch):
+    monkeypatch.setenv("WAGATE_ALLOW_PRIVATE_WEBHOOKS", "false")
+    from chalicelib import bootstrap
+    from chalicelib.settings import get_settings
+
+    get_settings.cache_clear()
+    bootstrap.container().settings = get_settings()
+    bootstrap.container().__dict__.pop("webhooks", None)
+    _session_with_hook(acme, receiver)
+    run_worker(resources.EVENTS)
+    assert receiver.attempts == 0
+    errors = {d.get("last_error", "") for d in _deliveries(acme.id)}
+    assert all("InvalidIPAddress" in e or "not allowed" in e.lower() for e in errors), errors
