@@ -64,8 +64,12 @@ def test_failed_delivery_is_retried_with_the_same_webhook_id(acme: Tenant, host,
     assert receiver.types() == ["session.status"]
     retrying = [d for d in _deliveries(acme.id) if d["status"] == "retrying"]
     assert len(retrying) == 1 and retrying[0]["last_error"] == "HTTP 500"
-    wait_for(lambda: run_worker(resources.WEBHOOK_RETRIES) and False or
-             len(receiver.received) == 2, timeout=10, interval=0.5)
+
+    def retried() -> bool:
+        run_worker(resources.WEBHOOK_RETRIES)
+        return len(receiver.received) == 2
+
+    wait_for(retried, timeout=10, interval=0.5)
     assert sorted(e["data"]["status"] for e in receiver.of_type("session.status")) == \
         ["SCAN_QR", "WORKING"]
     assert len({r["id"] for r in receiver.received}) == 2
