@@ -9,8 +9,8 @@ import pytest
 
 from chalicelib import resources
 from chalicelib.bootstrap import container
+from chalicelib.devstack.listen import WebhookReceiver
 from tests.conftest import Tenant, run_worker, wait_for
-from tests.support.receiver import WebhookReceiver
 
 
 @pytest.fixture

@@ -1,0 +1,143 @@
+"""End to end: start the real local stack (``make run``'s program) as a subprocess and use it
+over real HTTP, like a newcomer with curl would."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from chalicelib.devstack.listen import WebhookReceiver
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "wagate-demo-pass"  # the README walkthrough's
+
+
+class Stack:
+    def __init__(self, process: subprocess.Popen[str], base: str, log: Path) -> None:
+        self.process, self.base, self.log = process, base, log
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("stack")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
+    env.update({"PORT": str(port), "AWS_PORT": str(free_port()), "HOST_PORT": str(free_port()),
+                "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_STATE_DIR": str(tmp / "state"),
+                "WAGATE_SANDBOX_DELIVERY_MS": "200", "WAGATE_SANDBOX_READ_MS": "500"})
+    log = tmp / "stack.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "chalicelib.devstack"], cwd=ROOT,
+                                   env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 60
+    while "wagate is up" not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the stack did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    yield Stack(process, base, log)
+    if process.poll() is None:
+        process.kill()
+
+
+def _poll(fn, timeout: float = 15.0):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_walkthrough_over_http_with_verified_webhooks(stack: Stack):
+    b = stack.base
+    assert requests.get(f"{b}/health", timeout=5).json()["status"] == "ok"
+    token = requests.post(f"{b}/auth/login", json={"username": "admin", "password": PASSWORD},
+                          timeout=5).json()["token"]
+    key = requests.post(f"{b}/api-keys", headers={"Authorization": f"Bearer {token}"},
+                        json={"name": "e2e", "scopes": ["sessions:read", "sessions:write",
+                                                        "messages:read", "messages:send"]},
+                        timeout=5).json()["key"]
+    h = {"X-Api-Key": key}
+    receiver = WebhookReceiver()
+    try:
+        created = requests.post(f"{b}/sessions", headers=h, timeout=5,
+                                json={"name": "shop", "webhook_url": receiver.url}).json()
+        receiver.secret = created["webhook_secret"]
+        sid = created["id"]
+        _poll(lambda: requests.get(f"{b}/sessions/{sid}", headers=h, timeout=5).json()[
+            "status"] == "SCAN_QR")
+        qr = requests.get(f"{b}/sessions/{sid}/qr", headers=h, timeout=5).json()
+        assert qr["qr"].startswith("2@") and qr["image"].startswith("data:image/png;base64,")
+        png = requests.get(f"{b}/sessions/{sid}/qr", headers={**h, "Accept": "image/png"},
+                           timeout=5)
+        assert png.headers["Content-Type"] == "image/png" and png.content[:4] == b"\x89PNG"
+        scanned = requests.post(f"{b}/sandbox/sessions/{sid}/scan", headers=h, json={},
+                                timeout=5).json()
+        assert scanned["status"] == "WORKING"
+
+        mid = requests.post(f"{b}/messages", headers=h, timeout=5, json={
+            "session_id": sid, "to": "+14155552671", "text": "Hello"}).json()["id"]
+        read = _poll(lambda: (m := requests.get(f"{b}/messages/{mid}", headers=h,
+                                                timeout=5).json())["status"] == "read" and m)
+        assert list(read["timestamps"]) == ["queued", "sending", "sent", "delivered", "read"]
+
+        requests.post(f"{b}/sandbox/sessions/{sid}/inbound", headers=h, timeout=5,
+                      json={"from": "+4915112345678", "text": "Thanks!"})
+        _poll(lambda: receiver.of_type("message.received"))
+        _poll(lambda: len(receiver.of_type("message.status")) == 3)
+        assert receiver.rejected == []
+        assert receiver.of_type("message.received")[0]["data"]["text"] == "Thanks!"
+        assert [e["data"]["status"] for e in receiver.of_type("message.status")] == \
+            ["sent", "delivered", "read"]
+        assert [e["data"]["status"] for e in receiver.of_type("session.status")][-1] == \
+            "WORKING"
+    finally:
+        receiver.close()
+    log = stack.log.read_text()
+    assert re.search(r"POST /v1/messages -> 202", log), "one log line per request"
+    assert re.search(r"send_worker: 1 record\(s\), 0 failed", log), "one line per event"
+
+
+def _readme_walkthrough() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Walkthrough", 1)[1]
+    return re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_walkthrough_runs_verbatim(stack: Stack, tmp_path: Path):
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    hook_port = free_port()
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", _readme_walkthrough()],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "B": stack.base, "HOOK_PORT": str(hook_port),
+                                 "PYTHONPATH": str(ROOT)})
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert '"status": "WORKING"' in out
+    assert "\nread\n" in out
+    assert "Thanks!" in out
+    assert "✓ verified message.received" in out
+    assert "✓ verified message.status" in out
+    assert (tmp_path / "qr.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sigterm_stops_everything_cleanly(stack: Stack):
+    stack.process.send_signal(signal.SIGTERM)
+    assert stack.process.wait(timeout=30) == 0
+    log = stack.log.read_text()
+    assert "stopped." in log
+    assert "drained" in log
