@@ -10,6 +10,7 @@ from chalice import Chalice
 from chalice.app import SQSEvent
 
 from chalicelib import resources
+from chalicelib.api.http import chalice_errors_in_our_shape
 from chalicelib.api.v1 import auth, health, messages, sandbox, sessions
 from chalicelib.workers import events, send
 
@@ -17,6 +18,7 @@ app = Chalice(app_name="wagate")
 app.log.setLevel(logging.INFO)  # Chalice sets its "wagate" logger to ERROR; ours log under it
 app.api.binary_types.append("image/png")
 
+app.register_middleware(chalice_errors_in_our_shape, "http")
 for blueprint in (health, auth, sessions, messages, sandbox):
     app.register_blueprint(blueprint.bp, url_prefix="/v1")
 

@@ -19,7 +19,13 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.bootstrap import container
 from chalicelib.domain.auth import Principal
-from chalicelib.domain.errors import AppError, BadRequest, Forbidden, ValidationFailed
+from chalicelib.domain.errors import (
+    AppError,
+    BadRequest,
+    Forbidden,
+    InternalError,
+    ValidationFailed,
+)
 from chalicelib.domain.paging import Page, parse_limit
 
 log = logging.getLogger("wagate.api")
@@ -37,6 +43,23 @@ def error_response(error: AppError) -> Response:
 def json_response(body: Any, status: int = 200) -> Response:
     return Response(status_code=status, headers={"Content-Type": "application/json"},
                     body=json.dumps(body))
+
+
+_CHALICE_CODES = {"UnsupportedMediaType": "unsupported_media_type",
+                  "MethodNotAllowedError": "method_not_allowed", "BadRequest": "bad_request",
+                  "BadRequestError": "bad_request", "NotFoundError": "not_found"}
+
+
+def chalice_errors_in_our_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """HTTP middleware: errors Chalice answers itself (415, 405, …) get our error envelope."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code = _CHALICE_CODES.get(body["Code"], "bad_request")
+        response.body = json.dumps({"error": {"code": code, "message": body.get("Message", ""),
+                                              "details": []}})
+        response.headers = {**(response.headers or {}), "Content-Type": "application/json"}
+    return response
 
 
 def page_json(page: Page, shape: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
@@ -113,8 +136,7 @@ def endpoint(bp: Blueprint, scope: str | None = None,
                 response = error_response(_validation_error(exc))
             except Exception:
                 log.exception("unhandled error")
-                response = error_response(AppError("internal error", code="internal"))
-                response.status_code = 500
+                response = error_response(InternalError("internal error"))
             raw = bp.current_request
             log.info("%s %s -> %s %.0fms%s", raw.method, raw.context.get("path", ""),
                      response.status_code, (time.perf_counter() - started) * 1000,

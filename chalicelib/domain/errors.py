@@ -53,6 +53,10 @@ class Unavailable(AppError):
     status, code = 503, "unavailable"
 
 
+class InternalError(AppError):
+    status, code = 500, "internal"
+
+
 class StaleFence(Exception):
     """A host wrote with a fencing token that is no longer current: it lost the lease."""
 

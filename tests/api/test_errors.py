@@ -57,3 +57,13 @@ def test_bad_input_changes_nothing(acme: Tenant):
 def test_login_with_bad_body(client):
     assert_error(call(client, "POST", "/v1/auth/login", body={"username": "x"}), 422)
     assert_error(call(client, "POST", "/v1/auth/login", body="nope"), 400)
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "multipart/form-data"])
+def test_unsupported_media_type_is_415_in_our_shape(acme: Tenant, content_type):
+    assert_error(acme.call("POST", "/v1/sessions", '{"name": "x"}',
+                           headers={"Content-Type": content_type}), 415, "unsupported_media_type")
+
+
+def test_wrong_method_is_405_in_our_shape(acme: Tenant):
+    assert_error(acme.call("PUT", "/v1/sessions", {"name": "x"}), 405, "method_not_allowed")
