@@ -127,6 +127,7 @@ class LocalLambdaRuntime:
         interval = expression.value * _RATE_SECONDS[expression.unit]
         while not self._stop.wait(interval):
             event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                     "account": "000000000000",
                      "source": "aws.events", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                    time.gmtime()),
                      "region": self._region, "resources": [], "detail": {}}
