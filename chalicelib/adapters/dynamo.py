@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.domain import paging
+from chalicelib.domain.errors import ValidationFailed
 
 
 def plain(value: Any) -> Any:
@@ -40,7 +41,13 @@ def query_page(table: Any, tenant_id: str, limit: int, cursor: str | None,
     items: list[dict[str, Any]] = []
     # A FilterExpression may return short pages: keep reading until the page is full.
     while True:
-        response = table.query(Limit=limit - len(items), **query)
+        try:
+            response = table.query(Limit=limit - len(items), **query)
+        except ClientError as exc:
+            # A forged cursor whose keys do not fit this query: DynamoDB refuses the start key.
+            if start and exc.response.get("Error", {}).get("Code") == "ValidationException":
+                raise ValidationFailed.field("cursor", "is not a valid cursor") from exc
+            raise
         items.extend(plain(i) for i in response.get("Items", []))
         last = response.get("LastEvaluatedKey")
         if not last or len(items) >= limit:

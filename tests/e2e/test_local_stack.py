@@ -52,7 +52,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         process.kill()
 
 
-def _poll(fn, timeout: float = 15.0):  # noqa: ANN001, ANN202
+def _poll(fn, timeout: float = 15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = fn()
