@@ -6,7 +6,6 @@ and tests can ``reset()`` between moto mocks.
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 
 from chalicelib import resources
@@ -94,8 +93,7 @@ class Container:
 
     @cached_property
     def auth(self) -> AuthService:
-        fast = os.environ.get("WAGATE_FAST_HASHES") == "1"  # tests only
-        return AuthService(self.users, Argon2Hasher(fast=fast),
+        return AuthService(self.users, Argon2Hasher(fast=self.settings.fast_password_hashes),
                            _secret(self.settings.jwt_secret, self.settings.jwt_secret_arn,
                                    "JWT_SECRET"),
                            self.settings.token_ttl_seconds)

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     sandbox_read_ms: int = 700
     sandbox_qr_rotate_seconds: int = 20
     state_dir: str = ".wagate/state"
+    fast_password_hashes: bool = Field(
+        False, description="Cheap Argon2 parameters: for the test suite only, never production."
+    )
     enable_sandbox_api: bool = Field(
         True, description="Serve /v1/sandbox/* (play a phone); turn off in production."
     )

@@ -19,7 +19,7 @@ os.environ.update({
     "AWS_SECURITY_TOKEN": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
     "WAGATE_PREFIX": "wagate-test", "WAGATE_JWT_SECRET": "test-jwt-secret-0123456789abcdef",
-    "WAGATE_INTERNAL_SECRET": "test-internal-secret", "WAGATE_FAST_HASHES": "1",
+    "WAGATE_INTERNAL_SECRET": "test-internal-secret", "WAGATE_FAST_PASSWORD_HASHES": "true",
     "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true", "WAGATE_WEBHOOK_RETRY_SCHEDULE": "1,1,1",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
