@@ -35,6 +35,7 @@ def build_host(port: int) -> SessionHost:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s host %(levelname)s %(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     port = int(os.environ.get("WAGATE_HOST_PORT", "8100"))
     host = build_host(port)
     server = make_server(host, bootstrap.container().internal_secret,
