@@ -87,7 +87,8 @@ class Container:
 
     @cached_property
     def fleet(self) -> HttpFleet:
-        return HttpFleet(self.sessions, self.hosts, self.internal_secret)
+        return HttpFleet(self.sessions, self.hosts, self.internal_secret,
+                         self.settings.send_interval_ms)
 
     # --- services ---
 

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         description="Seconds to wait before each webhook retry (Standard Webhooks schedule).",
     )
     send_attempts: int = 5
+    send_interval_ms: int = Field(
+        1000, description="Default pause between two sends of one session (jittered ±20%)."
+    )
+    reconnect_attempts: int = 6
     lease_ttl_seconds: int = 30
     sandbox_delivery_ms: int = 300
     sandbox_read_ms: int = 700

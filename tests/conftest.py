@@ -20,6 +20,7 @@ os.environ.update({
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
     "WAGATE_PREFIX": "wagate-test", "WAGATE_JWT_SECRET": "test-jwt-secret-0123456789abcdef",
     "WAGATE_INTERNAL_SECRET": "test-internal-secret", "WAGATE_FAST_PASSWORD_HASHES": "true",
+    "WAGATE_SEND_INTERVAL_MS": "0",
     "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true", "WAGATE_WEBHOOK_RETRY_SCHEDULE": "1,1,1",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -149,12 +150,14 @@ class RunningHost:
 
 
 def start_host(state_dir: Path, host_id: str = "host-1", lease_ttl_s: float = 30,
-               background: bool = False) -> RunningHost:
+               background: bool = False, reconnect_attempts: int = 3) -> RunningHost:
     c = bootstrap.container()
     port = free_port()
     engine = SandboxEngine(delivery_ms=50, read_ms=120, qr_rotate_s=20)
     host = SessionHost(host_id, f"http://127.0.0.1:{port}", 50, c.sessions, c.messages, c.hosts,
-                       c.events, {"sandbox": engine}, state_dir, lease_ttl_s)
+                       c.events, {"sandbox": engine}, state_dir, lease_ttl_s,
+                       reconnect_attempts=reconnect_attempts, reconnect_base_s=0.02,
+                       reconnect_cap_s=0.1)
     server = make_server(host, c.internal_secret, "127.0.0.1", port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host.heartbeat()

@@ -30,11 +30,12 @@ class HostError(AppError):
 
 class HttpFleet:
     def __init__(self, sessions: DynamoSessionRepo, hosts: DynamoHostRepo, secret: str,
-                 timeout_seconds: float = 15.0) -> None:
+                 send_interval_ms: int, timeout_seconds: float = 30.0) -> None:
         self._sessions = sessions
         self._hosts = hosts
         self._secret = secret
         self._timeout = timeout_seconds
+        self._send_interval_ms = send_interval_ms
         self._http = requests.Session()
 
     # --- finding hosts ---
@@ -115,8 +116,11 @@ class HttpFleet:
                                                               "logout": logout})
 
     def send(self, session: Session, message: Message) -> dict[str, Any]:
+        interval = session.send_interval_ms
+        body = {**message.model_dump(mode="json"),
+                "send_interval_ms": self._send_interval_ms if interval is None else interval}
         return self._call_owner(session, "/internal/messages/send",
-                                {**self._ref(session), "message": message.model_dump(mode="json")})
+                                {**self._ref(session), "message": body})
 
     def call(self, session: Session, action: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call_owner(session, f"/internal/{action}", {**self._ref(session), **body})

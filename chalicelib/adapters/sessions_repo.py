@@ -106,6 +106,33 @@ class DynamoSessionRepo:
             raise
         return Session.model_validate(plain(response["Attributes"]))
 
+    def update(self, tenant_id: str, session_id: str,
+               changes: dict[str, Any]) -> Session | None:
+        """Set (or, for None values, remove) plain settings of a session."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":now": clock.now_iso()}
+        sets, removes = ["updated_at = :now"], []
+        for i, (name, value) in enumerate(changes.items()):
+            names[f"#c{i}"] = name
+            if value is None:
+                removes.append(f"#c{i}")
+            else:
+                values[f":c{i}"] = value
+                sets.append(f"#c{i} = :c{i}")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes
+                                                 else "")
+        try:
+            response = self._table.update_item(
+                Key=session_key(tenant_id, session_id), UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk)", ReturnValues="ALL_NEW",
+                ExpressionAttributeValues=values,
+                **({"ExpressionAttributeNames": names} if names else {}))
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return Session.model_validate(plain(response["Attributes"]))
+
     # --- leases (session hosts) ---
 
     def claim(self, tenant_id: str, session_id: str, host_id: str, ttl_ms: int,

@@ -57,6 +57,8 @@ class Session(BaseModel):
     fence: int = 0
     # Bumped by logout: a host ignores auth state saved under an older epoch (forces a new QR).
     auth_epoch: int = 0
+    # Minimum pause between two sends of this session (jittered); None: the gateway default.
+    send_interval_ms: int | None = None
 
     @property
     def wants_running(self) -> bool:

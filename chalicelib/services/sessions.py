@@ -12,6 +12,7 @@ from chalicelib.domain import clock, ids
 from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import Conflict, NotFound, SessionUnavailable, ValidationFailed
 from chalicelib.domain.events import Event, EventType
+from chalicelib.domain.jids import normalize_phone
 from chalicelib.domain.paging import Page
 from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus, Webhook
 from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
@@ -36,7 +37,7 @@ class SessionService:
         self._default_engine = default_engine
 
     def create(self, caller: Principal, name: str, webhook_url: str | None,
-               engine: str | None, start: bool) -> Session:
+               engine: str | None, start: bool, send_interval_ms: int | None = None) -> Session:
         engine = engine or self._default_engine
         if engine not in ENGINES:
             raise ValidationFailed.field("engine", f"must be one of {', '.join(ENGINES)}")
@@ -45,7 +46,8 @@ class SessionService:
             if webhook_url else []
         session = Session(id=ids.new_id(), tenant_id=caller.tenant_id, name=name, engine=engine,
                           status=SessionStatus.STARTING if start else SessionStatus.STOPPED,
-                          webhooks=webhooks, created_at=now, updated_at=now)
+                          webhooks=webhooks, send_interval_ms=send_interval_ms,
+                          created_at=now, updated_at=now)
         self._sessions.create(session)
         if start:
             self._fleet.start(session)
@@ -89,6 +91,27 @@ class SessionService:
     def delete(self, caller: Principal, session_id: str) -> None:
         self.stop(caller, session_id, logout=True)
         self._sessions.delete(caller.tenant_id, session_id)
+
+    def update(self, caller: Principal, session_id: str, changes: dict[str, Any]) -> Session:
+        """Change a session's name or pacing (``None`` pacing: back to the default)."""
+        session = self._sessions.update(caller.tenant_id, session_id, changes)
+        return self._require(session)
+
+    def pairing_code(self, caller: Principal, session_id: str, phone: str) -> dict[str, Any]:
+        """Link by phone number: the code the user types in WhatsApp > Linked devices."""
+        e164 = normalize_phone(phone, "phone")
+        session = self.get(caller, session_id)
+        if session.status != SessionStatus.SCAN_QR:
+            raise Conflict(f"a pairing code needs a session waiting to be linked; this one is "
+                           f"{session.status.value}", code="not_scanning")
+        return self._fleet.call(session, "sessions/pairing-code", {"phone": e164})
+
+    def check_numbers(self, caller: Principal, session_id: str,
+                      phones: list[str]) -> dict[str, Any]:
+        """Which numbers are on WhatsApp, asked live through the session."""
+        normalized = [normalize_phone(p, f"phones[{i}]") for i, p in enumerate(phones)]
+        session = self.get(caller, session_id)
+        return self._fleet.call(session, "sessions/check-numbers", {"phones": normalized})
 
     def qr(self, caller: Principal, session_id: str) -> Qr:
         session = self.get(caller, session_id)

@@ -30,7 +30,8 @@ def build_host(port: int) -> SessionHost:
                                         s.sandbox_qr_rotate_seconds)}
     return SessionHost(host_id, address, int(os.environ.get("WAGATE_HOST_CAPACITY", "100")),
                        c.sessions, c.messages, c.hosts, c.events, engines,  # type: ignore[arg-type]
-                       Path(s.state_dir), s.lease_ttl_seconds)
+                       Path(s.state_dir), s.lease_ttl_seconds,
+                       reconnect_attempts=s.reconnect_attempts)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,17 @@ class NotOwner(Conflict):
     code = "not_owner"
 
 
+class EngineRefused(AppError):
+    """The engine refused for good (e.g. the recipient is not on WhatsApp)."""
+
+    status = 422
+
+
+def backoff_seconds(failures: int, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter: a random wait up to ``base * 2**(failures-1)``."""
+    return random.uniform(0, min(cap, base * 2 ** max(failures - 1, 0)))  # noqa: S311
+
+
 @dataclass
 class Running:
     tenant_id: str
@@ -48,6 +60,8 @@ class Running:
     fence: int
     status: SessionStatus
     send_lock: threading.Lock = field(default_factory=threading.Lock)
+    next_send_at: float = 0.0  # monotonic time before which the next send waits (pacing)
+    failures: int = 0  # consecutive connection failures
 
     @property
     def key(self) -> tuple[str, str]:
@@ -88,7 +102,9 @@ class _Listener:
 class SessionHost:
     def __init__(self, host_id: str, address: str, capacity: int, sessions: DynamoSessionRepo,
                  messages: DynamoMessageRepo, hosts: DynamoHostRepo, events: EventPublisher,
-                 engines: dict[str, Engine], state_dir: Path, lease_ttl_s: float = 30) -> None:
+                 engines: dict[str, Engine], state_dir: Path, lease_ttl_s: float = 30,
+                 reconnect_attempts: int = 6, reconnect_base_s: float = 1.0,
+                 reconnect_cap_s: float = 60.0) -> None:
         self.host_id = host_id
         self.address = address
         self.capacity = capacity
@@ -99,6 +115,7 @@ class SessionHost:
         self.engines = engines
         self._state_dir = state_dir
         self._ttl_ms = int(lease_ttl_s * 1000)
+        self._reconnect = (reconnect_attempts, reconnect_base_s, reconnect_cap_s)
         self._running: dict[tuple[str, str], Running] = {}
         self._lock = threading.RLock()
         self._work: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
@@ -267,12 +284,21 @@ class SessionHost:
         if running.status != SessionStatus.WORKING:
             raise SessionUnavailable(f"the session is {running.status.value}",
                                      code="session_not_ready")
-        with running.send_lock:
+        interval_s = max(0, int(message.get("send_interval_ms") or 0)) / 1000
+        with running.send_lock:  # one send at a time per session, in arrival order
+            wait = running.next_send_at - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             try:
                 engine_id = running.engine.send_text(running.ref, parse_jid(message["chat"]),
                                                      message["text"])
             except EngineError as exc:
-                raise SessionUnavailable(exc.message, code=exc.code) from exc
+                if exc.code == "not_connected":
+                    raise SessionUnavailable(exc.message, code=exc.code) from exc
+                raise EngineRefused(exc.message, code=exc.code) from exc
+            finally:
+                # Pace with jitter so a burst does not look like a bot to WhatsApp.
+                running.next_send_at = time.monotonic() + interval_s * random.uniform(0.8, 1.2)  # noqa: S311
             if self._messages.record_sent(tenant_id, session_id, message["id"], engine_id,
                                           self.host_id, running.fence):
                 sent = self._messages.get(tenant_id, message["id"])
@@ -280,24 +306,63 @@ class SessionHost:
                     self._events.publish(message_status_event(sent))
         return {"engine_message_id": engine_id}
 
+    def pairing_code(self, tenant_id: str, session_id: str, phone: str) -> dict[str, Any]:
+        running = self._owned(tenant_id, session_id)
+        try:
+            code = running.engine.pairing_code(running.ref, phone)
+        except EngineError as exc:
+            raise Conflict(exc.message, code=exc.code) from exc
+        return {"code": code, "phone": phone}
+
+    def check_numbers(self, tenant_id: str, session_id: str,
+                      phones: list[str]) -> dict[str, Any]:
+        running = self._owned(tenant_id, session_id)
+        if running.status != SessionStatus.WORKING:
+            raise SessionUnavailable(f"the session is {running.status.value}",
+                                     code="session_not_ready")
+        try:
+            found = running.engine.check_numbers(running.ref, phones)
+        except EngineError as exc:
+            raise SessionUnavailable(exc.message, code=exc.code) from exc
+        return {"results": [
+            {"phone": phone, "on_whatsapp": contact is not None,
+             "jid": str(contact.jid) if contact else None,
+             "name": contact.name if contact else None}
+            for phone, contact in found.items()]}
+
     def sandbox(self, tenant_id: str, session_id: str, action: str,
                 body: dict[str, Any]) -> dict[str, Any]:
+        """Play the phone of a sandbox session: scan, link (pairing code), inbound, drop."""
         running = self._owned(tenant_id, session_id)
         engine: Any = running.engine
-        if not hasattr(engine, action):
+        if getattr(engine, "name", None) != "sandbox":
             raise Conflict("only sandbox sessions can be played", code="not_sandbox")
         try:
             if action == "scan":
-                phone = engine.scan(running.ref, body.get("phone"))
-                self.flush()
-                return {"phone": phone, "status": self._running.get(
-                    running.key, running).status.value}
-            engine_id = engine.inbound(running.ref, parse_jid(body["from"], "from"), body["text"],
-                                       body.get("push_name"))
+                result: dict[str, Any] = {"phone": engine.scan(running.ref, body.get("phone"))}
+            elif action == "link":
+                result = {"phone": engine.link(running.ref, body["code"])}
+            elif action == "inbound":
+                result = {"engine_message_id": engine.inbound(
+                    running.ref, parse_jid(body["from"], "from"), body["text"],
+                    body.get("push_name"))}
+            elif action == "drop":
+                engine.drop(running.ref, logged_out=bool(body.get("logged_out")),
+                            refuse_reconnects=int(body.get("refuse_reconnects") or 0))
+                result = {}
+            else:
+                raise NotOwner(f"unknown sandbox action {action}")
         except EngineError as exc:
             raise Conflict(exc.message, code=exc.code) from exc
         self.flush()
-        return {"engine_message_id": engine_id}
+        return {**result, "status": self._status_now(running)}
+
+    def _status_now(self, running: Running) -> str:
+        """The session's status once queued events are handled (read back if it ended here)."""
+        if running.key in self._running:
+            return running.status.value
+        session = self._sessions.get(running.tenant_id, running.session_id)
+        return session.status.value if session else SessionStatus.STOPPED.value
 
     # --- engine events (worker thread) ---
 
@@ -317,12 +382,29 @@ class SessionHost:
                     qr={"code": code, "expires_at": clock.iso(expires_at)})
 
     def _on_connected(self, running: Running, phone: str, push_name: str | None) -> None:
+        running.failures = 0
         self._write(running, status=SessionStatus.WORKING.value, phone=phone,
                     push_name=push_name, remove=("qr", "reason"))
 
     def _on_disconnected(self, running: Running, reason: str) -> None:
-        self._write(running, status=SessionStatus.STARTING.value, reason=reason)
+        """Reconnect with exponential backoff and jitter; FAILED after too many in a row."""
+        attempts, base, cap = self._reconnect
+        running.failures += 1
         running.engine.stop(running.ref)
+        if running.failures > attempts:
+            self._finish(running, SessionStatus.FAILED,
+                         f"reconnect_failed: {reason} ({attempts} attempts)")
+            return
+        self._write(running, publish=running.status != SessionStatus.STARTING,
+                    status=SessionStatus.STARTING.value,
+                    reason=f"reconnecting: {reason} (attempt {running.failures})")
+        delay = backoff_seconds(running.failures, base, cap)
+        timer = threading.Timer(delay, self.enqueue, (running.key, running.fence,
+                                                      self._reconnect_now))
+        timer.daemon = True
+        timer.start()
+
+    def _reconnect_now(self, running: Running) -> None:
         running.engine.start(running.ref, _Listener(self, running.key, running.fence))
 
     def _finish(self, running: Running, status: SessionStatus, reason: str | None) -> None:

@@ -12,6 +12,7 @@ from chalicelib.domain.errors import AppError
 from chalicelib.sessionhost.host import SessionHost
 
 log = logging.getLogger("wagate.host.api")
+SANDBOX_ACTIONS = ("scan", "link", "inbound", "drop")
 
 
 def _routes(host: SessionHost) -> dict[str, Any]:
@@ -21,10 +22,12 @@ def _routes(host: SessionHost) -> dict[str, Any]:
                                                               bool(b.get("logout"))),
         "/internal/messages/send": lambda b: host.send(b["tenant_id"], b["session_id"],
                                                        b["message"]),
-        "/internal/sandbox/scan": lambda b: host.sandbox(b["tenant_id"], b["session_id"],
-                                                         "scan", b),
-        "/internal/sandbox/inbound": lambda b: host.sandbox(b["tenant_id"], b["session_id"],
-                                                            "inbound", b),
+        "/internal/sessions/pairing-code": lambda b: host.pairing_code(
+            b["tenant_id"], b["session_id"], b["phone"]),
+        "/internal/sessions/check-numbers": lambda b: host.check_numbers(
+            b["tenant_id"], b["session_id"], b["phones"]),
+        **{f"/internal/sandbox/{action}": (lambda b, a=action: host.sandbox(
+            b["tenant_id"], b["session_id"], a, b)) for action in SANDBOX_ACTIONS},
     }
 
 

@@ -41,11 +41,37 @@ class ApiKeyIn(Body):
     scopes: list[str] = Field(min_length=1)
 
 
+SendInterval = Field(default=None, ge=0, le=60_000)
+
+
 class SessionIn(Body):
     name: str = Name
     webhook_url: AnyHttpUrl | None = None
     engine: str | None = None
     start: bool = True
+    send_interval_ms: int | None = SendInterval
+
+
+class SessionPatch(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    send_interval_ms: int | None = SendInterval
+
+
+class PairingCodeIn(Body):
+    phone: str = Field(min_length=1, max_length=32)
+
+
+class CheckNumbersIn(Body):
+    phones: list[str] = Field(min_length=1, max_length=50)
+
+
+class LinkIn(Body):
+    code: str = Field(min_length=8, max_length=9)
+
+
+class DropIn(Body):
+    logged_out: bool = False
+    refuse_reconnects: int = Field(default=0, ge=0, le=20)
 
 
 class SendIn(Body):
@@ -82,8 +108,8 @@ def api_key_out(key: ApiKey) -> dict[str, Any]:
 
 def session_out(session: Session, with_secrets: bool = False) -> dict[str, Any]:
     body = session.model_dump(mode="json", include={
-        "id", "name", "engine", "status", "reason", "phone", "push_name", "created_at",
-        "updated_at"})
+        "id", "name", "engine", "status", "reason", "phone", "push_name", "send_interval_ms",
+        "created_at", "updated_at"})
     body["webhooks"] = [w.model_dump(include={"id", "url", "events", "secret"} if with_secrets
                                      else {"id", "url", "events"}) for w in session.webhooks]
     if with_secrets and session.webhooks:

@@ -9,7 +9,13 @@ import segno
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import JSON_TYPES, Request, endpoint, json_response, page_json
-from chalicelib.api.v1.schemas import SessionIn, session_out
+from chalicelib.api.v1.schemas import (
+    CheckNumbersIn,
+    PairingCodeIn,
+    SessionIn,
+    SessionPatch,
+    session_out,
+)
 from chalicelib.bootstrap import container
 from chalicelib.domain.auth import Principal
 
@@ -22,7 +28,7 @@ def create_session(request: Request, principal: Principal) -> Any:
     body = request.body(SessionIn)
     session = container().session_service.create(
         principal, body.name, str(body.webhook_url) if body.webhook_url else None,
-        body.engine, body.start)
+        body.engine, body.start, body.send_interval_ms)
     return json_response(session_out(session, with_secrets=True), 201)
 
 
@@ -37,6 +43,29 @@ def list_sessions(request: Request, principal: Principal) -> dict[str, Any]:
 @endpoint(bp, scope="sessions:read")
 def get_session(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
     return session_out(container().session_service.get(principal, session_id))
+
+
+@bp.route("/sessions/{session_id}", methods=["PATCH"], content_types=JSON_TYPES)
+@endpoint(bp, scope="sessions:write")
+def update_session(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+    changes = request.body(SessionPatch).model_dump(exclude_unset=True)
+    if changes.get("name", "") is None:
+        changes.pop("name")
+    return session_out(container().session_service.update(principal, session_id, changes))
+
+
+@bp.route("/sessions/{session_id}/pairing-code", methods=["POST"], content_types=JSON_TYPES)
+@endpoint(bp, scope="sessions:write")
+def pairing_code(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+    body = request.body(PairingCodeIn)
+    return container().session_service.pairing_code(principal, session_id, body.phone)
+
+
+@bp.route("/sessions/{session_id}/check-numbers", methods=["POST"], content_types=JSON_TYPES)
+@endpoint(bp, scope="sessions:read")
+def check_numbers(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+    body = request.body(CheckNumbersIn)
+    return container().session_service.check_numbers(principal, session_id, body.phones)
 
 
 @bp.route("/sessions/{session_id}", methods=["DELETE"])

@@ -33,6 +33,14 @@ class Inbound:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Contact:
+    """A number that is on WhatsApp, as the engine knows it."""
+
+    jid: Jid
+    name: str | None = None
+
+
 class EngineListener(Protocol):
     """Callbacks from an engine. They must return quickly (hosts queue the work)."""
 
@@ -67,4 +75,12 @@ class Engine(Protocol):
         """Unlink the device and delete auth state."""
 
     def send_text(self, session: EngineSession, to: Jid, text: str) -> str:
-        """Send and return the engine's message id."""
+        """Send and return the engine's message id; EngineError("not_on_whatsapp") and
+        EngineError("not_connected") are the refusals callers act on."""
+
+    def pairing_code(self, session: EngineSession, phone: str) -> str:
+        """Link by phone number instead of QR: the 8-character code the user types on the
+        phone (only while the session shows a QR code)."""
+
+    def check_numbers(self, session: EngineSession, phones: list[str]) -> dict[str, Contact | None]:
+        """Which E.164 numbers are on WhatsApp (None for those that are not)."""

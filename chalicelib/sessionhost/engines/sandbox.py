@@ -1,8 +1,13 @@
 """The sandbox engine: a deterministic fake phone network.
 
-Sessions ask for a QR code (rotating), a "phone" scans it (``scan``), recipients acknowledge
-messages (delivered, then read, after set delays) and "phones" write in (``inbound``). Auth
-state is a small JSON file, so a paired session reconnects after a restart without a scan.
+Sessions ask for a QR code (rotating), a "phone" scans it (``scan``) or types a pairing code
+(``link``), recipients acknowledge messages (delivered, then read, after set delays) and
+"phones" write in (``inbound``) or end the link (``drop``). Auth state is a small JSON file,
+so a paired session reconnects after a restart without a scan.
+
+Which numbers are on WhatsApp is deterministic: every valid number except those whose last
+four digits are ``0000`` (and any listed in ``unregistered``), so tests and demos can reach
+"not on WhatsApp" on purpose.
 """
 
 from __future__ import annotations
@@ -22,7 +27,13 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.jids import Jid, normalize_phone
 from chalicelib.domain.messages import MessageStatus
-from chalicelib.sessionhost.engines.base import EngineError, EngineListener, EngineSession, Inbound
+from chalicelib.sessionhost.engines.base import (
+    Contact,
+    EngineError,
+    EngineListener,
+    EngineSession,
+    Inbound,
+)
 
 AUTH_FILE = "sandbox-auth.json"
 log = logging.getLogger(__name__)
@@ -63,6 +74,7 @@ class _Connection:
     generation: int  # bumps on every start/stop so stale timers do nothing
     phone: str | None = None
     qr_rotations: int = 0
+    pairing: tuple[str, str] | None = None  # (code, phone) while a pairing code is pending
 
 
 def sandbox_phone(session_id: str) -> str:
@@ -75,7 +87,7 @@ class SandboxEngine:
     name = "sandbox"
 
     def __init__(self, delivery_ms: int = 300, read_ms: int = 700, qr_rotate_s: float = 20,
-                 qr_rotations: int = 8) -> None:
+                 qr_rotations: int = 8, unregistered: frozenset[str] = frozenset()) -> None:
         self._delivery_s = delivery_ms / 1000
         self._read_s = read_ms / 1000
         self._qr_rotate_s = qr_rotate_s
@@ -84,6 +96,9 @@ class SandboxEngine:
         self._generations = itertools.count(1)
         self._lock = threading.Lock()
         self._clock = Scheduler()
+        self._unregistered = unregistered
+        self._names: dict[str, str] = {}  # phone -> push name, learned from inbound messages
+        self._refuse: dict[tuple[str, str], int] = {}  # connects still to refuse, per session
 
     @staticmethod
     def _key(session: EngineSession) -> tuple[str, str]:
@@ -100,7 +115,10 @@ class SandboxEngine:
         with self._lock:
             self._connections[self._key(session)] = connection
         auth = session.auth_dir / AUTH_FILE
-        if auth.exists():
+        if self._refuse.get(self._key(session), 0) > 0:
+            self._refuse[self._key(session)] -= 1
+            self._clock.call_later(0.01, lambda: self._refused(connection))
+        elif auth.exists():
             phone = json.loads(auth.read_text())["phone"]
             self._clock.call_later(0.05, lambda: self._connect(connection, phone))
         else:
@@ -118,6 +136,8 @@ class SandboxEngine:
         connection = self._connections.get(self._key(session))
         if connection is None or connection.phone is None:
             raise EngineError("not_connected", "the session is not connected")
+        if to.is_user and not self._registered(to.phone or ""):
+            raise EngineError("not_on_whatsapp", f"{to.phone} is not on WhatsApp")
         engine_id = "3EB0" + secrets.token_hex(8).upper()
         generation = connection.generation
         for delay, status in ((self._delivery_s, MessageStatus.DELIVERED),
@@ -126,17 +146,53 @@ class SandboxEngine:
                 session, generation, engine_id, s))
         return engine_id
 
+    def pairing_code(self, session: EngineSession, phone: str) -> str:
+        connection = self._scanning(session)
+        alphabet = "ABCDEFGHJKLMNPQRSTVWXYZ23456789"
+        code = "".join(secrets.choice(alphabet) for _ in range(8))
+        connection.pairing = (code, normalize_phone(phone))
+        return code
+
+    def check_numbers(self, session: EngineSession,
+                      phones: list[str]) -> dict[str, Contact | None]:
+        connection = self._connections.get(self._key(session))
+        if connection is None or connection.phone is None:
+            raise EngineError("not_connected", "the session is not connected")
+        return {phone: Contact(Jid(phone.lstrip("+")), self._names.get(phone))
+                if self._registered(phone) else None for phone in phones}
+
+    def _registered(self, phone: str) -> bool:
+        return not phone.endswith("0000") and phone not in self._unregistered
+
     # --- playing the phone ---
 
-    def scan(self, session: EngineSession, phone: str | None) -> str:
+    def _scanning(self, session: EngineSession) -> _Connection:
         connection = self._connections.get(self._key(session))
         if connection is None or connection.phone is not None or connection.qr_rotations == 0:
             raise EngineError("not_scanning", "the session is not showing a QR code")
+        return connection
+
+    def scan(self, session: EngineSession, phone: str | None) -> str:
+        connection = self._scanning(session)
         phone = phone or sandbox_phone(session.session_id)
+        self._pair(connection, phone)
+        return phone
+
+    def link(self, session: EngineSession, code: str) -> str:
+        """The phone's owner types the pairing code the session showed."""
+        connection = self._scanning(session)
+        typed = code.replace("-", "").strip().upper()
+        if connection.pairing is None or connection.pairing[0] != typed:
+            raise EngineError("wrong_code", "that is not the pairing code of this session")
+        phone = connection.pairing[1]
+        self._pair(connection, phone)
+        return phone
+
+    def _pair(self, connection: _Connection, phone: str) -> None:
+        session = connection.session
         session.auth_dir.mkdir(parents=True, exist_ok=True)
         (session.auth_dir / AUTH_FILE).write_text(json.dumps({"phone": phone}))
         self._connect(connection, phone)
-        return phone
 
     def inbound(self, session: EngineSession, sender: Jid, text: str,
                 push_name: str | None) -> str:
@@ -144,16 +200,21 @@ class SandboxEngine:
         if connection is None or connection.phone is None:
             raise EngineError("not_connected", "the session is not connected")
         engine_id = "3EB0" + secrets.token_hex(8).upper()
+        if push_name and sender.phone:
+            self._names[sender.phone] = push_name
         connection.listener.on_message(Inbound(
             engine_message_id=engine_id, chat=sender, sender=sender, text=text,
             timestamp=datetime.now(UTC), push_name=push_name, sender_phone=sender.phone))
         return engine_id
 
-    def drop(self, session: EngineSession, logged_out: bool = False) -> None:
-        """The phone side ends the connection (or unlinks the device)."""
+    def drop(self, session: EngineSession, logged_out: bool = False,
+             refuse_reconnects: int = 0) -> None:
+        """The phone side ends the connection (or unlinks the device); the next
+        ``refuse_reconnects`` connection attempts fail too (a phone gone offline)."""
         connection = self._connections.get(self._key(session))
         if connection is None:
             return
+        self._refuse[self._key(session)] = refuse_reconnects
         if logged_out:
             self.logout(session)
             connection.listener.on_logged_out("logged_out")
@@ -161,6 +222,10 @@ class SandboxEngine:
             connection.listener.on_disconnected("connection_lost")
 
     # --- internals ---
+
+    def _refused(self, connection: _Connection) -> None:
+        if self._current(connection.session, connection.generation) is not None:
+            connection.listener.on_disconnected("connection_refused")
 
     def _connect(self, connection: _Connection, phone: str) -> None:
         if self._current(connection.session, connection.generation) is None:
