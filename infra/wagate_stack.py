@@ -1,8 +1,9 @@
-"""The wagate CDK stack: tables, queues, secrets and the Chalice app.
+"""The wagate CDK stack: tables, queues, secrets, the VPC, the Chalice app and the host fleet.
 
 Every table and queue is built from ``chalicelib.resources`` (the one declaration), the Chalice
-app is packaged with ``chalice.cdk.Chalice``, and its SQS handlers are wired to the queues this
-stack creates. The Fargate fleet is not part of this stack (yet).
+app is packaged with ``chalice.cdk.Chalice``, its functions run in the VPC's private subnets and
+its SQS handlers are wired to the queues this stack creates. The session-host fleet (ECS Fargate,
+EFS) is ``infra/fleet.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from chalice.app import BaseEventSourceConfig, SQSEventConfig
@@ -28,10 +31,13 @@ from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
 from chalicelib import resources
+from infra.fleet import FleetSettings, SessionHostFleet
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REGION = "us-east-1"
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# The tables the session hosts read and write (the rest are the API's and workers' alone).
+HOST_TABLES = (resources.SESSIONS, resources.MESSAGES, resources.HOSTS)
 # SQS attribute names that are not plain AWS::SQS::Queue properties.
 _UNSUPPORTED_QUEUE_ATTRIBUTES = frozenset({"Policy", "RedrivePolicy", "RedriveAllowPolicy"})
 
@@ -80,7 +86,7 @@ def _chalice_packaging(workdir: Path) -> Iterator[None]:
 
 
 class WagateStack(Stack):
-    """DynamoDB tables, SQS queues with DLQs, two secrets and the Chalice API and workers."""
+    """Tables, queues with DLQs, two secrets, a VPC, the Chalice app and the session hosts."""
 
     def __init__(
         self, scope: Construct, stage: str, *, source_dir: Path = REPO_ROOT, **kwargs: Any
@@ -106,9 +112,31 @@ class WagateStack(Stack):
             "InternalSecret", "Shared secret of the wagate internal host API"
         )
 
+        self.vpc = self._vpc()
+        self.lambda_security_group = ec2.SecurityGroup(
+            self,
+            "LambdaSecurityGroup",
+            vpc=self.vpc,
+            description=f"{self.prefix} Lambda functions (the only clients of the hosts)",
+            allow_all_outbound=True,  # AWS APIs, webhooks anywhere, the hosts' internal API
+        )
+
         self.chalice = self._chalice_app()
         self._grant_default_role()
         self._wire_sqs_handlers()
+
+        self.fleet = SessionHostFleet(
+            self,
+            "SessionHosts",
+            vpc=self.vpc,
+            client_security_group=self.lambda_security_group,
+            source_dir=self.source_dir,
+            prefix=self.prefix,
+            tables={spec.key: self.tables[spec.key] for spec in HOST_TABLES},
+            events_queue=self.queues[resources.EVENTS.key],
+            internal_secret=self.internal_secret,
+            settings=FleetSettings.from_context(self.node),
+        )
 
     # -- resources from the declaration -------------------------------------------------------
 
@@ -181,6 +209,36 @@ class WagateStack(Stack):
             ),
         )
 
+    # -- the network --------------------------------------------------------------------------
+
+    def _vpc(self) -> ec2.Vpc:
+        """Two AZs, public and private-with-egress subnets, ONE NAT gateway (cost), and free
+        gateway endpoints for DynamoDB (most of the traffic) and S3 (ECR image layers)."""
+        return ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr("10.40.0.0/16"),
+            max_azs=2,
+            nat_gateways=1,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
+                ),
+                ec2.SubnetConfiguration(
+                    name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+                ),
+            ],
+            gateway_endpoints={
+                "DynamoDb": ec2.GatewayVpcEndpointOptions(
+                    service=ec2.GatewayVpcEndpointAwsService.DYNAMODB
+                ),
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
+            },
+            # True adds a custom-resource Lambda that strips the default SG's rules; nothing here
+            # uses the default SG.
+            restrict_default_security_group=False,
+        )
+
     # -- the Chalice app ----------------------------------------------------------------------
 
     def _chalice_app(self) -> Chalice:
@@ -196,6 +254,13 @@ class WagateStack(Stack):
                 "WAGATE_INTERNAL_SECRET_ARN": self.internal_secret.secret_arn,
                 "WAGATE_ENABLE_SANDBOX_API": "false",
             },
+            # Every function in the private subnets, behind the lambda SG (the hosts' only
+            # allowed client). chalice writes these CDK tokens into its SAM template verbatim;
+            # they resolve to Refs when the template is synthesized.
+            "subnet_ids": self.vpc.select_subnets(
+                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+            ).subnet_ids,
+            "security_group_ids": [self.lambda_security_group.security_group_id],
         }
         with tempfile.TemporaryDirectory(prefix="wagate-chalice-") as workdir:
             # The SAM template is read and the zips are staged into the cloud assembly while
@@ -217,7 +282,19 @@ class WagateStack(Stack):
         return list(module.app.event_sources)
 
     def _grant_default_role(self) -> None:
-        """Least privilege for the role all Chalice functions share."""
+        """Least privilege for the role all Chalice functions share.
+
+        The grants below land in separate AWS::IAM::Policy resources that the functions do not
+        depend on. The ENI permissions a VPC function needs must exist when the function is
+        created, so they go on the role resource itself (chalice's ``get_role`` is an imported
+        role: ``add_managed_policy`` with an AWS managed policy only warns and attaches nothing).
+        """
+        vpc_access = iam.ManagedPolicy.from_aws_managed_policy_name(
+            "service-role/AWSLambdaVPCAccessExecutionRole"
+        )
+        self.chalice.get_resource("DefaultRole").add_property_override(
+            "ManagedPolicyArns", [vpc_access.managed_policy_arn]
+        )
         role = self.chalice.get_role("DefaultRole")
         for table in self.tables.values():
             table.grant_read_write_data(role)
