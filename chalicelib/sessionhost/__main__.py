@@ -17,6 +17,7 @@ from pathlib import Path
 from chalicelib import bootstrap
 from chalicelib.domain import ids
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
+from chalicelib.sessionhost.environment import MetricEmitter, advertised_address
 from chalicelib.sessionhost.host import SessionHost
 from chalicelib.sessionhost.server import make_server
 
@@ -25,13 +26,15 @@ def build_host(port: int) -> SessionHost:
     c = bootstrap.container()
     s = c.settings
     host_id = os.environ.get("WAGATE_HOST_ID") or f"{socket.gethostname()}-{ids.new_id()[-8:]}"
-    address = os.environ.get("WAGATE_HOST_ADDRESS") or f"http://127.0.0.1:{port}"
+    address = advertised_address(os.environ, port)
+    on_ecs = "ECS_CONTAINER_METADATA_URI_V4" in os.environ
+    report = MetricEmitter(lambda line: print(line, flush=True)) if on_ecs else None
     engines = {"sandbox": SandboxEngine(s.sandbox_delivery_ms, s.sandbox_read_ms,
                                         s.sandbox_qr_rotate_seconds)}
     return SessionHost(host_id, address, int(os.environ.get("WAGATE_HOST_CAPACITY", "100")),
                        c.sessions, c.messages, c.hosts, c.events, engines,  # type: ignore[arg-type]
                        Path(s.state_dir), s.lease_ttl_seconds,
-                       reconnect_attempts=s.reconnect_attempts)
+                       reconnect_attempts=s.reconnect_attempts, report_load=report)
 
 
 def main() -> None:

@@ -104,7 +104,8 @@ class SessionHost:
                  messages: DynamoMessageRepo, hosts: DynamoHostRepo, events: EventPublisher,
                  engines: dict[str, Engine], state_dir: Path, lease_ttl_s: float = 30,
                  reconnect_attempts: int = 6, reconnect_base_s: float = 1.0,
-                 reconnect_cap_s: float = 60.0) -> None:
+                 reconnect_cap_s: float = 60.0,
+                 report_load: Callable[[str, int, int], None] | None = None) -> None:
         self.host_id = host_id
         self.address = address
         self.capacity = capacity
@@ -116,6 +117,7 @@ class SessionHost:
         self._state_dir = state_dir
         self._ttl_ms = int(lease_ttl_s * 1000)
         self._reconnect = (reconnect_attempts, reconnect_base_s, reconnect_cap_s)
+        self._report_load = report_load
         self._running: dict[tuple[str, str], Running] = {}
         self._lock = threading.RLock()
         self._work: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
@@ -165,6 +167,8 @@ class SessionHost:
                                          capacity=self.capacity, sessions=self.session_count,
                                          alive_until_ms=now + self._ttl_ms,
                                          draining=self.draining))
+        if self._report_load:
+            self._report_load(self.host_id, self.session_count, self.capacity)
         with self._lock:
             running = list(self._running.values())
         for r in running:
