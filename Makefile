@@ -35,5 +35,8 @@ format: $(STAMP)
 synth: $(STAMP)
 	cd infra && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} ../$(PY) app.py
 
+bench: $(STAMP)
+	$(PY) bench/session_host.py
+
 clean:
 	rm -rf $(VENV) .wagate infra/cdk.out .pytest_cache .ruff_cache .hypothesis

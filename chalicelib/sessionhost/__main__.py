@@ -7,6 +7,7 @@ plus the common WAGATE_* settings. SIGTERM drains: leases are released for other
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from chalicelib import bootstrap
 from chalicelib.domain import ids
+from chalicelib.sessionhost.engines.base import Engine
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.environment import MetricEmitter, advertised_address
 from chalicelib.sessionhost.host import SessionHost
@@ -29,8 +31,12 @@ def build_host(port: int) -> SessionHost:
     address = advertised_address(os.environ, port)
     on_ecs = "ECS_CONTAINER_METADATA_URI_V4" in os.environ
     report = MetricEmitter(lambda line: print(line, flush=True)) if on_ecs else None
-    engines = {"sandbox": SandboxEngine(s.sandbox_delivery_ms, s.sandbox_read_ms,
-                                        s.sandbox_qr_rotate_seconds)}
+    engines: dict[str, Engine] = {"sandbox": SandboxEngine(
+        s.sandbox_delivery_ms, s.sandbox_read_ms, s.sandbox_qr_rotate_seconds)}
+    if importlib.util.find_spec("neonize") is not None:  # the host image installs it
+        from chalicelib.sessionhost.engines.neonize_engine import NeonizeEngine
+
+        engines["neonize"] = NeonizeEngine()
     return SessionHost(host_id, address, int(os.environ.get("WAGATE_HOST_CAPACITY", "100")),
                        c.sessions, c.messages, c.hosts, c.events, engines,  # type: ignore[arg-type]
                        Path(s.state_dir), s.lease_ttl_seconds,
@@ -59,6 +65,9 @@ def main() -> None:
     done.wait()
     host.drain()
     server.shutdown()
+    logging.shutdown()
+    # neonize can leave non-daemon Go threads blocked (see its engine): leave without them.
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -141,3 +141,15 @@ def test_cmd_runs_the_session_host_module() -> None:
 def test_reader_joins_continuations_and_skips_comments() -> None:
     text = "FROM x\n# c\nRUN a \\\n  # inside\n  && b\nCMD [\"y\"]\n"
     assert df.instructions(text) == [("FROM", "x"), ("RUN", "a && b"), ("CMD", '["y"]')]
+
+
+def test_the_host_image_installs_every_runtime_dependency_of_the_lambdas():
+    root = Path(__file__).resolve().parents[2]
+
+    def names(path: Path) -> set[str]:
+        lines = path.read_text().splitlines()
+        return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+    image = names(root / "infra/session_host/requirements.txt")
+    assert names(root / "requirements.txt") <= image
+    assert "neonize==0.5.2" in image
