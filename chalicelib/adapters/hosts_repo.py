@@ -34,7 +34,8 @@ class DynamoHostRepo:
         return HostRecord.model_validate(plain(item)) if item else None
 
     def alive(self, now_ms: int) -> list[HostRecord]:
-        response = self._table.query(KeyConditionExpression=Key("pk").eq(PARTITION))
+        response = self._table.query(KeyConditionExpression=Key("pk").eq(PARTITION),
+                                     ConsistentRead=True)
         hosts = [HostRecord.model_validate(plain(i)) for i in response.get("Items", [])]
         return [h for h in hosts if h.alive_until_ms > now_ms and not h.draining]
 

@@ -142,7 +142,8 @@ def main() -> None:
         f"wagate is up: {base}/v1  (health: {base}/v1/health)",
         f"  admin user: {username}" + (f"   password: {password}  (generated: set "
                                         "WAGATE_ADMIN_PASSWORD to choose)" if generated else ""),
-        f"  embedded AWS: {os.environ['AWS_ENDPOINT_URL']}   session hosts: {len(hosts)}",
+        f"  embedded AWS: {os.environ['AWS_ENDPOINT_URL']}",
+        *(f"  session host local-host-{i + 1}: pid {p.pid}" for i, p in enumerate(hosts)),
         "  Ctrl-C stops everything.",
         "",
     ]), flush=True)

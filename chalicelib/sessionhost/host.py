@@ -161,12 +161,16 @@ class SessionHost:
     def session_count(self) -> int:
         return len(self._running)
 
-    def heartbeat(self) -> None:
-        now = int(time.time() * 1000)
+    def register(self) -> None:
+        """Tell the fleet registry where this host is and how loaded it is."""
         self._hosts.heartbeat(HostRecord(host_id=self.host_id, address=self.address,
                                          capacity=self.capacity, sessions=self.session_count,
-                                         alive_until_ms=now + self._ttl_ms,
+                                         alive_until_ms=int(time.time() * 1000) + self._ttl_ms,
                                          draining=self.draining))
+
+    def heartbeat(self) -> None:
+        now = int(time.time() * 1000)
+        self.register()
         if self._report_load:
             self._report_load(self.host_id, self.session_count, self.capacity)
         with self._lock:
@@ -264,6 +268,7 @@ class SessionHost:
         self._write(running, status=SessionStatus.STARTING.value, publish=session.status
                     != SessionStatus.STARTING, remove=("reason",))
         engine.start(ref, _Listener(self, key, fence))
+        self.register()  # placement sees the new load at once, not at the next heartbeat
         log.info("session %s/%s started on %s (fence %d)", tenant_id, session_id, self.host_id,
                  fence)
         return {"status": SessionStatus.STARTING.value, "host_id": self.host_id}

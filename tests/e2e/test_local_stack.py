@@ -141,3 +141,59 @@ def test_sigterm_stops_everything_cleanly(stack: Stack):
     log = stack.log.read_text()
     assert "stopped." in log
     assert "drained" in log
+
+
+@pytest.fixture(scope="module")
+def two_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """``make run HOSTS=2`` with a short lease, to watch failover."""
+    tmp = tmp_path_factory.mktemp("fleet")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
+    env.update({"PORT": str(port), "AWS_PORT": str(free_port()), "HOST_PORT": str(free_port()),
+                "HOSTS": "2", "WAGATE_ADMIN_PASSWORD": PASSWORD,
+                "WAGATE_STATE_DIR": str(tmp / "state"), "WAGATE_LEASE_TTL_SECONDS": "3",
+                "WAGATE_SANDBOX_DELIVERY_MS": "100", "WAGATE_SANDBOX_READ_MS": "200"})
+    log = tmp / "stack.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "chalicelib.devstack"], cwd=ROOT,
+                                   env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while "wagate is up" not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the stack did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    yield Stack(process, f"http://127.0.0.1:{port}/v1", log)
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_a_killed_host_s_sessions_move_to_the_other_host(two_hosts: Stack):
+    b = two_hosts.base
+    token = requests.post(f"{b}/auth/login", json={"username": "admin", "password": PASSWORD},
+                          timeout=5).json()["token"]
+    h = {"Authorization": f"Bearer {token}"}
+    sids = []
+    for name in ("one", "two"):
+        sid = requests.post(f"{b}/sessions", headers=h, json={"name": name}, timeout=5).json()["id"]
+        _poll(lambda sid=sid: requests.get(f"{b}/sessions/{sid}", headers=h, timeout=5).json()[
+            "status"] == "SCAN_QR")
+        requests.post(f"{b}/sandbox/sessions/{sid}/scan", headers=h, json={}, timeout=5)
+        sids.append(sid)
+    owners = {sid: requests.get(f"{b}/sessions/{sid}", headers=h, timeout=5).json()["host"]
+              for sid in sids}
+    assert set(owners.values()) == {"local-host-1", "local-host-2"}  # spread over the fleet
+
+    victim_sid = sids[0]
+    victim = owners[victim_sid]
+    pid = int(re.search(rf"session host {victim}: pid (\d+)", two_hosts.log.read_text())[1])
+    os.kill(pid, signal.SIGKILL)  # no drain: its lease simply stops being renewed
+    survivor = ({"local-host-1", "local-host-2"} - {victim}).pop()
+    moved = _poll(lambda: (s := requests.get(f"{b}/sessions/{victim_sid}", headers=h,
+                                             timeout=5).json())["host"] == survivor
+                  and s["status"] == "WORKING" and s, timeout=20)
+    assert moved["phone"]  # auth state came along: no new QR scan
+    mid = requests.post(f"{b}/messages", headers=h, timeout=5, json={
+        "session_id": victim_sid, "to": "+14155552671", "text": "after failover"}).json()["id"]
+    _poll(lambda: requests.get(f"{b}/messages/{mid}", headers=h, timeout=5).json()[
+        "status"] == "read")

@@ -112,6 +112,7 @@ def session_out(session: Session, with_secrets: bool = False) -> dict[str, Any]:
         "created_at", "updated_at"})
     body["webhooks"] = [w.model_dump(include={"id", "url", "events", "secret"} if with_secrets
                                      else {"id", "url", "events"}) for w in session.webhooks]
+    body["host"] = session.owner  # the session host holding its connection, if any
     if with_secrets and session.webhooks:
         body["webhook_secret"] = session.webhooks[0].secret
     return body
