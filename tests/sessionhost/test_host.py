@@ -140,3 +140,31 @@ def test_sandbox_reconnects_from_saved_auth_without_a_qr(tmp_path):
     assert not any(name == "on_qr" for name, _ in seen)
     engine.logout(ref)
     assert not (tmp_path / "auth").exists()
+
+
+def test_the_fleet_client_retries_once_when_the_owner_it_knew_is_stale(acme: Tenant, tmp_path):
+    first = start_host(tmp_path / "state", "host-a")
+    sid = _working(acme)
+    second = start_host(tmp_path / "state", "host-b")
+    try:
+        stale_view = container().sessions.get(acme.id, sid)  # says host-a holds it
+        first.host.drain()
+        second.host.adopt()
+        wait_for(lambda: container().sessions.get(acme.id, sid).owner == "host-b"
+                 and _status(acme, sid) == "WORKING")
+        first.host.register()  # host-a is alive again (and no longer holds the session)
+        first.host.draining = False
+        result = container().fleet.call(stale_view, "sessions/check-numbers",
+                                         {"phones": ["+14155552671"]})
+        assert result["results"][0]["on_whatsapp"] is True
+    finally:
+        for h in (first, second):
+            h.host.kill()
+            h.stop()
+
+
+def test_no_live_owner_is_a_clear_503(acme: Tenant):
+    sid = acme.call("POST", "/v1/sessions", {"name": "orphan"}).json["id"]  # no host at all
+    error = acme.call("POST", f"/v1/sessions/{sid}/check-numbers", {"phones": ["+14155552671"]})
+    assert error.status_code == 503
+    assert error.json["error"]["code"] == "session_unavailable"
