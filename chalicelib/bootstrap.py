@@ -13,15 +13,23 @@ from chalicelib.adapters import aws
 from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
 from chalicelib.adapters.fleet import HttpFleet
 from chalicelib.adapters.hosts_repo import DynamoHostRepo
+from chalicelib.adapters.idempotency_repo import DynamoIdempotencyStore
+from chalicelib.adapters.media import S3MediaStore, SafeFetcher, decode_base64
 from chalicelib.adapters.messages_repo import DynamoMessageRepo
 from chalicelib.adapters.passwords import Argon2Hasher
 from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
+from chalicelib.adapters.scheduler import EventBridgeScheduler
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
+from chalicelib.adapters.templates_repo import DynamoTemplateRepo
 from chalicelib.adapters.users_repo import DynamoUserRepo
 from chalicelib.adapters.webhook_http import HardenedWebhookSender
+from chalicelib.services.account import AccountService
 from chalicelib.services.auth import AuthService
+from chalicelib.services.idempotency import Idempotency
+from chalicelib.services.media import MediaService
 from chalicelib.services.messaging import MessagingService
 from chalicelib.services.sessions import SessionService
+from chalicelib.services.templates import TemplateService
 from chalicelib.services.webhooks import WebhookService
 from chalicelib.settings import Settings, get_settings
 
@@ -53,12 +61,13 @@ class Container:
 
     @cached_property
     def sessions(self) -> DynamoSessionRepo:
-        return DynamoSessionRepo(aws.dynamodb(), self._table(resources.SESSIONS))
+        return DynamoSessionRepo(aws.dynamodb(), self._table(resources.SESSIONS),
+                                 self._table(resources.USERS))
 
     @cached_property
     def messages(self) -> DynamoMessageRepo:
         return DynamoMessageRepo(aws.dynamodb(), self._table(resources.MESSAGES),
-                                 self._table(resources.SESSIONS))
+                                 self._table(resources.SESSIONS), self._table(resources.USERS))
 
     @cached_property
     def hosts(self) -> DynamoHostRepo:
@@ -69,8 +78,24 @@ class Container:
         return DynamoDeliveryLog(aws.dynamodb(), self._table(resources.DELIVERIES))
 
     @cached_property
-    def outbound(self) -> SqsQueue:
-        return self.queue(resources.OUTBOUND)
+    def lanes(self) -> dict[str, SqsQueue]:
+        return {name: self.queue(queue) for name, queue in resources.OUTBOUND_LANES.items()}
+
+    @cached_property
+    def scheduler(self) -> EventBridgeScheduler:
+        return EventBridgeScheduler(
+            aws.client("scheduler"),
+            resources.MESSAGE_SCHEDULES.physical_name(self.settings.prefix),
+            self.settings.scheduler_role_arn)
+
+    @cached_property
+    def templates(self) -> DynamoTemplateRepo:
+        return DynamoTemplateRepo(aws.dynamodb(), self._table(resources.TEMPLATES))
+
+    @cached_property
+    def media_store(self) -> S3MediaStore:
+        bucket = self.settings.media_bucket or resources.MEDIA.physical_name(self.settings.prefix)
+        return S3MediaStore(aws.client("s3"), bucket)
 
     @cached_property
     def events(self) -> SqsEventPublisher:
@@ -100,13 +125,35 @@ class Container:
                            self.settings.token_ttl_seconds)
 
     @cached_property
+    def account(self) -> AccountService:
+        return AccountService(self.users, self.settings.default_limits_json)
+
+    @cached_property
+    def idempotency(self) -> Idempotency:
+        return Idempotency(DynamoIdempotencyStore(aws.dynamodb(),
+                                                  self._table(resources.IDEMPOTENCY)))
+
+    @cached_property
+    def template_service(self) -> TemplateService:
+        return TemplateService(self.templates)
+
+    @cached_property
+    def media(self) -> MediaService:
+        s = self.settings
+        fetcher = SafeFetcher(s.media_fetch_timeout_seconds, s.media_max_bytes,
+                              allow_private=s.allow_private_webhooks)
+        return MediaService(fetcher, self.media_store, decode_base64, s.media_max_bytes)
+
+    @cached_property
     def session_service(self) -> SessionService:
-        return SessionService(self.sessions, self.fleet, self.events, self.settings.default_engine)
+        return SessionService(self.sessions, self.fleet, self.events, self.settings.default_engine,
+                              self.account)
 
     @cached_property
     def messaging(self) -> MessagingService:
-        return MessagingService(self.messages, self.sessions, self.outbound, self.events,
-                                self.fleet, self.settings.send_attempts)
+        return MessagingService(self.messages, self.sessions, self.lanes,  # type: ignore[arg-type]
+                                self.scheduler, self.events, self.fleet, self.media,
+                                self.template_service, self.account, self.settings.send_attempts)
 
     @cached_property
     def webhooks(self) -> WebhookService:

@@ -68,6 +68,8 @@ MESSAGES = Table(
     indexes=(
         Index("by_session", pk="session_key", sk="sk"),
         Index("by_chat", pk="chat_key", sk="sk"),
+        # Sparse: only messages in "sending" carry "inflight"; the reconciler reads it.
+        Index("by_inflight", pk="inflight", sk="updated_at"),
     ),
     ttl_attribute="expires_at_epoch",
 )
@@ -78,6 +80,13 @@ DELIVERIES = Table(
     ttl_attribute="expires_at_epoch",
     point_in_time_recovery=False,
 )
+TEMPLATES = Table("templates")  # pk tenant id, sk "TPL#<id>"
+IDEMPOTENCY = Table(
+    "idempotency",
+    # pk tenant id, sk "IDEM#<key>": the first response to a POST, replayed for 24 h.
+    ttl_attribute="expires_at_epoch",
+    point_in_time_recovery=False,
+)
 HOSTS = Table(
     "hosts",
     # Fleet registry (not tenant data): pk "HOST", sk host id; items expire with their heartbeat.
@@ -85,11 +94,44 @@ HOSTS = Table(
     point_in_time_recovery=False,
 )
 
-TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, DELIVERIES, HOSTS)
+TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, DELIVERIES, TEMPLATES,
+                             IDEMPOTENCY, HOSTS)
 
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    expire_days: int | None = None  # lifecycle: objects are deleted this long after upload
+
+    def physical_name(self, prefix: str) -> str:
+        """The local and test name; on AWS the stack names it and sets WAGATE_MEDIA_BUCKET."""
+        return f"{prefix}-{self.key}"
+
+
+MEDIA = Bucket("media", expire_days=90)  # media/<tenant>/<message id>/<file>
+BUCKETS: tuple[Bucket, ...] = (MEDIA,)
+
+
+@dataclass(frozen=True)
+class ScheduleGroup:
+    """EventBridge Scheduler group of one-time schedules (messages due > 15 min ahead)."""
+
+    key: str
+
+    def physical_name(self, prefix: str) -> str:
+        return f"{prefix}-{self.key}"
+
+
+MESSAGE_SCHEDULES = ScheduleGroup("messages")
+SCHEDULE_GROUPS: tuple[ScheduleGroup, ...] = (MESSAGE_SCHEDULES,)
+
+# Three lanes, each with its own worker: high (OTPs…) never waits behind bulk (campaigns).
+OUTBOUND_HIGH = Queue("outbound-high", visibility_timeout=60, max_receive_count=5, batch_size=5)
 OUTBOUND = Queue("outbound", visibility_timeout=60, max_receive_count=5, batch_size=10)
+OUTBOUND_BULK = Queue("outbound-bulk", visibility_timeout=120, max_receive_count=5,
+                      batch_size=10)
 EVENTS = Queue("events", visibility_timeout=60, max_receive_count=5, batch_size=10)
 WEBHOOK_RETRIES = Queue("webhook-retries", visibility_timeout=60, max_receive_count=5,
                         batch_size=10)
 
-QUEUES: tuple[Queue, ...] = (OUTBOUND, EVENTS, WEBHOOK_RETRIES)
+QUEUES: tuple[Queue, ...] = (OUTBOUND_HIGH, OUTBOUND, OUTBOUND_BULK, EVENTS, WEBHOOK_RETRIES)
+OUTBOUND_LANES = {"high": OUTBOUND_HIGH, "normal": OUTBOUND, "bulk": OUTBOUND_BULK}

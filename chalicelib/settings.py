@@ -12,6 +12,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WAGATE_", extra="ignore")
 
     prefix: str = Field("wagate-dev", description="Prefix of every table and queue name.")
+    media_bucket: str = Field("", description="S3 bucket for media (default: <prefix>-media).")
+    media_max_bytes: int = Field(16 * 1024 * 1024, description="Largest media file accepted.")
+    media_fetch_timeout_seconds: float = 10.0
     jwt_secret: str = Field("", description="HS256 signing key for login tokens.")
     jwt_secret_arn: str = Field("", description="Secrets Manager ARN holding the JWT key.")
     token_ttl_seconds: int = 12 * 3600
@@ -26,6 +29,11 @@ class Settings(BaseSettings):
         "5,300,1800,7200,18000,36000,36000",
         description="Seconds to wait before each webhook retry (Standard Webhooks schedule).",
     )
+    scheduler_role_arn: str = Field(
+        "arn:aws:iam::000000000000:role/wagate-scheduler",
+        description="Role EventBridge Scheduler assumes to put due messages on the queues.")
+    default_limits_json: str = Field(
+        "", description='Default tenant limits as JSON, e.g. {"messages_per_day": 1000}.')
     send_attempts: int = 5
     send_interval_ms: int = Field(
         1000, description="Default pause between two sends of one session (jittered ±20%)."

@@ -46,7 +46,8 @@ def aws() -> Iterator[None]:
     with mock_aws():
         bootstrap.reset()
         provision(aws_clients.client("dynamodb"), aws_clients.client("sqs"),
-                  bootstrap.container().settings.prefix)
+                  bootstrap.container().settings.prefix, aws_clients.client("s3"),
+                  aws_clients.client("scheduler"))
         yield
         bootstrap.reset()
 
@@ -157,7 +158,7 @@ def start_host(state_dir: Path, host_id: str = "host-1", lease_ttl_s: float = 30
     host = SessionHost(host_id, f"http://127.0.0.1:{port}", 50, c.sessions, c.messages, c.hosts,
                        c.events, {"sandbox": engine}, state_dir, lease_ttl_s,
                        reconnect_attempts=reconnect_attempts, reconnect_base_s=0.02,
-                       reconnect_cap_s=0.1)
+                       reconnect_cap_s=0.1, media=c.media_store)
     server = make_server(host, c.internal_secret, "127.0.0.1", port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host.heartbeat()
@@ -166,6 +167,15 @@ def start_host(state_dir: Path, host_id: str = "host-1", lease_ttl_s: float = 30
     else:
         threading.Thread(target=host._worker, daemon=True).start()
     return RunningHost(host, server, engine)
+
+
+@pytest.fixture
+def working(acme: Tenant, host: RunningHost) -> str:
+    """A paired, WORKING sandbox session of acme (phone +14155550100)."""
+    sid = acme.call("POST", "/v1/sessions", {"name": "shop"}).json["id"]
+    wait_for(lambda: acme.call("GET", f"/v1/sessions/{sid}").json["status"] == "SCAN_QR")
+    acme.call("POST", f"/v1/sandbox/sessions/{sid}/scan", {"phone": "+14155550100"})
+    return sid
 
 
 @pytest.fixture

@@ -11,12 +11,15 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page
+from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page, storable
 from chalicelib.adapters.sessions_repo import fence_condition, session_key
 from chalicelib.domain import clock
-from chalicelib.domain.errors import StaleFence
+from chalicelib.domain.errors import StaleFence, ValidationFailed
 from chalicelib.domain.messages import Message, MessageStatus, predecessors
 from chalicelib.domain.paging import Page
+from chalicelib.domain.quotas import Charge
+
+INFLIGHT = "SENDING"
 
 
 def message_key(tenant_id: str, message_id: str) -> dict[str, str]:
@@ -28,21 +31,70 @@ def pointer_key(tenant_id: str, session_id: str, engine_id: str) -> dict[str, st
 
 
 class DynamoMessageRepo:
-    def __init__(self, resource: Any, table_name: str, sessions_table: str) -> None:
+    def __init__(self, resource: Any, table_name: str, sessions_table: str,
+                 users_table: str) -> None:
         self._client = resource.meta.client
         self._name = table_name
         self._sessions = sessions_table
+        self._users = users_table
         self._table = resource.Table(table_name)
 
     def _item(self, message: Message) -> dict[str, Any]:
         item = {**message_key(message.tenant_id, message.id), **message.model_dump(mode="json"),
                 "session_key": f"{message.tenant_id}#{message.session_id}",
                 "chat_key": f"{message.tenant_id}#{message.session_id}#{message.chat}"}
-        return {k: v for k, v in item.items() if v is not None}
+        return storable({k: v for k, v in item.items() if v is not None})
 
-    def create(self, message: Message) -> None:
-        self._table.put_item(Item=self._item(message),
-                             ConditionExpression="attribute_not_exists(pk)")
+    def create(self, message: Message, charges: tuple[Charge, ...] = ()) -> None:
+        """Store an accepted message in one transaction with the check that its session
+        exists and the usage counters it spends (each refused at its limit)."""
+        items: list[dict[str, Any]] = [
+            {"ConditionCheck": {"TableName": self._sessions,
+                                "Key": session_key(message.tenant_id, message.session_id),
+                                "ConditionExpression": "attribute_exists(pk)"}},
+            {"Put": {"TableName": self._name, "Item": self._item(message),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+        for charge in charges:
+            items.append({"Update": {
+                "TableName": self._users, "Key": {"pk": message.tenant_id, "sk": charge.sk},
+                "UpdateExpression": "ADD #n :one SET expires_at_epoch = :exp",
+                "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
+                "ExpressionAttributeNames": {"#n": "count"},
+                "ExpressionAttributeValues": {":one": 1, ":limit": charge.limit,
+                                              ":exp": charge.expires_epoch}}})
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise ValidationFailed.field("session_id", "no such session") from exc
+            for index, charge in enumerate(charges, start=2):
+                if len(reasons) > index and reasons[index] == "ConditionalCheckFailed":
+                    raise charge.error from exc
+            raise
+
+    def update_fields(self, tenant_id: str, message_id: str,
+                      fields: dict[str, Any]) -> Message:
+        """Set plain fields (edits, stars) on an existing message."""
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":f{i}": value for i, value in enumerate(fields.values())}
+        response = self._table.update_item(
+            Key=message_key(tenant_id, message_id),
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+        return Message.model_validate(plain(response["Attributes"]))
+
+    def inflight(self, updated_before: str, limit: int = 100) -> list[Message]:
+        """Messages stuck in "sending" since before ``updated_before`` (all tenants)."""
+        response = self._table.query(
+            IndexName="by_inflight", Limit=limit,
+            KeyConditionExpression=Key("inflight").eq(INFLIGHT)
+            & Key("updated_at").lt(updated_before))
+        return [Message.model_validate(plain(i)) for i in response.get("Items", [])]
 
     def get(self, tenant_id: str, message_id: str) -> Message | None:
         item = self._table.get_item(Key=message_key(tenant_id, message_id),
@@ -83,9 +135,16 @@ class DynamoMessageRepo:
             names[f"#f{i}"] = name
             values[f":f{i}"] = value
             sets.append(f"#f{i} = :f{i}")
+        # Only messages in "sending" are in the sparse in-flight index (for the reconciler).
+        if target == MessageStatus.SENDING:
+            sets.append("inflight = :inflight")
+            values[":inflight"] = INFLIGHT
+            tail = ""
+        else:
+            tail = " REMOVE inflight"
         condition = "#status IN (" + ", ".join(f":p{i}" for i in range(len(allowed))) + ")"
         return {"Key": message_key(tenant_id, message_id),
-                "UpdateExpression": "SET " + ", ".join(sets),
+                "UpdateExpression": "SET " + ", ".join(sets) + tail,
                 "ConditionExpression": condition, "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values}
 

@@ -35,8 +35,20 @@ def _table_definition(table: resources.Table, prefix: str) -> dict[str, Any]:
     return definition
 
 
-def provision(dynamodb: Any, sqs: Any, prefix: str) -> None:
-    """Create every declared table and queue (with its DLQ); existing ones are kept."""
+def provision(dynamodb: Any, sqs: Any, prefix: str, s3: Any = None,
+              scheduler: Any = None) -> None:
+    """Create every declared table, queue (with its DLQ), bucket and schedule group;
+    existing ones are kept."""
+    if scheduler is not None:
+        groups = {g["Name"] for g in scheduler.list_schedule_groups().get("ScheduleGroups", [])}
+        for group in resources.SCHEDULE_GROUPS:
+            if group.physical_name(prefix) not in groups:
+                scheduler.create_schedule_group(Name=group.physical_name(prefix))
+    if s3 is not None:
+        existing_buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        for bucket in resources.BUCKETS:
+            if bucket.physical_name(prefix) not in existing_buckets:
+                s3.create_bucket(Bucket=bucket.physical_name(prefix))
     existing = set(dynamodb.list_tables().get("TableNames", []))
     for table in resources.TABLES:
         if table.physical_name(prefix) in existing:

@@ -15,12 +15,20 @@ class SqsQueue:
         self._sqs = sqs
         self._name = queue_name
         self._url: str | None = None
+        self._arn: str | None = None
 
     @property
     def url(self) -> str:
         if self._url is None:
             self._url = self._sqs.get_queue_url(QueueName=self._name)["QueueUrl"]
         return self._url
+
+    @property
+    def arn(self) -> str:
+        if self._arn is None:
+            self._arn = self._sqs.get_queue_attributes(
+                QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return self._arn
 
     def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None:
         self._sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(body),

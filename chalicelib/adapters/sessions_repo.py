@@ -18,6 +18,7 @@ from chalicelib.domain.paging import Page
 from chalicelib.domain.sessions import Session, SessionStatus
 
 RUN_SHARD = "RUN"
+SESSION_COUNTER = "USAGE#sessions"
 
 
 def session_key(tenant_id: str, session_id: str) -> dict[str, str]:
@@ -30,8 +31,9 @@ def fence_condition(host_id: str, fence: int) -> tuple[str, dict[str, str], dict
 
 
 class DynamoSessionRepo:
-    def __init__(self, resource: Any, table_name: str) -> None:
+    def __init__(self, resource: Any, table_name: str, users_table: str = "") -> None:
         self.table_name = table_name
+        self._users_table = users_table  # where the per-tenant session counter lives
         self._table = resource.Table(table_name)
 
     def _item(self, session: Session) -> dict[str, Any]:
@@ -40,14 +42,41 @@ class DynamoSessionRepo:
             item.update(run_shard=RUN_SHARD, run_key=f"{session.tenant_id}#{session.id}")
         return {k: v for k, v in item.items() if v is not None}
 
-    def create(self, session: Session) -> None:
+    def create(self, session: Session, limit: int | None = None,
+               over_limit: Exception | None = None) -> None:
+        """Store a new session; with ``limit``, count it against the tenant's session quota
+        (``USAGE#sessions`` in the users table) in the same transaction."""
+        if limit is None:
+            try:
+                self._table.put_item(Item=self._item(session),
+                                     ConditionExpression="attribute_not_exists(pk)")
+            except ClientError as exc:
+                if is_condition_failure(exc):
+                    raise Conflict("session already exists") from exc
+                raise
+            return
         try:
-            self._table.put_item(Item=self._item(session),
-                                 ConditionExpression="attribute_not_exists(pk)")
+            self._table.meta.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self.table_name, "Item": self._item(session),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Update": {"TableName": self._users_table,
+                            "Key": {"pk": session.tenant_id, "sk": SESSION_COUNTER},
+                            "UpdateExpression": "ADD #n :one",
+                            "ConditionExpression": "attribute_not_exists(#n) OR #n < :limit",
+                            "ExpressionAttributeNames": {"#n": "count"},
+                            "ExpressionAttributeValues": {":one": 1, ":limit": limit}}},
+            ])
         except ClientError as exc:
-            if is_condition_failure(exc):
-                raise Conflict("session already exists") from exc
+            if is_condition_failure(exc) and over_limit is not None:
+                raise over_limit from exc
             raise
+
+    def uncount(self, tenant_id: str) -> None:
+        """A session was deleted: give its place in the quota back."""
+        self._table.meta.client.update_item(
+            TableName=self._users_table, Key={"pk": tenant_id, "sk": SESSION_COUNTER},
+            UpdateExpression="ADD #n :minus", ExpressionAttributeNames={"#n": "count"},
+            ExpressionAttributeValues={":minus": -1})
 
     def get(self, tenant_id: str, session_id: str) -> Session | None:
         item = self._table.get_item(Key=session_key(tenant_id, session_id),

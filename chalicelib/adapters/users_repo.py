@@ -28,6 +28,25 @@ class DynamoUserRepo:
         item = self._table.get_item(Key={"pk": tenant_id, "sk": "TENANT"}).get("Item")
         return Tenant.model_validate(plain(item)) if item else None
 
+    def set_limits(self, tenant_id: str, limits: dict[str, Any]) -> Tenant | None:
+        try:
+            response = self._table.update_item(
+                Key={"pk": tenant_id, "sk": "TENANT"}, UpdateExpression="SET limits = :l",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":l": limits}, ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return Tenant.model_validate(plain(response["Attributes"]))
+
+    def usage(self, tenant_id: str, counters: list[str]) -> dict[str, int]:
+        """The current value of usage counters (``USAGE#...`` sort keys), 0 when unset."""
+        response = self._resource.batch_get_item(RequestItems={self._name: {
+            "Keys": [{"pk": tenant_id, "sk": sk} for sk in counters], "ConsistentRead": True}})
+        found = {i["sk"]: int(i.get("count", 0)) for i in response["Responses"].get(self._name, [])}
+        return {sk: found.get(sk, 0) for sk in counters}
+
     # users
     def create_user(self, user: User) -> None:
         client = self._resource.meta.client

@@ -27,6 +27,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
 )
 from chalicelib.domain.paging import Page, parse_limit
+from chalicelib.services.idempotency import fingerprint
 
 log = logging.getLogger("wagate.api")
 M = TypeVar("M", bound=BaseModel)
@@ -35,7 +36,7 @@ JSON_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/pla
 
 
 def error_response(error: AppError) -> Response:
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **error.headers}
     return Response(status_code=error.status, headers=headers, body=json.dumps(
         {"error": {"code": error.code, "message": error.message, "details": error.details}}))
 
@@ -87,6 +88,11 @@ class Request:
         self._request = bp.current_request
 
     @property
+    def raw(self) -> Any:
+        """Chalice's request (method, context, raw body)."""
+        return self._request
+
+    @property
     def headers(self) -> Any:
         return self._request.headers
 
@@ -110,10 +116,33 @@ class Request:
         return parse_limit(self.query("limit")), self.query("cursor")
 
 
-def endpoint(bp: Blueprint, scope: str | None = None,
-             auth: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _idempotent(request: Request, principal: Principal,
+                call: Callable[[], Response]) -> Response:
+    """Run a creating POST at most once per ``Idempotency-Key`` (see services.idempotency)."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return call()
+    raw = request.raw
+    request_fingerprint = fingerprint(raw.method, raw.context.get("path", ""),
+                                      raw.raw_body or b"")
+
+    def handle() -> tuple[int, Any]:
+        response = call()
+        return response.status_code, json.loads(response.body)
+
+    status, body, replayed = container().idempotency.run(principal.tenant_id, key,
+                                                         request_fingerprint, handle)
+    response = json_response(body, status)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def endpoint(bp: Blueprint, scope: str | None = None, auth: bool = True,
+             idempotent: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Wrap a view ``fn(request, principal, **path_params)`` (no principal when ``auth`` is
-    False) with authentication, the scope check, error shaping and a log line."""
+    False) with authentication, the scope check, ``Idempotency-Key`` handling (creating
+    POSTs), error shaping and a log line."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -128,8 +157,14 @@ def endpoint(bp: Blueprint, scope: str | None = None,
                     if scope and not principal.has(scope):
                         raise Forbidden(f"missing scope {scope}", code="missing_scope")
                     args.append(principal)
-                result = fn(*args, **{k: unquote(v) for k, v in params.items()})
-                response = result if isinstance(result, Response) else json_response(result)
+                path_params = {k: unquote(v) for k, v in params.items()}
+
+                def call() -> Response:
+                    result = fn(*args, **path_params)
+                    return result if isinstance(result, Response) else json_response(result)
+
+                response = _idempotent(request, principal, call) \
+                    if idempotent and principal else call()
             except AppError as exc:
                 response = error_response(exc)
             except ValidationError as exc:

@@ -55,7 +55,8 @@ def _start_aws(port: int) -> object:
     from chalicelib.adapters.provision import provision
     from chalicelib.settings import get_settings
 
-    provision(aws.client("dynamodb"), aws.client("sqs"), get_settings().prefix)
+    provision(aws.client("dynamodb"), aws.client("sqs"), get_settings().prefix, aws.client("s3"),
+              aws.client("scheduler"))
     return server
 
 
@@ -130,10 +131,14 @@ def main() -> None:
     api = _start_api(int(ports["port"]))
 
     from app import app
+    from chalicelib import resources
     from chalicelib.adapters import aws
     from chalicelib.devstack.runtime import LocalLambdaRuntime
+    from chalicelib.settings import get_settings
 
-    runtime = LocalLambdaRuntime(app, aws.client("sqs"), os.environ["AWS_DEFAULT_REGION"])
+    groups = tuple(g.physical_name(get_settings().prefix) for g in resources.SCHEDULE_GROUPS)
+    runtime = LocalLambdaRuntime(app, aws.client("sqs"), os.environ["AWS_DEFAULT_REGION"],
+                                 scheduler=aws.client("scheduler"), schedule_groups=groups)
     runtime.start()
 
     base = f"http://127.0.0.1:{ports['port']}"

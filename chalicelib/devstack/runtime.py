@@ -7,15 +7,18 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import re
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Chalice
 from chalice.app import Rate, ScheduledEventConfig, SQSEventConfig
 
 log = logging.getLogger("wagate.runtime")
+_AT = re.compile(r"at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)")
 _RATE_SECONDS = {Rate.MINUTES: 60, Rate.HOURS: 3600, Rate.DAYS: 86400}
 
 
@@ -57,9 +60,12 @@ def _handler(config: Any) -> Any:
 
 
 class LocalLambdaRuntime:
-    def __init__(self, app: Chalice, sqs: Any, region: str, wait_seconds: int = 1) -> None:
+    def __init__(self, app: Chalice, sqs: Any, region: str, wait_seconds: int = 1,
+                 scheduler: Any = None, schedule_groups: tuple[str, ...] = ()) -> None:
         self._app = app
         self._sqs = sqs
+        self._scheduler = scheduler
+        self._groups = schedule_groups
         self._region = region
         self._wait = wait_seconds
         self._stop = threading.Event()
@@ -77,6 +83,38 @@ class LocalLambdaRuntime:
                                       daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self._scheduler is not None and self._groups:
+            thread = threading.Thread(target=self._fire_schedules, name="eventbridge-scheduler",
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def fire_due_schedules(self, now: datetime | None = None) -> int:
+        """Do what EventBridge Scheduler does for due one-time ``at()`` schedules that
+        target SQS: send their input to the queue, then delete them. Returns how many."""
+        moment = (now or datetime.now(UTC)).replace(tzinfo=None)
+        fired = 0
+        for group in self._groups:
+            for summary in self._scheduler.list_schedules(GroupName=group).get("Schedules", []):
+                schedule = self._scheduler.get_schedule(Name=summary["Name"], GroupName=group)
+                match = _AT.fullmatch(schedule.get("ScheduleExpression", ""))
+                if not match or datetime.fromisoformat(match[1]) > moment:
+                    continue
+                target = schedule["Target"]
+                url = self._sqs.get_queue_url(QueueName=target["Arn"].rsplit(":", 1)[1])[
+                    "QueueUrl"]
+                self._sqs.send_message(QueueUrl=url, MessageBody=target.get("Input", "{}"))
+                self._scheduler.delete_schedule(Name=summary["Name"], GroupName=group)
+                log.info("scheduler: fired %s", summary["Name"])
+                fired += 1
+        return fired
+
+    def _fire_schedules(self) -> None:
+        while not self._stop.wait(1):
+            try:
+                self.fire_due_schedules()
+            except Exception:
+                log.exception("firing schedules failed")
 
     def stop(self) -> None:
         self._stop.set()

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from chalicelib.domain.auth import Role
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.quotas import Limits
 
 API_KEY_PREFIX = "wg"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
@@ -17,6 +18,7 @@ class Tenant(BaseModel):
     id: str
     name: str
     created_at: str
+    limits: Limits | None = None  # None: the gateway's defaults
 
 
 class User(BaseModel):

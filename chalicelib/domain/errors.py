@@ -19,6 +19,7 @@ class AppError(Exception):
         if code:
             self.code = code
         self.details = details or []
+        self.headers: dict[str, str] = {}
 
 
 class BadRequest(AppError):

@@ -60,20 +60,28 @@ def predecessors(target: MessageStatus) -> tuple[MessageStatus, ...]:
             allowed = [s for s in allowed
                        if s not in (MessageStatus.SCHEDULED, MessageStatus.QUEUED)]
         if target == MessageStatus.SENDING:
-            allowed = [MessageStatus.QUEUED]
+            allowed = [MessageStatus.SCHEDULED, MessageStatus.QUEUED]
         return tuple(allowed)
     if target == MessageStatus.QUEUED:
         # A worker releases its claim when no host could take the message: nothing left.
         return (MessageStatus.SCHEDULED, MessageStatus.SENDING)
     if target == MessageStatus.FAILED:
         return _NOT_YET_SENT
-    if target in (MessageStatus.EXPIRED, MessageStatus.CANCELED):
+    if target == MessageStatus.EXPIRED:
+        return _NOT_YET_SENT  # a host checks expiry once more just before it sends
+    if target == MessageStatus.CANCELED:
         return (MessageStatus.SCHEDULED, MessageStatus.QUEUED)
     return ()
 
 
 def can_transition(current: MessageStatus, target: MessageStatus) -> bool:
     return current in predecessors(target)
+
+
+class Priority(StrEnum):
+    HIGH = "high"  # OTPs and the like: never wait behind a campaign
+    NORMAL = "normal"
+    BULK = "bulk"
 
 
 class StatusChange(BaseModel):
@@ -91,7 +99,14 @@ class Message(BaseModel):
     direction: Direction
     chat: str  # JID of the chat (the recipient for outbound, the sender's chat for inbound)
     type: str = "text"
-    text: str | None = None
+    text: str | None = None  # the text, caption or other readable summary of the content
+    content: dict[str, Any] | None = None  # the typed content (domain.content)
+    reply_to: str | None = None  # id of the message this one quotes
+    quoted: dict[str, Any] | None = None  # that message as WhatsApp needs it (content.Quote)
+    priority: Priority = Priority.NORMAL
+    schedule_at: str | None = None
+    expires_at: str | None = None
+    typing_ms: int = 0
     sender: str | None = None  # JID of the author (inbound; groups have chat != sender)
     sender_phone: str | None = None  # E.164 behind the sender, when known (``@lid`` senders)
     push_name: str | None = None
@@ -102,4 +117,7 @@ class Message(BaseModel):
     timestamps: dict[str, str] = Field(default_factory=dict)  # status -> when it was reached
     history: list[StatusChange] = Field(default_factory=list)
     error: dict[str, Any] | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)  # the caller's (e.g. a ref_no)
+    edited_at: str | None = None
+    revoked_at: str | None = None
+    starred: bool = False

@@ -1,13 +1,27 @@
-"""Sending and reading messages; the send worker's use case."""
+"""Messages: accept (every type, templates, scheduling, expiry, priority), read, cancel,
+forward, edit, delete for everyone, star; the send worker's delivery; the reconciler."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from pydantic import TypeAdapter, ValidationError
 
 from chalicelib.domain import clock, ids
 from chalicelib.domain.auth import Principal
+from chalicelib.domain.content import (
+    MEDIA_TYPES,
+    Content,
+    Quote,
+    StoredMedia,
+    summary,
+)
 from chalicelib.domain.errors import (
     AppError,
+    Conflict,
     NotFound,
     OutcomeUnknown,
     SessionUnavailable,
@@ -16,16 +30,64 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.jids import parse_jid
-from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
+from chalicelib.domain.messages import (
+    Direction,
+    Message,
+    MessageStatus,
+    Priority,
+    StatusChange,
+)
 from chalicelib.domain.paging import Page
 from chalicelib.domain.sessions import SessionStatus
-from chalicelib.services.ports import EventPublisher, Fleet, MessageRepo, Queue, SessionRepo
+from chalicelib.domain.vcard import vcard
+from chalicelib.services.account import AccountService
+from chalicelib.services.media import MediaService, MediaSource
+from chalicelib.services.ports import EventPublisher, Fleet, MessageRepo, SessionRepo
+from chalicelib.services.templates import TemplateService
 
 log = logging.getLogger(__name__)
+MAX_SCHEDULE_AHEAD = timedelta(days=35)
+SQS_MAX_DELAY_S = 900
+PAST_TOLERANCE = timedelta(seconds=5)
+STUCK_AFTER = timedelta(minutes=5)
+_CONTENT = TypeAdapter(Content)
 
 
 class RetryLater(Exception):
     """The record should come back from the queue later (reported as a batch item failure)."""
+
+
+class Lane(Protocol):
+    """An outbound queue: one per priority."""
+
+    @property
+    def arn(self) -> str: ...
+    def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None: ...
+
+
+class Scheduler(Protocol):
+    def schedule(self, name: str, at: datetime, queue_arn: str, body: dict[str, Any]) -> None: ...
+    def cancel(self, name: str) -> None: ...
+
+
+@dataclass
+class Draft:
+    """A message as the caller asked for it, before it is checked and stored."""
+
+    session_id: str
+    to: str
+    type: str = "text"
+    body: dict[str, Any] = field(default_factory=dict)  # the type's own fields
+    media: MediaSource | None = None
+    template_id: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    reply_to: str | None = None
+    schedule_at: datetime | None = None
+    expires_at: datetime | None = None
+    ttl_seconds: int | None = None
+    priority: Priority = Priority.NORMAL
+    typing_ms: int = 0
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def message_status_event(message: Message) -> Event:
@@ -34,35 +96,69 @@ def message_status_event(message: Message) -> Event:
                      {"message_id": message.id, "chat": message.chat,
                       "status": message.status.value,
                       "at": last.at if last else message.updated_at,
-                      "reason": last.reason if last else None})
+                      "reason": last.reason if last else None,
+                      "metadata": message.metadata})
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _schedule_name(message_id: str) -> str:
+    return f"msg-{message_id}"
 
 
 class MessagingService:
-    def __init__(self, messages: MessageRepo, sessions: SessionRepo, outbound: Queue,
-                 events: EventPublisher, fleet: Fleet, max_attempts: int) -> None:
+    def __init__(self, messages: MessageRepo, sessions: SessionRepo, lanes: dict[str, Lane],
+                 scheduler: Scheduler, events: EventPublisher, fleet: Fleet,
+                 media: MediaService, templates: TemplateService, account: AccountService,
+                 max_attempts: int) -> None:
         self._messages = messages
         self._sessions = sessions
-        self._outbound = outbound
+        self._lanes = lanes
+        self._scheduler = scheduler
         self._events = events
         self._fleet = fleet
+        self._media = media
+        self._templates = templates
+        self._account = account
         self._max_attempts = max_attempts
 
-    # --- API ---
+    # --- accepting ---
 
-    def send_text(self, caller: Principal, session_id: str, to: str, text: str) -> Message:
-        if self._sessions.get(caller.tenant_id, session_id) is None:
-            raise ValidationFailed.field("session_id", "no such session")
-        chat = parse_jid(to, "to")
-        now = clock.now_iso()
+    def send(self, caller: Principal, draft: Draft) -> Message:
+        now = clock.now()
+        chat = parse_jid(draft.to, "to")
+        schedule_at, expires_at = self._timing(draft, now)
+        message_id = ids.new_id()
+        reply = self._quote(caller, draft.reply_to, "reply_to") if draft.reply_to else None
+        if draft.type in MEDIA_TYPES and \
+                self._sessions.get(caller.tenant_id, draft.session_id) is None:
+            raise ValidationFailed.field("session_id", "no such session")  # before any upload
+        content = self._content(caller, draft, message_id)
+        return self._accept(caller, message_id, draft.session_id, str(chat), content, now,
+                            schedule_at, expires_at, draft.priority, draft.typing_ms,
+                            reply, draft.metadata)
+
+    def _accept(self, caller: Principal, message_id: str, session_id: str, chat: str,
+                content: Any, now: datetime, schedule_at: datetime | None,
+                expires_at: datetime | None, priority: Priority, typing_ms: int,
+                reply: Quote | None, metadata: dict[str, str]) -> Message:
+        status = MessageStatus.SCHEDULED if schedule_at else MessageStatus.QUEUED
+        stamp = clock.iso(now)
         message = Message(
-            id=ids.new_id(), tenant_id=caller.tenant_id, session_id=session_id,
-            direction=Direction.OUTBOUND, chat=str(chat), type="text", text=text,
-            status=MessageStatus.QUEUED, created_at=now, updated_at=now,
-            timestamps={"queued": now},
-            history=[StatusChange(status=MessageStatus.QUEUED, at=now)])
-        self._messages.create(message)
+            id=message_id, tenant_id=caller.tenant_id, session_id=session_id,
+            direction=Direction.OUTBOUND, chat=chat, type=content.type, text=summary(content),
+            content=content.model_dump(mode="json"), priority=priority,
+            reply_to=reply.message_id if reply else None,
+            quoted=reply.model_dump(mode="json") if reply else None,
+            schedule_at=clock.iso(schedule_at) if schedule_at else None,
+            expires_at=clock.iso(expires_at) if expires_at else None, typing_ms=typing_ms,
+            status=status, created_at=stamp, updated_at=stamp, timestamps={status.value: stamp},
+            history=[StatusChange(status=status, at=stamp)], metadata=metadata)
+        self._messages.create(message, self._account.message_charges(caller.tenant_id, now))
         try:
-            self._outbound.send({"tenant_id": message.tenant_id, "message_id": message.id})
+            self._enqueue(message, schedule_at, now)
         except Exception as exc:  # never leave an accepted message silently unsent
             log.exception("enqueue failed for %s", message.id)
             self._messages.transition(message.tenant_id, message.id, MessageStatus.FAILED,
@@ -70,6 +166,92 @@ class MessagingService:
             raise Unavailable("could not queue the message; it was not sent",
                               code="queue_unavailable") from exc
         return message
+
+    def _timing(self, draft: Draft, now: datetime) -> tuple[datetime | None, datetime | None]:
+        schedule_at = _utc(draft.schedule_at) if draft.schedule_at else None
+        if schedule_at is not None:
+            if schedule_at < now - PAST_TOLERANCE:
+                raise ValidationFailed.field("schedule_at", "is in the past")
+            if schedule_at > now + MAX_SCHEDULE_AHEAD:
+                raise ValidationFailed.field("schedule_at", "may be at most 35 days ahead")
+            if schedule_at <= now + timedelta(seconds=1):
+                schedule_at = None  # due now
+        if draft.expires_at and draft.ttl_seconds:
+            raise ValidationFailed.field("ttl_seconds", "give expires_at or ttl_seconds, not both")
+        expires_at = _utc(draft.expires_at) if draft.expires_at else (
+            now + timedelta(seconds=draft.ttl_seconds) if draft.ttl_seconds else None)
+        if expires_at is not None:
+            name = "expires_at" if draft.expires_at else "ttl_seconds"
+            if expires_at <= now:
+                raise ValidationFailed.field(name, "is in the past")
+            if schedule_at and expires_at <= schedule_at:
+                raise ValidationFailed.field(name, "is not after schedule_at")
+        return schedule_at, expires_at
+
+    def _content(self, caller: Principal, draft: Draft, message_id: str) -> Any:
+        body = dict(draft.body)
+        if draft.template_id:
+            filled = self._templates.render(caller, draft.template_id, draft.variables)
+            key = "text" if draft.type in ("text", "list") else "caption"
+            if draft.type not in ("text", "list", "image", "video", "document"):
+                raise ValidationFailed.field("template_id",
+                                             f"cannot fill a {draft.type} message")
+            body[key] = filled
+        if draft.type == "text":
+            body["mentions"] = [str(parse_jid(m, f"mentions[{i}]"))
+                                for i, m in enumerate(body.get("mentions", []))]
+        elif draft.type in MEDIA_TYPES:
+            if draft.media is None:
+                raise ValidationFailed.field(draft.type, "is required for this type")
+            stored: StoredMedia = self._media.ingest(caller.tenant_id, message_id, draft.type,
+                                                     draft.media, draft.type)
+            body["media"] = stored.model_dump()
+            if draft.type == "document":
+                body["filename"] = body.get("filename") or stored.filename or "document"
+        elif draft.type == "contact":
+            body["contacts"] = [
+                {"name": c["name"], "vcard": c.get("vcard") or vcard(c["name"], c.get("phone"))}
+                if isinstance(c, dict) and "name" in c else c
+                for c in body.get("contacts", [])]
+        elif draft.type == "reaction":
+            target_id = body.pop("message_id", None)
+            if not target_id:
+                raise ValidationFailed.field("reaction.message_id", "is required")
+            body["target"] = self._quote(caller, target_id, "reaction.message_id").model_dump()
+        try:
+            return _CONTENT.validate_python({**body, "type": draft.type})
+        except ValidationError as exc:
+            prefix = "" if draft.type == "text" else f"{draft.type}."
+            details = [{"field": prefix + ".".join(str(p) for p in e["loc"][1:] or ["type"]),
+                        "message": e["msg"]} for e in exc.errors()]
+            raise ValidationFailed("; ".join(f"{d['field']}: {d['message']}" for d in details),
+                                   details=details) from exc
+
+    def _quote(self, caller: Principal, message_id: str, field_name: str) -> Quote:
+        """An earlier message of the tenant, as WhatsApp needs it to quote or react."""
+        target = self._messages.get(caller.tenant_id, message_id)
+        if target is None:
+            raise ValidationFailed.field(field_name, "no such message")
+        if not target.engine_message_id:
+            raise ValidationFailed.field(field_name, "that message has not reached WhatsApp")
+        outbound = target.direction == Direction.OUTBOUND
+        return Quote(message_id=target.id, engine_message_id=target.engine_message_id,
+                     chat=target.chat, sender=None if outbound else target.sender,
+                     from_me=outbound, text=target.text)
+
+    def _enqueue(self, message: Message, schedule_at: datetime | None, now: datetime) -> None:
+        lane = self._lanes[message.priority.value]
+        body = {"tenant_id": message.tenant_id, "message_id": message.id}
+        if schedule_at is None:
+            lane.send(body)
+            return
+        delay = (schedule_at - now).total_seconds()
+        if delay <= SQS_MAX_DELAY_S:
+            lane.send(body, delay_seconds=int(delay))
+        else:
+            self._scheduler.schedule(_schedule_name(message.id), schedule_at, lane.arn, body)
+
+    # --- reading ---
 
     def get(self, caller: Principal, message_id: str) -> Message:
         message = self._messages.get(caller.tenant_id, message_id)
@@ -84,16 +266,95 @@ class MessagingService:
         chat_jid = str(parse_jid(chat, "chat")) if chat else None
         return self._messages.list(caller.tenant_id, session_id, chat_jid, limit, cursor)
 
+    def media(self, caller: Principal, message_id: str) -> tuple[StoredMedia, bytes | str]:
+        """A message's media: the bytes when small, else a short-lived download link."""
+        message = self.get(caller, message_id)
+        stored = (message.content or {}).get("media")
+        if not stored:
+            raise NotFound("this message has no media")
+        media = StoredMedia.model_validate(stored)
+        if media.size <= 5 * 1024 * 1024:  # API Gateway answers at most ~6 MB
+            return media, self._media.read(caller.tenant_id, media)
+        return media, self._media.link(caller.tenant_id, media)
+
+    # --- changing ---
+
+    def cancel(self, caller: Principal, message_id: str) -> Message:
+        message = self.get(caller, message_id)
+        canceled = self._messages.transition(caller.tenant_id, message_id,
+                                             MessageStatus.CANCELED, reason="canceled")
+        if canceled is None:
+            raise Conflict(f"a {message.status.value} message cannot be canceled",
+                           code="not_cancelable")
+        if message.status == MessageStatus.SCHEDULED:
+            self._scheduler.cancel(_schedule_name(message_id))
+        self._events.publish(message_status_event(canceled))
+        return canceled
+
+    def forward(self, caller: Principal, message_id: str, to: str,
+                session_id: str | None) -> Message:
+        original = self.get(caller, message_id)
+        if not original.content or original.type == "reaction":
+            raise ValidationFailed.field("message_id", f"a {original.type} cannot be forwarded")
+        content = _CONTENT.validate_python(original.content)
+        chat = parse_jid(to, "to")
+        return self._accept(caller, ids.new_id(), session_id or original.session_id, str(chat),
+                            content, clock.now(), None, None, Priority.NORMAL, 0, None,
+                            {"forwarded_from": original.id})
+
+    def act(self, caller: Principal, message_id: str, action: str,
+            args: dict[str, Any]) -> Message:
+        """Edit, delete for everyone, or star a message on WhatsApp."""
+        message = self.get(caller, message_id)
+        if not message.engine_message_id:
+            raise Conflict(f"a {message.status.value} message is not on WhatsApp yet",
+                           code="not_sent")
+        outbound = message.direction == Direction.OUTBOUND
+        if action in ("edit", "revoke") and not outbound:
+            raise Conflict(f"only messages this session sent can be {action}ed",
+                           code="not_own_message")
+        if action == "edit" and message.type != "text":
+            raise Conflict("only text messages can be edited", code="not_editable")
+        session = self._sessions.get(caller.tenant_id, message.session_id)
+        if session is None:
+            raise NotFound("the message's session no longer exists")
+        self._fleet.call(session, "messages/action", {
+            "action": action, "chat": message.chat, "engine_message_id": message.engine_message_id,
+            "from_me": outbound, **args})
+        now = clock.now_iso()
+        if action == "edit":
+            fields: dict[str, Any] = {"text": args["text"], "content": {
+                **(message.content or {}), "text": args["text"]}, "edited_at": now}
+        elif action == "revoke":
+            fields = {"revoked_at": now}
+        else:
+            fields = {"starred": bool(args.get("starred"))}
+        return self._messages.update_fields(caller.tenant_id, message_id, fields)
+
     # --- send worker ---
 
-    def deliver(self, tenant_id: str, message_id: str, receive_count: int) -> None:
-        """Hand one queued message to its session's host, exactly once.
+    def deliver(self, tenant_id: str, message_id: str, receive_count: int,
+                lane: str = "normal") -> None:
+        """Hand one due message to its session's host, exactly once.
 
         Raises RetryLater when nothing was sent and the record should come back.
         """
         message = self._messages.get(tenant_id, message_id)
-        if message is None or message.status != MessageStatus.QUEUED:
-            return  # deleted, or a redelivery of a message already claimed: never send twice
+        if message is None or message.status not in (MessageStatus.QUEUED,
+                                                      MessageStatus.SCHEDULED):
+            return  # deleted, canceled, or a redelivery of a claimed message: never twice
+        now = clock.now()
+        if message.schedule_at:
+            due = datetime.fromisoformat(message.schedule_at.replace("Z", "+00:00"))
+            if due - now > timedelta(seconds=1):  # early (long waits hop through SQS)
+                self._lanes[lane].send({"tenant_id": tenant_id, "message_id": message_id},
+                                       delay_seconds=int(min((due - now).total_seconds(),
+                                                             SQS_MAX_DELAY_S)))
+                return
+        if message.expires_at and \
+                datetime.fromisoformat(message.expires_at.replace("Z", "+00:00")) <= now:
+            self._end(message, MessageStatus.EXPIRED, "expired")
+            return
         session = self._sessions.get(tenant_id, message.session_id)
         if session is None:
             self._fail(message, "session_deleted")
@@ -118,12 +379,40 @@ class MessagingService:
             # It may have gone out: stay visibly in SENDING rather than risk a second copy.
             log.warning("send of %s has an unknown outcome; left in sending", message_id)
         except AppError as exc:
-            self._fail(claimed, exc.code, exc.message)
+            if exc.code == "expired":
+                self._end(claimed, MessageStatus.EXPIRED, "expired")
+            else:
+                self._fail(claimed, exc.code, exc.message)
+
+    def fail_poison(self, tenant_id: str, message_id: str, error: str) -> None:
+        """The record failed on its last delivery: it goes to the DLQ, the message FAILED."""
+        message = self._messages.get(tenant_id, message_id)
+        if message is not None:
+            self._fail(message, "poison", error)
+
+    def reconcile(self) -> int:
+        """Resolve messages stuck in "sending" (a host that never answered): they end FAILED
+        with reason ``outcome_unknown`` — never sent again, never left hanging."""
+        cutoff = clock.iso(clock.now() - STUCK_AFTER)
+        resolved = 0
+        for message in self._messages.inflight(cutoff):
+            failed = self._messages.transition(
+                message.tenant_id, message.id, MessageStatus.FAILED, reason="outcome_unknown",
+                error={"code": "outcome_unknown",
+                       "message": "the session host did not confirm the send"})
+            if failed is not None:
+                resolved += 1
+                self._events.publish(message_status_event(failed))
+        return resolved
 
     def _fail(self, message: Message, reason: str, detail: str | None = None) -> None:
-        failed = self._messages.transition(message.tenant_id, message.id, MessageStatus.FAILED,
-                                           reason=reason, error={"code": reason,
-                                                                 "message": detail or reason})
-        if failed is not None:
-            self._events.publish(message_status_event(failed))
+        self._end(message, MessageStatus.FAILED, reason,
+                  error={"code": reason, "message": detail or reason})
+
+    def _end(self, message: Message, status: MessageStatus, reason: str,
+             **fields: Any) -> None:
+        ended = self._messages.transition(message.tenant_id, message.id, status, reason=reason,
+                                          **fields)
+        if ended is not None:
+            self._events.publish(message_status_event(ended))
 

@@ -15,6 +15,7 @@ from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.jids import normalize_phone
 from chalicelib.domain.paging import Page
 from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus, Webhook
+from chalicelib.services.account import AccountService
 from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
 
 
@@ -30,11 +31,12 @@ def session_status_event(session: Session) -> Event:
 
 class SessionService:
     def __init__(self, sessions: SessionRepo, fleet: Fleet, events: EventPublisher,
-                 default_engine: str) -> None:
+                 default_engine: str, account: AccountService) -> None:
         self._sessions = sessions
         self._fleet = fleet
         self._events = events
         self._default_engine = default_engine
+        self._account = account
 
     def create(self, caller: Principal, name: str, webhook_url: str | None,
                engine: str | None, start: bool, send_interval_ms: int | None = None) -> Session:
@@ -48,7 +50,8 @@ class SessionService:
                           status=SessionStatus.STARTING if start else SessionStatus.STOPPED,
                           webhooks=webhooks, send_interval_ms=send_interval_ms,
                           created_at=now, updated_at=now)
-        self._sessions.create(session)
+        limit, over = self._account.session_limit(caller.tenant_id)
+        self._sessions.create(session, limit=limit, over_limit=over)
         if start:
             self._fleet.start(session)
         return session
@@ -90,7 +93,8 @@ class SessionService:
 
     def delete(self, caller: Principal, session_id: str) -> None:
         self.stop(caller, session_id, logout=True)
-        self._sessions.delete(caller.tenant_id, session_id)
+        if self._sessions.delete(caller.tenant_id, session_id):
+            self._sessions.uncount(caller.tenant_id)
 
     def update(self, caller: Principal, session_id: str, changes: dict[str, Any]) -> Session:
         """Change a session's name or pacing (``None`` pacing: back to the default)."""

@@ -40,7 +40,8 @@ def build_host(port: int) -> SessionHost:
     return SessionHost(host_id, address, int(os.environ.get("WAGATE_HOST_CAPACITY", "100")),
                        c.sessions, c.messages, c.hosts, c.events, engines,  # type: ignore[arg-type]
                        Path(s.state_dir), s.lease_ttl_seconds,
-                       reconnect_attempts=s.reconnect_attempts, report_load=report)
+                       reconnect_attempts=s.reconnect_attempts, report_load=report,
+                       media=c.media_store)
 
 
 def main() -> None:

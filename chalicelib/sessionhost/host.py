@@ -14,25 +14,36 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from chalicelib.adapters.hosts_repo import DynamoHostRepo, HostRecord
 from chalicelib.adapters.messages_repo import DynamoMessageRepo
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
 from chalicelib.domain import clock, ids
+from chalicelib.domain.content import Content, Quote
 from chalicelib.domain.errors import AppError, Conflict, SessionUnavailable, StaleFence
 from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
 from chalicelib.domain.sessions import Session, SessionStatus
+from chalicelib.services.media import MediaStore
 from chalicelib.services.messaging import message_status_event
 from chalicelib.services.ports import EventPublisher
 from chalicelib.services.sessions import session_status_event
-from chalicelib.sessionhost.engines.base import Engine, EngineError, EngineSession, Inbound
+from chalicelib.sessionhost.engines.base import (
+    Engine,
+    EngineError,
+    EngineSession,
+    Inbound,
+    Outbound,
+)
 
 log = logging.getLogger("wagate.host")
+_CONTENT: TypeAdapter[Any] = TypeAdapter(Content)
 RUN_FIELDS = ("run_shard", "run_key", "qr")
 
 
@@ -105,7 +116,8 @@ class SessionHost:
                  engines: dict[str, Engine], state_dir: Path, lease_ttl_s: float = 30,
                  reconnect_attempts: int = 6, reconnect_base_s: float = 1.0,
                  reconnect_cap_s: float = 60.0,
-                 report_load: Callable[[str, int, int], None] | None = None) -> None:
+                 report_load: Callable[[str, int, int], None] | None = None,
+                 media: MediaStore | None = None) -> None:
         self.host_id = host_id
         self.address = address
         self.capacity = capacity
@@ -118,6 +130,7 @@ class SessionHost:
         self._ttl_ms = int(lease_ttl_s * 1000)
         self._reconnect = (reconnect_attempts, reconnect_base_s, reconnect_cap_s)
         self._report_load = report_load
+        self._media = media
         self._running: dict[tuple[str, str], Running] = {}
         self._lock = threading.RLock()
         self._work: queue.Queue[tuple[Any, ...] | None] = queue.Queue()
@@ -294,13 +307,20 @@ class SessionHost:
             raise SessionUnavailable(f"the session is {running.status.value}",
                                      code="session_not_ready")
         interval_s = max(0, int(message.get("send_interval_ms") or 0)) / 1000
+        outbound = self._outbound(tenant_id, message)
         with running.send_lock:  # one send at a time per session, in arrival order
             wait = running.next_send_at - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
             try:
-                engine_id = running.engine.send_text(running.ref, parse_jid(message["chat"]),
-                                                     message["text"])
+                if message.get("typing_ms"):
+                    running.engine.typing(running.ref, outbound.to, int(message["typing_ms"]))
+                expires_at = message.get("expires_at")
+                if expires_at and datetime.fromisoformat(expires_at.replace("Z", "+00:00")) \
+                        <= datetime.now(UTC):
+                    raise EngineRefused("the message expired before it could be sent",
+                                        code="expired")
+                engine_id = running.engine.send(running.ref, outbound)
             except EngineError as exc:
                 if exc.code == "not_connected":
                     raise SessionUnavailable(exc.message, code=exc.code) from exc
@@ -314,6 +334,44 @@ class SessionHost:
                 if sent:
                     self._events.publish(message_status_event(sent))
         return {"engine_message_id": engine_id}
+
+    def _outbound(self, tenant_id: str, message: dict[str, Any]) -> Outbound:
+        """What the engine sends: the typed content, its media file, what it quotes."""
+        content = _CONTENT.validate_python(message.get("content") or
+                                           {"type": "text", "text": message.get("text") or ""})
+        data = None
+        stored = getattr(content, "media", None)
+        if stored is not None:
+            if self._media is None:
+                raise EngineRefused("this host has no media store", code="media_unavailable")
+            data = self._media.get(stored, tenant_id)
+        quoted = Quote.model_validate(message["quoted"]) if message.get("quoted") else None
+        return Outbound(to=parse_jid(message["chat"]), content=content, media=data,
+                        reply_to=quoted)
+
+    def act(self, tenant_id: str, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Edit, delete for everyone, or star a message already on WhatsApp."""
+        running = self._owned(tenant_id, session_id)
+        if running.status != SessionStatus.WORKING:
+            raise SessionUnavailable(f"the session is {running.status.value}",
+                                     code="session_not_ready")
+        chat, engine_id = parse_jid(body["chat"]), body["engine_message_id"]
+        try:
+            with running.send_lock:
+                if body["action"] == "edit":
+                    running.engine.edit(running.ref, chat, engine_id, body["text"])
+                elif body["action"] == "revoke":
+                    running.engine.revoke(running.ref, chat, engine_id)
+                elif body["action"] == "star":
+                    running.engine.star(running.ref, chat, engine_id, bool(body["from_me"]),
+                                        bool(body.get("starred", True)))
+                else:
+                    raise Conflict(f"unknown action {body['action']}", code="bad_action")
+        except EngineError as exc:
+            if exc.code == "not_connected":
+                raise SessionUnavailable(exc.message, code=exc.code) from exc
+            raise EngineRefused(exc.message, code=exc.code) from exc
+        return {"done": True}
 
     def pairing_code(self, tenant_id: str, session_id: str, phone: str) -> dict[str, Any]:
         running = self._owned(tenant_id, session_id)
@@ -439,10 +497,24 @@ class SessionHost:
 
     def _on_message(self, running: Running, inbound: Inbound) -> None:
         now = clock.now_iso()
+        message_id = ids.new_id()
+        content = None
+        if inbound.media_loader is not None and self._media is not None:
+            data = inbound.media_loader()
+            stored = self._media.put(running.tenant_id, message_id, data,
+                                     inbound.mime_type or "application/octet-stream",
+                                     inbound.filename)
+            content = {"type": inbound.type, "media": stored.model_dump(),
+                       **({"caption": inbound.text} if inbound.text else {}),
+                       **({"filename": inbound.filename or "file"}
+                          if inbound.type == "document" else {})}
+        elif inbound.type == "text" and inbound.text:
+            content = {"type": "text", "text": inbound.text}
         message = Message(
-            id=ids.new_id(), tenant_id=running.tenant_id, session_id=running.session_id,
+            id=message_id, tenant_id=running.tenant_id, session_id=running.session_id,
             direction=Direction.INBOUND, chat=str(inbound.chat), type=inbound.type,
-            text=inbound.text, sender=str(inbound.sender), sender_phone=inbound.sender_phone,
+            text=inbound.text, content=content, sender=str(inbound.sender),
+            sender_phone=inbound.sender_phone,
             push_name=inbound.push_name, status=MessageStatus.RECEIVED,
             engine_message_id=inbound.engine_message_id, created_at=now, updated_at=now,
             timestamps={"received": clock.iso(inbound.timestamp)},

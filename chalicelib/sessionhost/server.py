@@ -22,6 +22,7 @@ def _routes(host: SessionHost) -> dict[str, Any]:
                                                               bool(b.get("logout"))),
         "/internal/messages/send": lambda b: host.send(b["tenant_id"], b["session_id"],
                                                        b["message"]),
+        "/internal/messages/action": lambda b: host.act(b["tenant_id"], b["session_id"], b),
         "/internal/sessions/pairing-code": lambda b: host.pairing_code(
             b["tenant_id"], b["session_id"], b["phone"]),
         "/internal/sessions/check-numbers": lambda b: host.check_numbers(

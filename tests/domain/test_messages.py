@@ -26,14 +26,14 @@ ALL = list(MessageStatus)
 ALLOWED_FROM: dict[MessageStatus, set[MessageStatus]] = {
     S.SCHEDULED: set(),  # only ever an initial status
     S.QUEUED: {S.SCHEDULED, S.SENDING},  # released by the scheduler, or a worker's released claim
-    S.SENDING: {S.QUEUED},  # a worker claims a queued message
+    S.SENDING: {S.SCHEDULED, S.QUEUED},  # a worker claims a queued (or due scheduled) message
     S.SENT: {S.SENDING},
     S.DELIVERED: {S.SENDING, S.SENT},
     S.READ: {S.SENDING, S.SENT, S.DELIVERED},
     S.PLAYED: {S.SENDING, S.SENT, S.DELIVERED, S.READ},
     S.RECEIVED: set(),  # inbound messages are created received
     S.FAILED: {S.SCHEDULED, S.QUEUED, S.SENDING},
-    S.EXPIRED: {S.SCHEDULED, S.QUEUED},
+    S.EXPIRED: {S.SCHEDULED, S.QUEUED, S.SENDING},  # the host checks expiry before sending
     S.CANCELED: {S.SCHEDULED, S.QUEUED},
 }
 # Progress rank of a message that has left the gateway.
@@ -71,7 +71,6 @@ def test_predecessors_are_exactly_the_allowed_sources(target: MessageStatus) -> 
         (S.SENT, S.SENDING),
         (S.DELIVERED, S.SENDING),
         (S.SENT, S.QUEUED),
-        (S.SENDING, S.SCHEDULED),
         (S.QUEUED, S.SCHEDULED),
     ],
 )
@@ -116,17 +115,18 @@ def test_failed_only_from_not_yet_sent(current: MessageStatus) -> None:
     assert can_transition(current, S.FAILED) == (current in NOT_YET_SENT)
 
 
-@pytest.mark.parametrize("target", [S.CANCELED, S.EXPIRED], ids=str)
 @pytest.mark.parametrize("current", ALL, ids=str)
-def test_canceled_and_expired_only_from_scheduled_or_queued(
-    current: MessageStatus, target: MessageStatus
-) -> None:
-    assert can_transition(current, target) == (current in {S.SCHEDULED, S.QUEUED})
+def test_canceled_only_from_scheduled_or_queued(current: MessageStatus) -> None:
+    assert can_transition(current, S.CANCELED) == (current in {S.SCHEDULED, S.QUEUED})
 
 
-def test_a_message_being_sent_cannot_be_canceled_or_expired() -> None:
+@pytest.mark.parametrize("current", ALL, ids=str)
+def test_expired_only_before_it_left(current: MessageStatus) -> None:
+    assert can_transition(current, S.EXPIRED) == (current in NOT_YET_SENT)
+
+
+def test_a_message_being_sent_cannot_be_canceled() -> None:
     assert not can_transition(S.SENDING, S.CANCELED)
-    assert not can_transition(S.SENDING, S.EXPIRED)
 
 
 @pytest.mark.parametrize("current", ALL, ids=str)
@@ -135,8 +135,8 @@ def test_queued_only_from_sending_or_scheduled(current: MessageStatus) -> None:
 
 
 @pytest.mark.parametrize("current", ALL, ids=str)
-def test_sending_only_from_queued(current: MessageStatus) -> None:
-    assert can_transition(current, S.SENDING) == (current == S.QUEUED)
+def test_sending_only_from_queued_or_due_scheduled(current: MessageStatus) -> None:
+    assert can_transition(current, S.SENDING) == (current in {S.QUEUED, S.SCHEDULED})
 
 
 @pytest.mark.parametrize("target", [S.SENT, S.DELIVERED, S.READ, S.PLAYED], ids=str)

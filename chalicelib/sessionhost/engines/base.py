@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from chalicelib.domain.content import Content, Quote
 from chalicelib.domain.jids import Jid
 from chalicelib.domain.messages import MessageStatus
 
@@ -31,6 +33,20 @@ class Inbound:
     sender_phone: str | None = None  # the number behind an @lid sender, when known
     type: str = "text"
     extra: dict[str, object] = field(default_factory=dict)
+    # Media come as a loader, called off the engine's event thread (it may download).
+    media_loader: Callable[[], bytes] | None = None
+    mime_type: str | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to send: its content, the media file's bytes, and what it quotes."""
+
+    to: Jid
+    content: Content
+    media: bytes | None = None
+    reply_to: Quote | None = None
 
 
 @dataclass(frozen=True)
@@ -74,9 +90,22 @@ class Engine(Protocol):
     def logout(self, session: EngineSession) -> None:
         """Unlink the device and delete auth state."""
 
-    def send_text(self, session: EngineSession, to: Jid, text: str) -> str:
-        """Send and return the engine's message id; EngineError("not_on_whatsapp") and
-        EngineError("not_connected") are the refusals callers act on."""
+    def send(self, session: EngineSession, outbound: Outbound) -> str:
+        """Send any content and return the engine's message id; EngineError("not_on_whatsapp")
+        and EngineError("not_connected") are the refusals callers act on."""
+
+    def typing(self, session: EngineSession, chat: Jid, duration_ms: int) -> None:
+        """Show "typing…" in the chat for ``duration_ms`` (blocks that long), then stop."""
+
+    def edit(self, session: EngineSession, chat: Jid, engine_message_id: str, text: str) -> None:
+        """Replace the text of a message this session sent."""
+
+    def revoke(self, session: EngineSession, chat: Jid, engine_message_id: str) -> None:
+        """Delete a message this session sent, for everyone."""
+
+    def star(self, session: EngineSession, chat: Jid, engine_message_id: str, from_me: bool,
+             starred: bool) -> None:
+        """Star or unstar a message (on the linked phone too)."""
 
     def pairing_code(self, session: EngineSession, phone: str) -> str:
         """Link by phone number instead of QR: the 8-character code the user types on the

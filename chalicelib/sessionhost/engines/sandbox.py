@@ -22,7 +22,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.jids import Jid, normalize_phone
@@ -33,6 +33,7 @@ from chalicelib.sessionhost.engines.base import (
     EngineListener,
     EngineSession,
     Inbound,
+    Outbound,
 )
 
 AUTH_FILE = "sandbox-auth.json"
@@ -75,6 +76,7 @@ class _Connection:
     phone: str | None = None
     qr_rotations: int = 0
     pairing: tuple[str, str] | None = None  # (code, phone) while a pairing code is pending
+    sent: dict[str, Outbound] = field(default_factory=dict)  # engine id -> what was sent
 
 
 def sandbox_phone(session_id: str) -> str:
@@ -99,6 +101,10 @@ class SandboxEngine:
         self._unregistered = unregistered
         self._names: dict[str, str] = {}  # phone -> push name, learned from inbound messages
         self._refuse: dict[tuple[str, str], int] = {}  # connects still to refuse, per session
+        # What the sandbox network saw, for tests and demos: (session, engine id, message)
+        # and (session, action, target, argument).
+        self.outbox: list[tuple[str, str, Outbound]] = []
+        self.actions: list[tuple[str, str, str, object]] = []
 
     @staticmethod
     def _key(session: EngineSession) -> tuple[str, str]:
@@ -132,19 +138,54 @@ class SandboxEngine:
         self.stop(session)
         shutil.rmtree(session.auth_dir, ignore_errors=True)
 
-    def send_text(self, session: EngineSession, to: Jid, text: str) -> str:
+    def send(self, session: EngineSession, outbound: Outbound) -> str:
+        connection = self._connected(session)
+        to = outbound.to
+        if to.is_user and not self._registered(to.phone or ""):
+            raise EngineError("not_on_whatsapp", f"{to.phone} is not on WhatsApp")
+        media = getattr(outbound.content, "media", None)
+        if media is not None and (outbound.media is None or len(outbound.media) != media.size):
+            raise EngineError("media_missing", "the media file did not arrive whole")
+        engine_id = "3EB0" + secrets.token_hex(8).upper()
+        connection.sent[engine_id] = outbound
+        self.outbox.append((session.session_id, engine_id, outbound))
+        generation = connection.generation
+        receipts = [(self._delivery_s, MessageStatus.DELIVERED), (self._read_s, MessageStatus.READ)]
+        if outbound.content.type == "voice":  # a voice note is played after it is opened
+            receipts.append((self._read_s * 1.5, MessageStatus.PLAYED))
+        if outbound.content.type != "reaction":
+            for delay, status in receipts:
+                self._clock.call_later(delay, lambda s=status: self._receipt(
+                    session, generation, engine_id, s))
+        return engine_id
+
+    def typing(self, session: EngineSession, chat: Jid, duration_ms: int) -> None:
+        self._connected(session)
+        self.actions.append((session.session_id, "typing", str(chat), duration_ms))
+        time.sleep(duration_ms / 1000)
+
+    def edit(self, session: EngineSession, chat: Jid, engine_message_id: str, text: str) -> None:
+        self._own(session, engine_message_id)
+        self.actions.append((session.session_id, "edit", engine_message_id, text))
+
+    def revoke(self, session: EngineSession, chat: Jid, engine_message_id: str) -> None:
+        self._own(session, engine_message_id)
+        self.actions.append((session.session_id, "revoke", engine_message_id, None))
+
+    def star(self, session: EngineSession, chat: Jid, engine_message_id: str, from_me: bool,
+             starred: bool) -> None:
+        self._connected(session)
+        self.actions.append((session.session_id, "star", engine_message_id, starred))
+
+    def _connected(self, session: EngineSession) -> _Connection:
         connection = self._connections.get(self._key(session))
         if connection is None or connection.phone is None:
             raise EngineError("not_connected", "the session is not connected")
-        if to.is_user and not self._registered(to.phone or ""):
-            raise EngineError("not_on_whatsapp", f"{to.phone} is not on WhatsApp")
-        engine_id = "3EB0" + secrets.token_hex(8).upper()
-        generation = connection.generation
-        for delay, status in ((self._delivery_s, MessageStatus.DELIVERED),
-                              (self._read_s, MessageStatus.READ)):
-            self._clock.call_later(delay, lambda s=status: self._receipt(
-                session, generation, engine_id, s))
-        return engine_id
+        return connection
+
+    def _own(self, session: EngineSession, engine_message_id: str) -> None:
+        if engine_message_id not in self._connected(session).sent:
+            raise EngineError("unknown_message", "this session did not send that message")
 
     def pairing_code(self, session: EngineSession, phone: str) -> str:
         connection = self._scanning(session)
@@ -194,17 +235,22 @@ class SandboxEngine:
         (session.auth_dir / AUTH_FILE).write_text(json.dumps({"phone": phone}))
         self._connect(connection, phone)
 
-    def inbound(self, session: EngineSession, sender: Jid, text: str,
-                push_name: str | None) -> str:
-        connection = self._connections.get(self._key(session))
-        if connection is None or connection.phone is None:
-            raise EngineError("not_connected", "the session is not connected")
+    def inbound(self, session: EngineSession, sender: Jid, text: str | None,
+                push_name: str | None, media: tuple[bytes, str, str | None] | None = None,
+                message_type: str = "text") -> str:
+        """A phone writes to the session: text, or a media file (bytes, MIME type, name)
+        with ``text`` as its caption."""
+        connection = self._connected(session)
         engine_id = "3EB0" + secrets.token_hex(8).upper()
         if push_name and sender.phone:
             self._names[sender.phone] = push_name
+        data = media[0] if media else None
         connection.listener.on_message(Inbound(
             engine_message_id=engine_id, chat=sender, sender=sender, text=text,
-            timestamp=datetime.now(UTC), push_name=push_name, sender_phone=sender.phone))
+            timestamp=datetime.now(UTC), push_name=push_name, sender_phone=sender.phone,
+            type=message_type if media else "text",
+            media_loader=(lambda: data) if data is not None else None,  # type: ignore[return-value]
+            mime_type=media[1] if media else None, filename=media[2] if media else None))
         return engine_id
 
     def drop(self, session: EngineSession, logged_out: bool = False,

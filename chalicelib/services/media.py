@@ -1,0 +1,68 @@
+"""Media for outgoing messages: from a URL (fetched SSRF-safe) or base64, sniffed, checked
+against WhatsApp's limits for the message type, and stored in S3 under the tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from chalicelib.domain.content import StoredMedia
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.media import check_media, sniff_mime
+
+
+@dataclass(frozen=True)
+class MediaSource:
+    """Where a media file comes from, as the caller gave it."""
+
+    url: str | None = None
+    base64: str | None = None
+    mime_type: str | None = None
+    filename: str | None = None
+
+
+class Fetcher(Protocol):
+    def fetch(self, url: str, field: str) -> tuple[bytes, str | None, str | None]: ...
+
+
+class MediaStore(Protocol):
+    def put(self, tenant_id: str, message_id: str, data: bytes, mime_type: str,
+            filename: str | None) -> StoredMedia: ...
+    def get(self, media: StoredMedia, tenant_id: str) -> bytes: ...
+    def presigned_url(self, media: StoredMedia, tenant_id: str, expires_s: int = 300) -> str: ...
+
+
+class Base64Decoder(Protocol):
+    def __call__(self, data: str, field: str, max_bytes: int) -> tuple[bytes, str | None]: ...
+
+
+class MediaService:
+    def __init__(self, fetcher: Fetcher, store: MediaStore, decode: Base64Decoder,
+                 max_bytes: int) -> None:
+        self._fetcher = fetcher
+        self._store = store
+        self._decode = decode
+        self._max_bytes = max_bytes
+
+    def ingest(self, tenant_id: str, message_id: str, message_type: str, source: MediaSource,
+               field: str) -> StoredMedia:
+        """Fetch or decode, sniff, check and store one file; any problem is a 422 on
+        ``field`` and nothing is stored."""
+        if bool(source.url) == bool(source.base64):
+            raise ValidationFailed.field(field, "give exactly one of url or base64")
+        if source.url:
+            data, declared, filename = self._fetcher.fetch(source.url, f"{field}.url")
+        else:
+            data, declared = self._decode(source.base64 or "", f"{field}.base64",
+                                          self._max_bytes)
+            filename = None
+        filename = source.filename or filename
+        mime_type = sniff_mime(data, source.mime_type or declared, filename)
+        check_media(message_type, mime_type, len(data), field)
+        return self._store.put(tenant_id, message_id, data, mime_type, filename)
+
+    def read(self, tenant_id: str, media: StoredMedia) -> bytes:
+        return self._store.get(media, tenant_id)
+
+    def link(self, tenant_id: str, media: StoredMedia) -> str:
+        return self._store.presigned_url(media, tenant_id)
