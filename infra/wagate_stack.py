@@ -1,6 +1,8 @@
-"""The wagate CDK stack: tables, queues, secrets, the VPC, the Chalice app and the host fleet.
+"""The wagate CDK stack: tables, queues, the media bucket, secrets, the VPC, the Chalice app and
+the host fleet.
 
-Every table and queue is built from ``chalicelib.resources`` (the one declaration), the Chalice
+Every table, queue and bucket is built from ``chalicelib.resources`` (the one declaration), the
+Chalice
 app is packaged with ``chalice.cdk.Chalice``, its functions run in the VPC's private subnets and
 its SQS handlers are wired to the queues this stack creates. The session-host fleet (ECS Fargate,
 EFS) is ``infra/fleet.py``.
@@ -23,6 +25,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from chalice.app import BaseEventSourceConfig, SQSEventConfig
@@ -86,7 +89,8 @@ def _chalice_packaging(workdir: Path) -> Iterator[None]:
 
 
 class WagateStack(Stack):
-    """Tables, queues with DLQs, two secrets, a VPC, the Chalice app and the session hosts."""
+    """Tables, queues with DLQs, buckets, two secrets, a VPC, the Chalice app and the session
+    hosts."""
 
     def __init__(
         self, scope: Construct, stage: str, *, source_dir: Path = REPO_ROOT, **kwargs: Any
@@ -107,6 +111,7 @@ class WagateStack(Stack):
         self.tables = {spec.key: self._table(spec) for spec in resources.TABLES}
         self.dlqs: dict[str, sqs.Queue] = {}
         self.queues = {spec.key: self._queue(spec) for spec in resources.QUEUES}
+        self.buckets = {spec.key: self._bucket(spec) for spec in resources.BUCKETS}
         self.jwt_secret = self._secret("JwtSecret", "HS256 signing key of wagate login tokens")
         self.internal_secret = self._secret(
             "InternalSecret", "Shared secret of the wagate internal host API"
@@ -137,6 +142,7 @@ class WagateStack(Stack):
             internal_secret=self.internal_secret,
             settings=FleetSettings.from_context(self.node),
         )
+        self._share_buckets_with_the_hosts()
 
     # -- resources from the declaration -------------------------------------------------------
 
@@ -198,6 +204,43 @@ class WagateStack(Stack):
         self.dlqs[spec.key] = dlq
         return queue
 
+    def _bucket(self, spec: resources.Bucket) -> s3.Bucket:
+        """A private, SSE-S3 encrypted, TLS-only bucket whose objects expire after
+        ``expire_days``. CloudFormation names it (bucket names are global); the functions and
+        hosts learn the name from ``WAGATE_<KEY>_BUCKET``."""
+        rules = [s3.LifecycleRule(
+            id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)
+        )]
+        if spec.expire_days:
+            rules.append(s3.LifecycleRule(id="expire", expiration=Duration.days(spec.expire_days)))
+        return s3.Bucket(
+            self,
+            f"{_pascal(spec.key)}Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=rules,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def _bucket_environment(self) -> dict[str, str]:
+        """``WAGATE_MEDIA_BUCKET`` (and one such variable per declared bucket) -> its name."""
+        return {
+            f"WAGATE_{spec.key.upper().replace('-', '_')}_BUCKET": (
+                self.buckets[spec.key].bucket_name
+            )
+            for spec in resources.BUCKETS
+        }
+
+    def _share_buckets_with_the_hosts(self) -> None:
+        """The session hosts read media to send and write media they receive."""
+        for name, value in self._bucket_environment().items():
+            self.fleet.container.add_environment(name, value)
+        for bucket in self.buckets.values():
+            bucket.grant_read_write(self.fleet.task_definition.task_role)
+
     def _secret(self, construct_id: str, description: str) -> secretsmanager.Secret:
         """A generated 64-character secret (letters and digits)."""
         return secretsmanager.Secret(
@@ -253,6 +296,7 @@ class WagateStack(Stack):
                 "WAGATE_JWT_SECRET_ARN": self.jwt_secret.secret_arn,
                 "WAGATE_INTERNAL_SECRET_ARN": self.internal_secret.secret_arn,
                 "WAGATE_ENABLE_SANDBOX_API": "false",
+                **self._bucket_environment(),
             },
             # Every function in the private subnets, behind the lambda SG (the hosts' only
             # allowed client). chalice writes these CDK tokens into its SAM template verbatim;
@@ -301,6 +345,8 @@ class WagateStack(Stack):
         for queue in self.queues.values():
             queue.grant_send_messages(role)
             queue.grant_consume_messages(role)
+        for bucket in self.buckets.values():
+            bucket.grant_read_write(role)
         self.jwt_secret.grant_read(role)
         self.internal_secret.grant_read(role)
 

@@ -32,11 +32,13 @@ from app import app
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws as aws_clients
 from chalicelib.adapters.provision import provision
+from chalicelib.devstack.embedded_aws import serialize_in_process_moto
 from chalicelib.domain.auth import Role
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.host import SessionHost
 from chalicelib.sessionhost.server import make_server
 
+serialize_in_process_moto()  # API, workers and hosts share moto from several threads
 ADMIN_PASSWORD = "admin-password-123"
 PASSWORD = "member-password-123"
 

@@ -18,6 +18,7 @@ from chalicelib.domain.messages import Message
 from chalicelib.domain.sessions import Session
 
 log = logging.getLogger(__name__)
+HOST_CACHE_MS = 5_000
 
 
 class HostError(AppError):
@@ -37,6 +38,7 @@ class HttpFleet:
         self._timeout = timeout_seconds
         self._send_interval_ms = send_interval_ms
         self._http = requests.Session()
+        self._known: dict[str, tuple[int, HostRecord]] = {}
 
     # --- finding hosts ---
 
@@ -44,8 +46,18 @@ class HttpFleet:
         now_ms = int(time.time() * 1000)
         if not session.owner or session.lease_until_ms <= now_ms:
             return None
-        host = self._hosts.get(session.owner)
+        host = self._host(session.owner, now_ms)
         return host if host and host.alive_until_ms > now_ms else None
+
+    def _host(self, host_id: str, now_ms: int) -> HostRecord | None:
+        """A host's registry record, cached briefly (a stale one is caught by the retry)."""
+        cached = self._known.get(host_id)
+        if cached and cached[0] > now_ms:
+            return cached[1]
+        host = self._hosts.get(host_id)
+        if host is not None:  # never trust a copy past the heartbeat it was read from
+            self._known[host_id] = (min(now_ms + HOST_CACHE_MS, host.alive_until_ms), host)
+        return host
 
     def _least_loaded(self) -> HostRecord | None:
         hosts = [h for h in self._hosts.alive(int(time.time() * 1000)) if h.sessions < h.capacity]
@@ -89,6 +101,7 @@ class HttpFleet:
                 stale = exc.code in ("not_owner", "session_unavailable")
                 if not stale or attempt == 1:
                     raise
+                self._known.clear()
                 fresh = self._sessions.get(session.tenant_id, session.id)
                 if fresh is None:
                     raise

@@ -23,8 +23,10 @@ from email.message import Message
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
+import boto3
 import requests
 import urllib3
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES, InvalidIPAddress
@@ -107,7 +109,7 @@ class SafeFetcher:
 
     http(s) only; every address of every hop must pass :func:`is_public_address`; at most
     ``max_redirects`` redirects; ``timeout_s`` per connect/read and ``total_timeout_s``
-    (default 3 × ``timeout_s``) for the whole fetch; the body is streamed and dropped as soon
+    (default 3 * ``timeout_s``) for the whole fetch; the body is streamed and dropped as soon
     as it passes ``max_bytes``. Every failure is a 422 ``ValidationFailed`` on the field.
     """
 
@@ -342,9 +344,13 @@ class S3MediaStore:
     """Media files in one bucket under ``media/<tenant>/<message id>/<file>``, encrypted
     (SSE-S3), typed, and only ever read back for the tenant whose prefix they carry."""
 
-    def __init__(self, s3_client: Any, bucket: str) -> None:
+    def __init__(self, s3_client: Any, bucket: str, presign_client: Any = None) -> None:
+        """``presign_client`` signs the download links; by default a twin of ``s3_client``
+        that signs with SigV4: botocore presigns with SigV2 unless the client's config says
+        ``signature_version="s3v4"`` explicitly, and S3 refuses SigV2 on newer buckets."""
         self._s3 = s3_client
         self.bucket = bucket
+        self._presigner = presign_client
 
     def put(self, tenant_id: str, message_id: str, data: bytes, mime_type: str,
             filename: str | None) -> StoredMedia:
@@ -383,8 +389,16 @@ class S3MediaStore:
         self._own(media, tenant_id)
         if not 1 <= expires_s <= MAX_PRESIGN_SECONDS:
             raise ValueError(f"expires_s must be between 1 and {MAX_PRESIGN_SECONDS}")
-        return self._s3.generate_presigned_url(
+        return self._presign_client().generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": media.key}, ExpiresIn=expires_s)
+
+    def _presign_client(self) -> Any:
+        if self._presigner is None:  # same region, endpoint and settings; default credentials
+            meta = self._s3.meta
+            self._presigner = boto3.session.Session().client(
+                "s3", region_name=meta.region_name, endpoint_url=meta.endpoint_url,
+                config=meta.config.merge(BotoConfig(signature_version="s3v4")))
+        return self._presigner
 
     @staticmethod
     def _own(media: StoredMedia, tenant_id: str) -> None:

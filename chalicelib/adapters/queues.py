@@ -30,6 +30,11 @@ class SqsQueue:
                 QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         return self._arn
 
+    def retry_in(self, receipt_handle: str, seconds: int) -> None:
+        """Make a received record visible again after ``seconds`` (a backoff)."""
+        self._sqs.change_message_visibility(QueueUrl=self.url, ReceiptHandle=receipt_handle,
+                                            VisibilityTimeout=seconds)
+
     def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None:
         self._sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(body),
                                DelaySeconds=max(0, min(delay_seconds, MAX_DELAY_SECONDS)))

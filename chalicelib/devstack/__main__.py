@@ -47,9 +47,9 @@ def _configure_environment() -> dict[str, str]:
 
 
 def _start_aws(port: int) -> object:
-    from moto.server import ThreadedMotoServer
+    from chalicelib.devstack.embedded_aws import EmbeddedAws
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = EmbeddedAws(port)
     server.start()
     from chalicelib.adapters import aws
     from chalicelib.adapters.provision import provision

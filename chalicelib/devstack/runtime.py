@@ -1,4 +1,4 @@
-"""A small local Lambda runtime: long-polls each SQS queue the Chalice app listens on and
+"""A small local Lambda runtime: polls each SQS queue the Chalice app listens on and
 invokes the very handler Lambda would, with a Lambda-shaped event; deletes only the records
 that did not fail (``batchItemFailures``); fires ``@app.schedule`` handlers on their rate."""
 
@@ -60,14 +60,16 @@ def _handler(config: Any) -> Any:
 
 
 class LocalLambdaRuntime:
-    def __init__(self, app: Chalice, sqs: Any, region: str, wait_seconds: int = 1,
+    def __init__(self, app: Chalice, sqs: Any, region: str, idle_seconds: float = 0.2,
                  scheduler: Any = None, schedule_groups: tuple[str, ...] = ()) -> None:
         self._app = app
         self._sqs = sqs
         self._scheduler = scheduler
         self._groups = schedule_groups
         self._region = region
-        self._wait = wait_seconds
+        # Short polls with a pause when idle: a long poll would hold the embedded AWS, which
+        # serves one request at a time (see embedded_aws).
+        self._idle = idle_seconds
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -119,7 +121,7 @@ class LocalLambdaRuntime:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=self._wait + 5)
+            thread.join(timeout=self._idle + 5)
 
     def invoke_sqs(self, source: SQSEventConfig, url: str, arn: str,
                    messages: list[dict[str, Any]]) -> int:
@@ -146,7 +148,7 @@ class LocalLambdaRuntime:
             try:
                 messages = self._sqs.receive_message(
                     QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
-                    WaitTimeSeconds=self._wait, AttributeNames=["All"],
+                    WaitTimeSeconds=0, AttributeNames=["All"],
                     MessageAttributeNames=["All"]).get("Messages", [])
             except Exception:
                 if self._stop.is_set():
@@ -156,6 +158,8 @@ class LocalLambdaRuntime:
                 continue
             if messages:
                 self.invoke_sqs(source, url, arn, messages)
+            else:
+                self._stop.wait(self._idle)
 
     def _tick(self, source: ScheduledEventConfig) -> None:
         expression = source.schedule_expression

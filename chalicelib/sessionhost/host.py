@@ -51,6 +51,13 @@ class NotOwner(Conflict):
     code = "not_owner"
 
 
+def sent_event(tenant_id: str, session_id: str, message: dict[str, Any]) -> Event:
+    """``message.status`` "sent", from the message as the worker handed it over (no read)."""
+    return Event.new(EventType.MESSAGE_STATUS, tenant_id, session_id, {
+        "message_id": message["id"], "chat": message["chat"], "status": "sent",
+        "at": clock.now_iso(), "reason": None, "metadata": message.get("metadata") or {}})
+
+
 class EngineRefused(AppError):
     """The engine refused for good (e.g. the recipient is not on WhatsApp)."""
 
@@ -330,9 +337,7 @@ class SessionHost:
                 running.next_send_at = time.monotonic() + interval_s * random.uniform(0.8, 1.2)  # noqa: S311
             if self._messages.record_sent(tenant_id, session_id, message["id"], engine_id,
                                           self.host_id, running.fence):
-                sent = self._messages.get(tenant_id, message["id"])
-                if sent:
-                    self._events.publish(message_status_event(sent))
+                self._events.publish(sent_event(tenant_id, session_id, message))
         return {"engine_message_id": engine_id}
 
     def _outbound(self, tenant_id: str, message: dict[str, Any]) -> Outbound:

@@ -29,7 +29,14 @@ def handle(event: dict[str, Any], context: Any, lane: str) -> dict[str, Any]:
                                       f"{type(exc).__name__}: {exc}"[:300])
             raise
 
-    return process_batch(event, context, f"send-{lane}", deliver)
+    return process_batch(event, context, f"send-{lane}", deliver,
+                         backoff=lambda arn, handle, count: container().lanes[lane].retry_in(
+                             handle, retry_delay(count)))
+
+
+def retry_delay(receive_count: int) -> int:
+    """Seconds before a message no host could take comes back: 5, 10, 20, 40, 60, 60…"""
+    return min(60, 5 * 2 ** max(receive_count - 1, 0))
 
 
 def reconcile() -> dict[str, Any]:

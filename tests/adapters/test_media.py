@@ -13,6 +13,7 @@ import base64
 import hashlib
 import ipaddress
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -49,10 +50,19 @@ class FileServer(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
+        self.release = threading.Event()  # ends /slow's wait at teardown
+        self.reset()
+
+    def reset(self) -> None:
         self.paths: list[str] = []
         self.huge_sent = 0
         self.huge_done = threading.Event()
-        self.release = threading.Event()  # ends /slow's wait at teardown
+        self.release.clear()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+        # else: a client the test gave up on (the timeout test's) hung up: expected
 
     @property
     def base(self) -> str:
@@ -74,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.paths.append(self.path)
         path = urlsplit(self.path).path
         if path == "/photo.png":
@@ -129,15 +139,24 @@ class Handler(BaseHTTPRequestHandler):
             self.server.huge_done.set()
 
 
-@pytest.fixture
-def server() -> Iterator[FileServer]:
+@pytest.fixture(scope="module")
+def running_server() -> Iterator[FileServer]:
     srv = FileServer()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     yield srv
     srv.release.set()
     srv.shutdown()
     srv.server_close()
+
+
+@pytest.fixture
+def server(running_server: FileServer) -> Iterator[FileServer]:
+    """The module's server, with this test's records only."""
+    running_server.reset()
+    yield running_server
+    running_server.release.set()  # let a /slow handler finish now
 
 
 # -- the loopback guard ---------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_sqs_records_are_invoked_and_only_successes_deleted(aws):
     for body in ({"n": 1}, {"n": 2, "fail": True}, {"n": 3}):
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
     seen.clear()
-    runtime = LocalLambdaRuntime(_fixture_app(), sqs, "us-east-1", wait_seconds=0)
+    runtime = LocalLambdaRuntime(_fixture_app(), sqs, "us-east-1", idle_seconds=0.05)
     runtime.start()
     try:
         wait_for(lambda: {s["body"]["n"] for s in seen} == {1, 2, 3}, timeout=10)

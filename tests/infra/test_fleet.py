@@ -286,6 +286,7 @@ def test_container_environment(template_json: dict[str, Any]) -> None:
         "WAGATE_INTERNAL_SECRET_ARN": {"Ref": internal_secret},
         "NEONIZE_BOT_TAG": "off",
         "AWS_DEFAULT_REGION": {"Ref": "AWS::Region"},
+        "WAGATE_MEDIA_BUCKET": {"Ref": only_id(template_json, "AWS::S3::Bucket")},
     }
     assert "Secrets" not in _container(template_json)  # the host fetches the secret itself
 

@@ -19,10 +19,17 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.content import Text
 from chalicelib.domain.jids import Jid, parse_jid
 from chalicelib.domain.messages import MessageStatus
 from chalicelib.sessionhost.engines import neonize_engine as ne
-from chalicelib.sessionhost.engines.base import Contact, EngineError, EngineSession, Inbound
+from chalicelib.sessionhost.engines.base import (
+    Contact,
+    EngineError,
+    EngineSession,
+    Inbound,
+    Outbound,
+)
 
 pb = pytest.importorskip("neonize.proto.Neonize_pb2")
 e2e = pytest.importorskip("neonize.proto.waE2E.WAWebProtobufsE2E_pb2")
@@ -64,6 +71,10 @@ def message_event(content: Any, chat: Any = None, sender: Any = None, sender_alt
                       IsViewOnceV2=False, IsViewOnceV2Extension=False,
                       IsDocumentWithCaption=False, IsLottieSticker=False, IsEdit=False,
                       UnavailableRequestID="", RetryCount=0)
+
+
+def text_to(phone: str, text: str) -> Outbound:
+    return Outbound(parse_jid(f"+{phone}"), Text(text=text))
 
 
 def receipt(kind: int, ids: tuple[str, ...] = ("3EB0AA11", "3EB0BB22")) -> Any:
@@ -150,7 +161,8 @@ def test_an_lid_sender_has_the_phone_number_behind_it() -> None:
     (e2e.Message(imageMessage=e2e.ImageMessage(mimetype="image/jpeg")), "image", None),
     (e2e.Message(documentMessage=e2e.DocumentMessage(caption="the invoice")), "document",
      "the invoice"),
-    (e2e.Message(audioMessage=e2e.AudioMessage(PTT=True)), "audio", None),
+    (e2e.Message(audioMessage=e2e.AudioMessage(PTT=False)), "audio", None),
+    (e2e.Message(audioMessage=e2e.AudioMessage(PTT=True)), "voice", None),  # a voice note
 ])
 def test_texts_and_captions(content: Any, kind: str, text: str | None) -> None:
     inbound = ne.inbound_from_event(message_event(content))
@@ -390,7 +402,7 @@ def test_qr_codes_a_pairing_code_and_the_scan(wa: FakeWhatsApp, session: EngineS
     assert engine.pairing_code(session, f"+{ME}") == "ABCDEFGH"
     assert ("PairPhone", client.uuid, ME, True, enums.ClientName.LINUX) in wa.calls
     with pytest.raises(EngineError) as early:
-        engine.send_text(session, Jid(FRIEND), "too soon")
+        engine.send(session, text_to(FRIEND, "too soon"))
     assert early.value.code == "not_connected"
 
     fire(client, device())  # no push name yet, right after pairing
@@ -408,7 +420,7 @@ def test_send_check_and_stop(wa: FakeWhatsApp, session: EngineSession) -> None:
     engine, listener = ne.NeonizeEngine(), Recorder()
     client = connected(engine, session, wa, listener)
 
-    assert engine.send_text(session, parse_jid(f"+{FRIEND}"), "hi @14155552671") == "3EB0C0FFEE"
+    assert engine.send(session, text_to(FRIEND, "hi @14155552671")) == "3EB0C0FFEE"
     (_, _, to, message) = next(c for c in wa.calls if c[0] == "send_message")
     assert (to.User, to.Server) == (FRIEND, "s.whatsapp.net")
     assert message == e2e.Message(conversation="hi @14155552671")  # no mention parsing
@@ -421,7 +433,7 @@ def test_send_check_and_stop(wa: FakeWhatsApp, session: EngineSession) -> None:
     assert wa.names(client.uuid)[-2:] == ["disconnect", "stop"]  # at once, then Go-side
     assert session.auth_dir.exists()  # stop keeps the auth state
     with pytest.raises(EngineError) as stopped:
-        engine.send_text(session, Jid(FRIEND), "gone")
+        engine.send(session, text_to(FRIEND, "gone"))
     assert stopped.value.code == "not_connected"
     fire(client, message_event(e2e.Message(conversation="late")))
     assert not listener.named("on_message")
@@ -456,7 +468,7 @@ def test_logged_out_deletes_the_auth_state(wa: FakeWhatsApp, session: EngineSess
     fire(client, message_event(e2e.Message(conversation="after")))
     assert not listener.named("on_message")
     with pytest.raises(EngineError):
-        engine.send_text(session, Jid(FRIEND), "x")
+        engine.send(session, text_to(FRIEND, "x"))
 
 
 @pytest.mark.parametrize(("event", "reason"), [

@@ -18,11 +18,26 @@ host retries with backoff and gives up after a few attempts. What retrying canno
 ``on_failed`` (QR never scanned, ban, stream replaced by another client, refused pairing) or
 ``on_logged_out`` (the phone unlinked the device; its auth file is deleted).
 
+Sending: ``build_message`` turns an Outbound into the WhatsApp protobuf (pure); media are
+prepared first (``prepare_media``: sizes, thumbnails and sticker conversion with Pillow, an
+OGG/Opus duration read from its pages) and uploaded with ``client.upload`` (encrypted by
+whatsmeow), so no ffmpeg is needed: neonize's own ``build_video_message``/
+``build_audio_message``/animated stickers call ffmpeg, which the engine never uses. Without it,
+videos go without a thumbnail or duration, audio that is not OGG/Opus without a duration, and
+nothing is transcoded: videos must already be MP4 (H.264/AAC), voice notes play reliably only
+as OGG/Opus, stickers must be WebP or a still image (converted here to a 512x512 WebP).
+
+A Go call on a stopped client crashes the process (neonize looks the client up in a Go map and
+calls it even when it is gone), so every call into a client is counted while it runs, none
+starts once the client is released, and its Go-side stop waits for the count to reach zero
+(``_hold``).
+
 Known neonize 0.5.2 limits: while QR codes show, no other event gets through (a refused
 pairing ends as "qr_timeout"); a client stopped while it shows QR codes, or whose codes ran
 out, leaves its Go call (and two idle threads, one not a daemon) blocked for the rest of the
 process; every start opens a SQLite handle that is never closed; events still buffered in Go
-when a client stops are lost, although WhatsApp already counts them as delivered.
+when a client stops are lost, although WhatsApp already counts them as delivered; starring
+cannot work (``send_app_state`` loses the patch type in Go, see ``star``).
 """
 
 from __future__ import annotations
@@ -30,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import io
 import itertools
 import logging
 import os
@@ -37,12 +53,29 @@ import queue
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from chalicelib.domain.content import (
+    MEDIA_TYPES,
+    Audio,
+    Contacts,
+    Document,
+    Image,
+    ListMessage,
+    Location,
+    Poll,
+    Quote,
+    Reaction,
+    Sticker,
+    Text,
+    Video,
+    Voice,
+)
 from chalicelib.domain.jids import GROUP_SERVER, LID_SERVER, USER_SERVER, Jid
 from chalicelib.domain.messages import MessageStatus
 from chalicelib.sessionhost.engines.base import (
@@ -51,13 +84,17 @@ from chalicelib.sessionhost.engines.base import (
     EngineListener,
     EngineSession,
     Inbound,
+    Outbound,
 )
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message as ProtoMessage
     from neonize.client import NewClient
     from neonize.events import ConnectFailureEv, MessageEv, ReceiptEv, TemporaryBanEv
-    from neonize.proto.Neonize_pb2 import JID, Device, IsOnWhatsAppResponse
+    from neonize.proto.Neonize_pb2 import JID, Device, IsOnWhatsAppResponse, UploadResponse
+    from neonize.proto.waCommon.WACommon_pb2 import MessageKey
+    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import ContextInfo
+    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message as WAMessage
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +128,22 @@ _SEND_REFUSALS = (
     ("not_on_whatsapp", ("no LID found for",)),
 )
 _ATTEMPTS = itertools.count(1)  # makes each client's Go key unique, restarts included
+# Media message fields, and the field download_any knows them by (a round video note, ptv, is
+# downloaded as the VideoMessage it is).
+_MEDIA_FIELDS = (
+    ("imageMessage", "imageMessage"), ("videoMessage", "videoMessage"),
+    ("ptvMessage", "videoMessage"), ("audioMessage", "audioMessage"),
+    ("documentMessage", "documentMessage"), ("stickerMessage", "stickerMessage"),
+)
+# neonize's MediaType (the upload's encryption keys and media server path), by content type.
+_UPLOAD_TYPES = {"image": "MediaImage", "video": "MediaVideo", "audio": "MediaAudio",
+                 "voice": "MediaAudio", "document": "MediaDocument", "sticker": "MediaImage"}
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+THUMBNAIL_PX = 72  # the inline JPEG preview of an image (what shows before the download)
+STICKER_PX = 512
+MAX_PIXELS = 40_000_000  # larger images are not decoded here (memory): no thumbnail
+_ROTATED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
+OPUS_MIME = "audio/ogg; codecs=opus"  # what WhatsApp's clients play as a voice note
 
 
 # --- translation (pure) ---
@@ -126,10 +179,28 @@ def _enum_name(message: ProtoMessage, name: str) -> str:
     return values[getattr(message, name)].name.lower()
 
 
-def inbound_from_event(event: MessageEv) -> Inbound | None:
+def inbound_media(message: WAMessage) -> tuple[WAMessage, str | None, str | None] | None:
+    """(what ``download_any`` gets, MIME type, file name) of a media message; None for the
+    others. The first is a new Message holding only the media field."""
+    for name, download_as in _MEDIA_FIELDS:
+        if message.HasField(name):
+            media = getattr(message, name)
+            downloadable = _e2e().Message()
+            getattr(downloadable, download_as).CopyFrom(media)
+            filename = media.fileName if name == "documentMessage" else ""
+            return downloadable, media.mimetype or None, filename or None
+    return None
+
+
+def inbound_from_event(event: MessageEv,
+                       loader: Callable[[WAMessage], Callable[[], bytes]] | None = None
+                       ) -> Inbound | None:
     """An inbound message from a MessageEv; None for our own messages, for chats that are not
     a person or a group (status updates, newsletters, broadcast lists) and for messages that
-    carry no content of a person (reactions, edits, protocol messages...)."""
+    carry no content of a person (reactions, edits, protocol messages...).
+
+    Media messages carry their MIME type and file name, and (given ``loader``, which makes a
+    download function from the media's Message) a ``media_loader``."""
     from neonize.utils.message import extract_text
 
     info = event.Info
@@ -138,14 +209,20 @@ def inbound_from_event(event: MessageEv) -> Inbound | None:
     kind = next((kind for name, kind in _CONTENT_TYPES if event.Message.HasField(name)), None)
     if source.IsFromMe or chat.server not in _CHAT_SERVERS or kind is None:
         return None
+    if kind == "audio" and event.Message.audioMessage.PTT:
+        kind = "voice"
     sender = jid_from_proto(source.Sender)
+    media = inbound_media(event.Message)
     return Inbound(
         engine_message_id=info.ID, chat=chat, sender=sender,
         text=extract_text(event.Message) or None,
         timestamp=_from_epoch(info.Timestamp / 1000),  # MessageInfo.Timestamp: milliseconds
         push_name=info.Pushname or None,
         sender_phone=phone_of(source.SenderAlt) if sender.server == LID_SERVER else sender.phone,
-        type=kind)
+        type=kind,
+        media_loader=loader(media[0]) if media and loader else None,
+        mime_type=media[1] if media else None,
+        filename=media[2] if media else None)
 
 
 def receipt_from_event(event: ReceiptEv) -> tuple[list[str], MessageStatus, datetime] | None:
@@ -179,10 +256,331 @@ def contacts_from_lookup(phones: list[str], found: Iterable[IsOnWhatsAppResponse
     return {phone: on.get(phone.lstrip("+")) for phone in phones}
 
 
-def send_error_code(message: str) -> str:
-    """The EngineError code for a neonize send error."""
+def send_error_code(message: str, default: str = "send_failed") -> str:
+    """The EngineError code for a neonize error (``default`` when it is not a refusal)."""
     return next((code for code, texts in _SEND_REFUSALS if any(t in message for t in texts)),
-                "send_failed")
+                default)
+
+
+def engine_error(exc: Exception, default: str = "send_failed") -> EngineError:
+    """The EngineError for a neonize error: not_connected, not_on_whatsapp, else ``default``."""
+    return EngineError(send_error_code(str(exc), default), str(exc))
+
+
+# --- outbound (pure: content to WhatsApp protobufs) ---
+
+@dataclass(frozen=True)
+class LinkPreview:
+    """A link's preview card, as a fetcher found it (see NeonizeEngine's ``link_preview``)."""
+
+    url: str
+    title: str | None = None
+    description: str | None = None
+    thumbnail: bytes | None = None  # a small JPEG
+
+
+@dataclass(frozen=True)
+class PreparedMedia:
+    """A media file as it will be uploaded, with what the message says about it."""
+
+    data: bytes
+    mime_type: str
+    upload_type: str  # the neonize MediaType member's name
+    width: int | None = None
+    height: int | None = None
+    thumbnail: bytes | None = None  # JPEG
+    seconds: int | None = None
+    animated: bool = False
+
+
+def _e2e() -> Any:
+    """neonize's WAWebProtobufsE2E module (loading neonize the engine's way first)."""
+    _load_neonize()
+    from neonize.proto.waE2E import WAWebProtobufsE2E_pb2
+
+    return WAWebProtobufsE2E_pb2
+
+
+def lenient_jid(raw: str) -> Jid:
+    """A Jid from a JID string or number the API already validated (no second validation: a
+    number the phone-number library stopped knowing must not fail a send)."""
+    user, _, server = raw.strip().partition("@")
+    server = server.lower() or USER_SERVER
+    return Jid(user.split(":")[0].lstrip("+"), USER_SERVER if server == "c.us" else server)
+
+
+def first_url(text: str) -> str | None:
+    """The first http(s) link in a text (without the punctuation that ends a sentence)."""
+    match = _URL.search(text)
+    return match.group(0).rstrip(".,;:!?)") if match else None
+
+
+def mention_text(text: str, mentions: Iterable[Jid]) -> str:
+    """The text with an "@<user>" for every mention (WhatsApp highlights a mention only where
+    the text names it): the missing ones are appended."""
+    missing = [f"@{jid.user}" for jid in mentions
+               if not re.search(rf"@{re.escape(jid.user)}(?!\d)", text)]
+    return " ".join([text, *missing]) if missing else text
+
+
+def ogg_opus_seconds(data: bytes) -> int | None:
+    """An OGG/Opus file's duration in whole seconds (from its last page's granule position,
+    48 kHz samples, less the pre-skip); None for anything else."""
+    head = data.find(b"OpusHead", 0, 512)
+    last = data.rfind(b"OggS")
+    if not data.startswith(b"OggS") or head < 0 or last < 0 or len(data) < last + 14:
+        return None
+    pre_skip = int.from_bytes(data[head + 10:head + 12], "little")
+    granule = int.from_bytes(data[last + 6:last + 14], "little", signed=True)
+    return max(1, round((granule - pre_skip) / 48_000)) if granule > pre_skip else None
+
+
+def _image_facts(data: bytes) -> tuple[int, int, bytes | None] | None:
+    """(width, height, JPEG thumbnail) of an image Pillow can read, as it is shown (EXIF
+    orientation applied); no thumbnail for a huge one; None for what Pillow cannot read."""
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if image.getexif().get(0x0112) in _ROTATED:  # 0x0112: Orientation
+                width, height = height, width
+            if width * height > MAX_PIXELS:
+                return width, height, None
+            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            thumbnail = io.BytesIO()
+            ImageOps.exif_transpose(image).convert("RGB").save(thumbnail, format="JPEG",
+                                                               quality=60)
+    except Exception:  # not an image Pillow knows (or a broken one): no size, no thumbnail
+        return None
+    return width, height, thumbnail.getvalue()
+
+
+def _is_animated_webp(data: bytes) -> bool:
+    # RIFF....WEBPVP8X, then the feature flags: bit 1 is "animation".
+    return data[12:16] == b"VP8X" and len(data) > 20 and bool(data[20] & 0x02)
+
+
+def _sticker_webp(data: bytes) -> bytes:
+    """A still image as a WhatsApp sticker: fitted into 512x512, transparent around, WebP."""
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise ValueError(f"{image.width}x{image.height} is too large")
+            image.thumbnail((STICKER_PX, STICKER_PX))
+            canvas = PILImage.new("RGBA", (STICKER_PX, STICKER_PX), (0, 0, 0, 0))
+            layer = image.convert("RGBA")
+            canvas.paste(layer, ((STICKER_PX - layer.width) // 2,
+                                 (STICKER_PX - layer.height) // 2), layer)
+            out = io.BytesIO()
+            canvas.save(out, format="WEBP", quality=80)
+    except Exception as exc:
+        raise EngineError("invalid_content", f"the sticker is not an image: {exc}") from exc
+    return out.getvalue()
+
+
+def prepare_media(content: Any, data: bytes | None) -> PreparedMedia:
+    """What to upload for a media content, and what its message says about it.
+
+    No ffmpeg: images get their size and an inline thumbnail (Pillow); OGG/Opus audio its
+    duration; a still image sent as a sticker is converted to a 512x512 WebP (Pillow); other
+    media go as they are (videos without thumbnail or duration)."""
+    if not data:
+        raise EngineError("invalid_content", f"the {content.type} message has no media bytes")
+    mime = content.media.mime_type.split(";")[0].strip().lower()
+    upload_type = _UPLOAD_TYPES[content.type]
+    if isinstance(content, Image):
+        facts = _image_facts(data)
+        if facts is None:
+            return PreparedMedia(data, mime, upload_type)
+        return PreparedMedia(data, mime, upload_type, facts[0], facts[1], facts[2])
+    if isinstance(content, Audio | Voice):
+        seconds = ogg_opus_seconds(data)
+        # Voice notes are OGG/Opus for WhatsApp, whatever the sniffer called the container.
+        voice_mime = OPUS_MIME if seconds is not None else mime
+        return PreparedMedia(data, voice_mime if isinstance(content, Voice) else mime,
+                             upload_type, seconds=seconds)
+    if isinstance(content, Sticker):
+        if mime != "image/webp":
+            if not mime.startswith("image/") or mime == "image/gif":
+                raise EngineError("invalid_content", "stickers must be WebP or a still image "
+                                  f"(not {mime}; animated ones need ffmpeg)")
+            data = _sticker_webp(data)
+        facts = _image_facts(data)
+        return PreparedMedia(data, "image/webp", upload_type,
+                             facts[0] if facts else None, facts[1] if facts else None,
+                             animated=_is_animated_webp(data))
+    return PreparedMedia(data, mime, upload_type)
+
+
+def quote_context(quote: Quote, chat: Jid, me: Jid | None) -> ContextInfo:
+    """The contextInfo that quotes ``quote`` in a message to ``chat``: its id, its author
+    (us for our own messages) and its text; the chat too when it was in another one."""
+    e2e = _e2e()
+    quoted_chat = lenient_jid(quote.chat)
+    author = _author(quote, quoted_chat, me)
+    context = e2e.ContextInfo(stanzaID=quote.engine_message_id,
+                              quotedMessage=e2e.Message(conversation=quote.text or ""))
+    if author is not None:
+        context.participant = str(author)
+    if quoted_chat != chat:
+        context.remoteJID = str(quoted_chat)
+    return context
+
+
+def _author(quote: Quote, chat: Jid, me: Jid | None) -> Jid | None:
+    if quote.sender:
+        return lenient_jid(quote.sender)
+    if quote.from_me:
+        return me
+    return chat if not chat.is_group else None  # in a 1:1 chat, the other person wrote it
+
+
+def reaction_key(target: Quote) -> MessageKey:
+    """The MessageKey of a message to react to (whatsmeow's BuildMessageKey): the author is
+    named only for someone else's message in a group."""
+    from neonize.proto.waCommon.WACommon_pb2 import MessageKey
+
+    chat = lenient_jid(target.chat)
+    key = MessageKey(remoteJID=str(chat), fromMe=target.from_me, ID=target.engine_message_id)
+    if not target.from_me and chat.server not in (USER_SERVER, LID_SERVER):
+        if not target.sender:
+            raise EngineError("invalid_content",
+                              "reacting to someone else's group message needs its sender")
+        key.participant = str(lenient_jid(target.sender))
+    return key
+
+
+def build_message(outbound: Outbound, *, me: Jid | None = None,
+                  media: PreparedMedia | None = None, upload: UploadResponse | None = None,
+                  preview: LinkPreview | None = None) -> WAMessage:
+    """The WhatsApp message for an Outbound. Media contents need their ``media`` (from
+    ``prepare_media``) and its ``upload``; ``me`` is our JID (the author of our own messages
+    when quoting them); ``preview`` a text's link preview card (used when it asks for one)."""
+    content = outbound.content
+    if isinstance(content, Text):
+        message = _text_message(content, preview if content.link_preview else None,
+                                quoting=outbound.reply_to is not None)
+    elif content.type in MEDIA_TYPES:
+        if media is None or upload is None:
+            raise EngineError("invalid_content", f"the {content.type} message was not uploaded")
+        message = _media_message(content, media, upload)
+    elif isinstance(content, Reaction):
+        e2e = _e2e()
+        return e2e.Message(reactionMessage=e2e.ReactionMessage(  # reactions quote nothing
+            key=reaction_key(content.target), text=content.emoji,
+            senderTimestampMS=int(time.time() * 1000)))
+    else:
+        message = _other_message(content)
+    if outbound.reply_to is not None:
+        _content_of(message).contextInfo.MergeFrom(
+            quote_context(outbound.reply_to, outbound.to, me))
+    return message
+
+
+def _text_message(content: Text, preview: LinkPreview | None, quoting: bool) -> WAMessage:
+    e2e = _e2e()
+    mentions = [lenient_jid(m) for m in content.mentions]
+    text = mention_text(content.text, mentions)
+    if not (mentions or preview or quoting):
+        return e2e.Message(conversation=text)  # (a conversation has no contextInfo)
+    extended = e2e.ExtendedTextMessage(text=text)
+    if mentions:
+        extended.contextInfo.mentionedJID.extend(str(jid) for jid in mentions)
+    if preview is not None:
+        extended.MergeFrom(e2e.ExtendedTextMessage(
+            matchedText=preview.url, previewType=e2e.ExtendedTextMessage.PreviewType.NONE,
+            title=preview.title, description=preview.description,
+            JPEGThumbnail=preview.thumbnail))
+    return e2e.Message(extendedTextMessage=extended)
+
+
+def _media_message(content: Any, media: PreparedMedia, upload: UploadResponse) -> WAMessage:
+    e2e = _e2e()
+    fields = {"URL": upload.url, "directPath": upload.DirectPath, "mediaKey": upload.MediaKey,
+              "fileEncSHA256": upload.FileEncSHA256, "fileSHA256": upload.FileSHA256,
+              "fileLength": upload.FileLength or len(media.data), "mimetype": media.mime_type,
+              "mediaKeyTimestamp": int(time.time())}
+    if isinstance(content, Image):
+        return e2e.Message(imageMessage=e2e.ImageMessage(
+            **fields, caption=content.caption, width=media.width, height=media.height,
+            JPEGThumbnail=media.thumbnail))
+    if isinstance(content, Video):
+        return e2e.Message(videoMessage=e2e.VideoMessage(
+            **fields, caption=content.caption, seconds=media.seconds))
+    if isinstance(content, Audio | Voice):
+        return e2e.Message(audioMessage=e2e.AudioMessage(
+            **fields, PTT=isinstance(content, Voice), seconds=media.seconds))
+    if isinstance(content, Document):
+        return e2e.Message(documentMessage=e2e.DocumentMessage(
+            **fields, fileName=content.filename, title=content.filename,
+            caption=content.caption))
+    if isinstance(content, Sticker):
+        return e2e.Message(stickerMessage=e2e.StickerMessage(
+            **fields, width=media.width, height=media.height, isAnimated=media.animated))
+    raise EngineError("invalid_content", f"cannot send a {content.type} message")
+
+
+def _other_message(content: Any) -> WAMessage:
+    e2e = _e2e()
+    if isinstance(content, Location):
+        return e2e.Message(locationMessage=e2e.LocationMessage(
+            degreesLatitude=content.latitude, degreesLongitude=content.longitude,
+            name=content.name, address=content.address))
+    if isinstance(content, Contacts):
+        cards = [e2e.ContactMessage(displayName=card.name, vcard=card.vcard)
+                 for card in content.contacts]
+        if len(cards) == 1:
+            return e2e.Message(contactMessage=cards[0])
+        return e2e.Message(contactsArrayMessage=e2e.ContactsArrayMessage(
+            displayName=f"{len(cards)} contacts", contacts=cards))
+    if isinstance(content, Poll):
+        if len(set(content.options)) != len(content.options):
+            raise EngineError("invalid_content", "poll options must differ (a vote is a hash "
+                              "of the option's text)")
+        return e2e.Message(
+            pollCreationMessage=e2e.PollCreationMessage(
+                name=content.question,
+                options=[e2e.PollCreationMessage.Option(optionName=o) for o in content.options],
+                selectableOptionsCount=0 if content.multiple else 1),
+            # Votes come encrypted with this secret (whatsmeow stores it when it sends).
+            messageContextInfo=e2e.MessageContextInfo(messageSecret=os.urandom(32)))
+    if isinstance(content, ListMessage):
+        return e2e.Message(listMessage=e2e.ListMessage(
+            title=content.title, description=content.text, buttonText=content.button_text,
+            footerText=content.footer, listType=e2e.ListMessage.ListType.SINGLE_SELECT,
+            sections=[e2e.ListMessage.Section(title=section.title, rows=[
+                e2e.ListMessage.Row(rowID=row.id, title=row.title, description=row.description)
+                for row in section.rows]) for section in content.sections]))
+    raise EngineError("invalid_content", f"cannot send a {content.type} message")
+
+
+def _content_of(message: WAMessage) -> Any:
+    """The one content field set in a Message we built (the one that has a contextInfo)."""
+    return next(value for descriptor, value in message.ListFields()
+                if descriptor.name != "messageContextInfo")
+
+
+def build_edit(chat: Jid, engine_message_id: str, text: str) -> WAMessage:
+    """The message that replaces the text of our message ``engine_message_id`` in ``chat``."""
+    e2e = _e2e()
+    from neonize.builder import build_edit as neonize_build_edit
+
+    return neonize_build_edit(jid_to_proto(chat), engine_message_id,
+                              e2e.Message(conversation=text))
+
+
+def build_revoke(chat: Jid, engine_message_id: str) -> WAMessage:
+    """The message that deletes our message ``engine_message_id`` in ``chat`` for everyone."""
+    e2e = _e2e()
+    from neonize.proto.waCommon.WACommon_pb2 import MessageKey
+
+    return e2e.Message(protocolMessage=e2e.ProtocolMessage(
+        type=e2e.ProtocolMessage.REVOKE,
+        key=MessageKey(remoteJID=str(chat), fromMe=True, ID=engine_message_id)))
 
 
 # --- neonize, loaded late ---
@@ -259,6 +657,9 @@ class _Connection:
     phone: str | None = None  # set once connected
     qr_count: int = 0
     qr_timer: threading.Timer | None = None
+    busy: int = 0  # calls into the client running now (see NeonizeEngine._hold)
+    stop_pending: bool = False  # released while busy: the last call out stops it in Go
+    gone: threading.Event = field(default_factory=threading.Event)  # set once released
 
 
 class NeonizeEngine:
@@ -266,8 +667,13 @@ class NeonizeEngine:
 
     name = "neonize"
 
-    def __init__(self, connect_timeout_s: float = 30) -> None:
+    def __init__(self, connect_timeout_s: float = 30,
+                 link_preview: Callable[[str], LinkPreview | None] | None = None) -> None:
+        """``link_preview`` fetches the preview card of a text's first link when the text asks
+        for one; without it, texts go without a card. (neonize's own fetcher follows any URL,
+        internal addresses included: give one that refuses those.)"""
         self._connect_timeout_s = connect_timeout_s
+        self._link_preview = link_preview
         self._connections: dict[tuple[str, str], _Connection] = {}
         self._lock = threading.Lock()
 
@@ -294,16 +700,69 @@ class NeonizeEngine:
             self._release(connection, first=_logout)
         shutil.rmtree(session.auth_dir, ignore_errors=True)
 
-    def send_text(self, session: EngineSession, to: Jid, text: str) -> str:
-        client = self._connected_client(session)  # (so neonize is loaded)
-        from neonize.exc import NeonizeError
-        from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message
+    def send(self, session: EngineSession, outbound: Outbound) -> str:
+        """Send any content: media are prepared and uploaded first, then the message built
+        (``build_message``) goes out as a protobuf (never as a string, which neonize would
+        scan for "@digits" mentions and links)."""
+        content = outbound.content
+        with self._using(session) as connection:
+            from neonize.exc import NeonizeError
+            from neonize.utils.enum import MediaType
 
-        try:
-            # A Message, not the text itself: neonize would turn "@digits" into mentions.
-            return client.send_message(jid_to_proto(to), Message(conversation=text)).ID
-        except NeonizeError as exc:
-            raise EngineError(send_error_code(str(exc)), str(exc)) from exc
+            media = prepare_media(content, outbound.media) if content.type in MEDIA_TYPES \
+                else None
+            preview = self._preview(content)
+            client = connection.client
+            assert client is not None  # (held)
+            try:
+                upload = client.upload(media.data, MediaType[media.upload_type]) \
+                    if media is not None else None
+                message = build_message(outbound, me=_me(connection), media=media,
+                                        upload=upload, preview=preview)
+                return client.send_message(jid_to_proto(outbound.to), message).ID
+            except NeonizeError as exc:
+                raise engine_error(exc) from exc
+
+    def typing(self, session: EngineSession, chat: Jid, duration_ms: int,
+               media: Literal["text", "audio"] = "text") -> None:
+        """Show "typing…" (with ``media="audio"``: "recording audio…") for ``duration_ms``,
+        then stop showing it. Cut short when the session stops."""
+        with self._using(session) as connection:
+            from neonize.exc import NeonizeError
+            from neonize.utils.enum import ChatPresence, ChatPresenceMedia
+
+            client = connection.client
+            assert client is not None  # (held)
+            jid = jid_to_proto(chat)
+            kind = ChatPresenceMedia.CHAT_PRESENCE_MEDIA_AUDIO if media == "audio" \
+                else ChatPresenceMedia.CHAT_PRESENCE_MEDIA_TEXT
+            try:
+                client.send_chat_presence(jid, ChatPresence.CHAT_PRESENCE_COMPOSING, kind)
+            except NeonizeError as exc:
+                raise engine_error(exc, "presence_failed") from exc
+            if connection.gone.wait(max(duration_ms, 0) / 1000):
+                return
+            try:
+                client.send_chat_presence(jid, ChatPresence.CHAT_PRESENCE_PAUSED, kind)
+            except NeonizeError:  # WhatsApp ends the indicator by itself after ~25 s
+                log.debug("neonize %s: could not end the typing indicator", connection.uuid,
+                          exc_info=True)
+
+    def edit(self, session: EngineSession, chat: Jid, engine_message_id: str, text: str) -> None:
+        self._send_built(session, chat, lambda: build_edit(chat, engine_message_id, text))
+
+    def revoke(self, session: EngineSession, chat: Jid, engine_message_id: str) -> None:
+        self._send_built(session, chat, lambda: build_revoke(chat, engine_message_id))
+
+    def star(self, session: EngineSession, chat: Jid, engine_message_id: str, from_me: bool,
+             starred: bool) -> None:
+        """Unsupported with neonize 0.5.2: starring is an app-state patch (whatsmeow's
+        appstate.BuildStar: "regular_high", index ["star", chat, id, fromMe, participant]), and
+        neonize's ``send_app_state`` cannot deliver one. Its Go side (DecodePatchInfo) compares
+        enum pointers, so every patch reaches whatsmeow with an empty patch name, and it has no
+        REGULAR_HIGH at all."""
+        raise EngineError("unsupported", "starring messages is not supported by the neonize "
+                          "engine (neonize 0.5.2 cannot send app-state patches)")
 
     def pairing_code(self, session: EngineSession, phone: str) -> str:
         connection = self._connections.get(_key(session))
@@ -315,20 +774,95 @@ class NeonizeEngine:
         from neonize.utils.enum import ClientName
 
         try:
-            code = connection.client.PairPhone(phone.lstrip("+"), True, ClientName.LINUX)
+            with self._hold(connection, "not_scanning") as client:
+                code = client.PairPhone(phone.lstrip("+"), True, ClientName.LINUX)
         except NeonizeError as exc:
             raise EngineError("pairing_failed", str(exc)) from exc
         return code.replace("-", "")  # whatsmeow shows "ABCD-EFGH"
 
     def check_numbers(self, session: EngineSession, phones: list[str]) -> dict[str, Contact | None]:
-        client = self._connected_client(session)
-        from neonize.exc import NeonizeError
+        with self._using(session) as connection:
+            from neonize.exc import NeonizeError
 
-        try:
-            found = client.is_on_whatsapp(*phones)
-        except NeonizeError as exc:
-            raise EngineError("check_failed", str(exc)) from exc
+            assert connection.client is not None  # (held)
+            try:
+                found = connection.client.is_on_whatsapp(*phones)
+            except NeonizeError as exc:
+                raise EngineError("check_failed", str(exc)) from exc
         return contacts_from_lookup(phones, found)
+
+    # --- sending and downloading (the host's threads) ---
+
+    def _send_built(self, session: EngineSession, to: Jid, build: Callable[[], WAMessage]
+                    ) -> str:
+        with self._using(session) as connection:
+            from neonize.exc import NeonizeError
+
+            assert connection.client is not None  # (held)
+            try:
+                return connection.client.send_message(jid_to_proto(to), build()).ID
+            except NeonizeError as exc:
+                raise engine_error(exc) from exc
+
+    def _preview(self, content: Any) -> LinkPreview | None:
+        """The preview card of a text's first link, when it asks for one and we can fetch it."""
+        fetch = self._link_preview
+        if fetch is None or not isinstance(content, Text) or not content.link_preview:
+            return None
+        url = first_url(content.text)
+        if url is None:
+            return None
+        try:
+            return fetch(url)
+        except Exception:
+            log.warning("no link preview for %s", url, exc_info=True)
+            return None
+
+    def _download(self, session: EngineSession, media: WAMessage) -> bytes:
+        """An inbound media file's bytes (an Inbound's ``media_loader``): through the
+        session's current client, so a download still works after the session restarted."""
+        with self._using(session) as connection:
+            from neonize.exc import NeonizeError
+
+            assert connection.client is not None  # (held)
+            try:
+                return connection.client.download_any(media) or b""
+            except NeonizeError as exc:
+                raise engine_error(exc, "download_failed") from exc
+
+    @contextlib.contextmanager
+    def _using(self, session: EngineSession) -> Iterator[_Connection]:
+        """The session's connected connection, held (see ``_hold``) while the block runs;
+        EngineError("not_connected") when there is none."""
+        connection = self._connections.get(_key(session))
+        if connection is None or connection.closed or not connection.phone:
+            raise EngineError("not_connected", "the session is not connected")
+        with self._hold(connection):
+            yield connection
+
+    @contextlib.contextmanager
+    def _hold(self, connection: _Connection, refusal: str = "not_connected"
+              ) -> Iterator[NewClient]:
+        """The connection's client, kept in neonize's Go map while the block runs.
+
+        neonize finds a client by its key in a Go map on every call, and calls it even when
+        ``stop()`` deleted it: a nil pointer, which crashes the whole process. So calls are
+        counted here, none starts once the connection is released, and the Go-side stop of a
+        released connection waits for the count to reach zero (``_stop_when_idle``)."""
+        with connection.lock:
+            if connection.released or connection.client is None:
+                raise EngineError(refusal, "the session's client is stopping")
+            connection.busy += 1
+        try:
+            yield connection.client
+        finally:
+            with connection.lock:
+                connection.busy -= 1
+                stop = connection.busy == 0 and connection.stop_pending
+                if stop:
+                    connection.stop_pending = False
+            if stop:
+                _STARTER.submit(lambda: self._stop_client(connection), urgent=True)
 
     # --- the client's life (starter thread, its own thread) ---
 
@@ -373,6 +907,15 @@ class NeonizeEngine:
         if connection.client is not None:
             connection.client.stop()
 
+    def _stop_when_idle(self, connection: _Connection) -> None:
+        """Stop a released client in Go now, or (while calls into it run) when the last one
+        returns (see ``_hold``)."""
+        with connection.lock:
+            if connection.busy:
+                connection.stop_pending = True
+                return
+        self._stop_client(connection)
+
     def _release(self, connection: _Connection,
                  first: Callable[[NewClient], None] | None = None) -> None:
         """Let go of a connection once: ``first`` (disconnect or log out, when connected) right
@@ -384,6 +927,7 @@ class NeonizeEngine:
             if connection.released:
                 return
             connection.released = True
+            connection.gone.set()
             if connection.qr_timer is not None:
                 connection.qr_timer.cancel()
         if first is not None and connection.phone and connection.client is not None:
@@ -392,7 +936,7 @@ class NeonizeEngine:
             except Exception:
                 log.warning("neonize %s: %s failed", connection.uuid, first.__name__,
                             exc_info=True)
-        _STARTER.submit(lambda: self._stop_client(connection), urgent=True)
+        _STARTER.submit(lambda: self._stop_when_idle(connection), urgent=True)
 
     # --- events (Go dispatch thread: translate, hand over, never block) ---
 
@@ -466,7 +1010,9 @@ class NeonizeEngine:
         connection.listener.on_connected(phone, (me.PushName or None) if me else None)
 
     def _on_message(self, connection: _Connection, event: MessageEv) -> None:
-        inbound = inbound_from_event(event)
+        session = connection.session
+        inbound = inbound_from_event(
+            event, lambda media: functools.partial(self._download, session, media))
         if inbound is not None:
             connection.listener.on_message(inbound)
 
@@ -516,16 +1062,15 @@ class NeonizeEngine:
             if self._connections.get(_key(connection.session)) is connection:
                 del self._connections[_key(connection.session)]
 
-    def _connected_client(self, session: EngineSession) -> NewClient:
-        connection = self._connections.get(_key(session))
-        if connection is None or connection.closed or not connection.phone \
-                or connection.client is None:
-            raise EngineError("not_connected", "the session is not connected")
-        return connection.client
 
 
 def _key(session: EngineSession) -> tuple[str, str]:
     return session.tenant_id, session.session_id
+
+
+def _me(connection: _Connection) -> Jid | None:
+    """The session's own (phone) JID, once connected."""
+    return Jid(connection.phone.lstrip("+")) if connection.phone else None
 
 
 def _own_device(connection: _Connection) -> Device | None:
