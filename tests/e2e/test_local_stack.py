@@ -113,9 +113,10 @@ def test_walkthrough_over_http_with_verified_webhooks(stack: Stack):
 
 
 def _readme_walkthrough() -> str:
+    """Every bash block of README's walkthrough section, in order, as one script."""
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Walkthrough", 1)[1]
-    return re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    section = readme.split("## Walkthrough", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(re.findall(r"```bash\n(.*?)```", section, re.S))
 
 
 def test_readme_walkthrough_runs_verbatim(stack: Stack, tmp_path: Path):
@@ -133,6 +134,14 @@ def test_readme_walkthrough_runs_verbatim(stack: Stack, tmp_path: Path):
     assert "✓ verified message.received" in out
     assert "✓ verified message.status" in out
     assert (tmp_path / "qr.png").read_bytes()[:4] == b"\x89PNG"
+    # Every message type of the second block was accepted, the scheduled one canceled,
+    # and the Idempotency-Key answered the same id twice.
+    assert out.count('"status": "queued"') >= 12, out
+    assert "\ncanceled\n" in out and "\nTrue\n" in out
+    ids = re.findall(r"^([0-9A-Z]{26})$", out, re.M)
+    assert len(ids) >= 2 and ids[-1] == ids[-2], out
+    assert "messages_today" in out
+    assert '"error": {' not in out, out
 
 
 def test_sigterm_stops_everything_cleanly(stack: Stack):
