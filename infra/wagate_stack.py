@@ -1,11 +1,10 @@
-"""The wagate CDK stack: tables, queues, the media bucket, secrets, the VPC, the Chalice app and
-the host fleet.
+"""The wagate CDK stack: tables, queues, the media bucket, schedule groups, secrets, the VPC, the
+Chalice app and the host fleet.
 
-Every table, queue and bucket is built from ``chalicelib.resources`` (the one declaration), the
-Chalice
-app is packaged with ``chalice.cdk.Chalice``, its functions run in the VPC's private subnets and
-its SQS handlers are wired to the queues this stack creates. The session-host fleet (ECS Fargate,
-EFS) is ``infra/fleet.py``.
+Every table, queue, bucket and EventBridge Scheduler group is built from ``chalicelib.resources``
+(the one declaration), the Chalice app is packaged with ``chalice.cdk.Chalice``, its functions run
+in the VPC's private subnets and its SQS handlers are wired to the queues this stack creates. The
+session-host fleet (ECS Fargate, EFS) is ``infra/fleet.py``.
 """
 
 from __future__ import annotations
@@ -26,12 +25,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from chalice.app import BaseEventSourceConfig, SQSEventConfig
 from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
-from constructs import Construct
+from constructs import Construct, Node
 
 from chalicelib import resources
 from infra.fleet import FleetSettings, SessionHostFleet
@@ -43,6 +43,21 @@ _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 HOST_TABLES = (resources.SESSIONS, resources.MESSAGES, resources.HOSTS)
 # SQS attribute names that are not plain AWS::SQS::Queue properties.
 _UNSUPPORTED_QUEUE_ATTRIBUTES = frozenset({"Policy", "RedrivePolicy", "RedriveAllowPolicy"})
+SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
+# The cap on concurrent invocations of the bulk lane's worker (CDK context key, default): the
+# SQS event source mapping's ScalingConfig.MaximumConcurrency (2..1000), so campaigns cannot take
+# the account's whole Lambda concurrency from the high and normal lanes.
+BULK_MAX_CONCURRENCY_KEY = "bulk_max_concurrency"
+DEFAULT_BULK_MAX_CONCURRENCY = 5
+
+
+def bulk_max_concurrency(node: Node) -> int:
+    """``bulk_max_concurrency`` from the CDK context (``-c bulk_max_concurrency=10``), else 5."""
+    raw = node.try_get_context(BULK_MAX_CONCURRENCY_KEY)
+    value = DEFAULT_BULK_MAX_CONCURRENCY if raw is None else int(raw)
+    if not 2 <= value <= 1000:  # the range Lambda accepts for MaximumConcurrency
+        raise ValueError(f"{BULK_MAX_CONCURRENCY_KEY} must be within 2..1000, got {value}")
+    return value
 
 
 def stack_name(stage: str) -> str:
@@ -89,8 +104,8 @@ def _chalice_packaging(workdir: Path) -> Iterator[None]:
 
 
 class WagateStack(Stack):
-    """Tables, queues with DLQs, buckets, two secrets, a VPC, the Chalice app and the session
-    hosts."""
+    """Tables, queues with DLQs, buckets, schedule groups and their role, two secrets, a VPC, the
+    Chalice app and the session hosts."""
 
     def __init__(
         self, scope: Construct, stage: str, *, source_dir: Path = REPO_ROOT, **kwargs: Any
@@ -112,6 +127,10 @@ class WagateStack(Stack):
         self.dlqs: dict[str, sqs.Queue] = {}
         self.queues = {spec.key: self._queue(spec) for spec in resources.QUEUES}
         self.buckets = {spec.key: self._bucket(spec) for spec in resources.BUCKETS}
+        self.schedule_groups = {
+            spec.key: self._schedule_group(spec) for spec in resources.SCHEDULE_GROUPS
+        }
+        self.scheduler_role = self._scheduler_role()
         self.jwt_secret = self._secret("JwtSecret", "HS256 signing key of wagate login tokens")
         self.internal_secret = self._secret(
             "InternalSecret", "Shared secret of the wagate internal host API"
@@ -225,6 +244,47 @@ class WagateStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
+    def _schedule_group(self, spec: resources.ScheduleGroup) -> scheduler.ScheduleGroup:
+        """An EventBridge Scheduler group named ``<prefix>-<key>`` (the app creates its one-time
+        schedules in it). Retained like the tables: deleting a group deletes its schedules, i.e.
+        the messages still waiting for their time."""
+        return scheduler.ScheduleGroup(
+            self,
+            f"{_pascal(spec.key)}ScheduleGroup",
+            schedule_group_name=spec.physical_name(self.prefix),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def _scheduler_role(self) -> iam.Role:
+        """The role the app's schedules run as (their ``Target.RoleArn``): it may only put
+        messages on the outbound lanes, and only this account's schedule groups may assume it."""
+        role = iam.Role(
+            self,
+            "SchedulerRole",
+            description=f"{self.prefix}: EventBridge Scheduler puts due messages on the lanes",
+            assumed_by=iam.ServicePrincipal(
+                SCHEDULER_PRINCIPAL,
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                    "ArnLike": {
+                        "aws:SourceArn": [
+                            group.schedule_group_arn for group in self.schedule_groups.values()
+                        ]
+                    },
+                },
+            ),
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage", "sqs:GetQueueUrl"],  # SSE-SQS queues: no KMS permission needed
+                resources=[
+                    self.queues[spec.key].queue_arn
+                    for spec in resources.OUTBOUND_LANES.values()
+                ],
+            )
+        )
+        return role
+
     def _bucket_environment(self) -> dict[str, str]:
         """``WAGATE_MEDIA_BUCKET`` (and one such variable per declared bucket) -> its name."""
         return {
@@ -296,6 +356,7 @@ class WagateStack(Stack):
                 "WAGATE_JWT_SECRET_ARN": self.jwt_secret.secret_arn,
                 "WAGATE_INTERNAL_SECRET_ARN": self.internal_secret.secret_arn,
                 "WAGATE_ENABLE_SANDBOX_API": "false",
+                "WAGATE_SCHEDULER_ROLE_ARN": self.scheduler_role.role_arn,
                 **self._bucket_environment(),
             },
             # Every function in the private subnets, behind the lambda SG (the hosts' only
@@ -349,13 +410,42 @@ class WagateStack(Stack):
             bucket.grant_read_write(role)
         self.jwt_secret.grant_read(role)
         self.internal_secret.grant_read(role)
+        # One-time schedules of due messages: create and cancel them in our groups only, and
+        # hand them the scheduler role (and no other role, and to no other service).
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
+                resources=[
+                    self.format_arn(
+                        service="scheduler",
+                        resource="schedule",
+                        resource_name=f"{spec.physical_name(self.prefix)}/*",
+                    )
+                    for spec in resources.SCHEDULE_GROUPS
+                ],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.scheduler_role.role_arn],
+                
+            )
+        )
 
     def _wire_sqs_handlers(self) -> None:
-        """Point each SQS handler at its CDK queue and turn on partial batch responses.
+        """Point each SQS handler at its CDK queue and turn on partial batch responses; cap the
+        bulk lane's concurrency.
 
         Chalice names the function resource after the handler (``send_worker`` ->
         ``SendWorker``) and its SAM event ``<Function>SqsEventSource``; it does not set
         ``FunctionResponseTypes`` (aws/chalice#2029).
+
+        The bulk cap is the event source's ``MaximumConcurrency``, not the function's reserved
+        concurrency: the event source mapping does not see reserved concurrency, so it would
+        keep polling, get throttled, and every throttled batch would count as a receive towards
+        the DLQ's ``max_receive_count``; a reservation also takes concurrency from the account
+        (a deploy fails when fewer than 100 unreserved executions would remain).
         """
         by_name = {spec.physical_name(self.prefix): spec for spec in resources.QUEUES}
         for source in self._chalice_event_sources():
@@ -381,6 +471,11 @@ class WagateStack(Stack):
             function.add_property_override(
                 f"{properties}.FunctionResponseTypes", ["ReportBatchItemFailures"]
             )
+            if spec is resources.OUTBOUND_HIGH:
+                function.add_property_override(
+                    f"{properties}.ScalingConfig.MaximumConcurrency",
+                    bulk_max_concurrency(self.node),
+                )
 
 
 def build_app(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,28 +29,47 @@ class Stack:
         self.process, self.base, self.log = process, base, log
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("stack")
-    port = free_port()
+def _free_pair() -> int:
+    """A free port whose next one is free too (hosts take consecutive ports)."""
+    while True:
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+
+
+def start_stack(tmp: Path, **settings: str) -> Stack:
+    """``make run``'s program on free loopback ports, started and ready."""
+    hosts = _free_pair()
+    port, aws_port = (next(p for p in iter(free_port, None) if p not in (hosts, hosts + 1))
+                      for _ in range(2))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
-    env.update({"PORT": str(port), "AWS_PORT": str(free_port()), "HOST_PORT": str(free_port()),
+    env.update({"PORT": str(port), "AWS_PORT": str(aws_port), "HOST_PORT": str(hosts),
                 "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_STATE_DIR": str(tmp / "state"),
-                "WAGATE_SANDBOX_DELIVERY_MS": "200", "WAGATE_SANDBOX_READ_MS": "500"})
+                **settings})
     log = tmp / "stack.log"
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", "chalicelib.devstack"], cwd=ROOT,
                                    env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 60
     while "wagate is up" not in log.read_text():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"the stack did not start:\n{log.read_text()}")
         time.sleep(0.2)
-    yield Stack(process, base, log)
-    if process.poll() is None:
-        process.kill()
+    return Stack(process, f"http://127.0.0.1:{port}/v1", log)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = start_stack(tmp_path_factory.mktemp("stack"), WAGATE_SANDBOX_DELIVERY_MS="200",
+                          WAGATE_SANDBOX_READ_MS="500")
+    yield running
+    if running.process.poll() is None:
+        running.process.kill()
 
 
 def _poll(fn, timeout: float = 15.0):
@@ -155,26 +175,12 @@ def test_sigterm_stops_everything_cleanly(stack: Stack):
 @pytest.fixture(scope="module")
 def two_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """``make run HOSTS=2`` with a short lease, to watch failover."""
-    tmp = tmp_path_factory.mktemp("fleet")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
-    env.update({"PORT": str(port), "AWS_PORT": str(free_port()), "HOST_PORT": str(free_port()),
-                "HOSTS": "2", "WAGATE_ADMIN_PASSWORD": PASSWORD,
-                "WAGATE_STATE_DIR": str(tmp / "state"), "WAGATE_LEASE_TTL_SECONDS": "3",
-                "WAGATE_SANDBOX_DELIVERY_MS": "100", "WAGATE_SANDBOX_READ_MS": "200"})
-    log = tmp / "stack.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "chalicelib.devstack"], cwd=ROOT,
-                                   env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while "wagate is up" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the stack did not start:\n{log.read_text()}")
-        time.sleep(0.2)
-    yield Stack(process, f"http://127.0.0.1:{port}/v1", log)
-    process.terminate()
-    process.wait(timeout=30)
+    running = start_stack(tmp_path_factory.mktemp("fleet"), HOSTS="2",
+                          WAGATE_LEASE_TTL_SECONDS="3", WAGATE_SANDBOX_DELIVERY_MS="100",
+                          WAGATE_SANDBOX_READ_MS="200")
+    yield running
+    running.process.terminate()
+    running.process.wait(timeout=30)
 
 
 def test_a_killed_host_s_sessions_move_to_the_other_host(two_hosts: Stack):

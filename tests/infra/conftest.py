@@ -145,6 +145,19 @@ def role_statements(template_json: dict[str, Any], role_id: str) -> list[dict[st
     return statements
 
 
+def sqs_consumers(template_json: dict[str, Any]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Queue logical id -> the (function logical id, SAM SQS event) pairs that consume it."""
+    consumers: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for function_id in logical_ids(template_json, "AWS::Serverless::Function"):
+        events = template_json["Resources"][function_id]["Properties"].get("Events", {})
+        for event in events.values():
+            if event["Type"] == "SQS":
+                queue = event["Properties"]["Queue"]
+                assert isinstance(queue, dict) and list(queue) == ["Fn::GetAtt"], queue
+                consumers.setdefault(queue["Fn::GetAtt"][0], []).append((function_id, event))
+    return consumers
+
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

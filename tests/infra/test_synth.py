@@ -11,15 +11,17 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from chalicelib import resources
-from tests.infra.conftest import PREFIX, get_att_arn, granted, logical_ids, queue_id, table_id
+from tests.infra.conftest import (
+    PREFIX,
+    get_att_arn,
+    granted,
+    logical_ids,
+    queue_id,
+    sqs_consumers,
+    table_id,
+)
 from tests.infra.conftest import role_statements as _role_statements
 
-# SQS handler function resource (chalice names it after the handler) -> queue key it consumes.
-SQS_HANDLERS = {
-    "SendWorker": "outbound",
-    "EventWorker": "events",
-    "WebhookRetryWorker": "webhook-retries",
-}
 SECRET_ENV = ("WAGATE_JWT_SECRET_ARN", "WAGATE_INTERNAL_SECRET_ARN")
 
 
@@ -123,36 +125,24 @@ def test_the_sam_template_is_included(template: Template, template_json: dict[st
     template.has_resource_properties("AWS::Serverless::Function", {"Handler": "app.app"})
 
 
-@pytest.mark.parametrize("function_id", SQS_HANDLERS)
-def test_sqs_handler_consumes_its_cdk_queue_with_partial_batch_responses(
-    template_json: dict[str, Any], function_id: str
+@pytest.mark.parametrize("spec", resources.QUEUES, ids=lambda spec: spec.key)
+def test_every_declared_queue_has_one_consumer_with_partial_batch_responses(
+    template_json: dict[str, Any], spec: resources.Queue
 ) -> None:
-    spec = next(q for q in resources.QUEUES if q.key == SQS_HANDLERS[function_id])
     queue = queue_id(template_json, spec.physical_name(PREFIX))
-    function = template_json["Resources"][function_id]
-    assert function["Type"] == "AWS::Serverless::Function"
-    event = function["Properties"]["Events"][f"{function_id}SqsEventSource"]
-    assert event["Type"] == "SQS"
-    assert event["Properties"]["Queue"] == get_att_arn(queue)
+    (consumer,) = sqs_consumers(template_json).get(queue, [])
+    function_id, event = consumer
     assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert event["Properties"]["BatchSize"] == spec.batch_size
     # Lambda refuses an SQS trigger whose visibility timeout is shorter than the function's.
+    function = template_json["Resources"][function_id]
     assert function["Properties"]["Timeout"] <= spec.visibility_timeout
 
 
-def test_every_sqs_event_reports_batch_item_failures(template_json: dict[str, Any]) -> None:
-    sqs_events = [
-        event
-        for function_id in logical_ids(template_json, "AWS::Serverless::Function")
-        for event in template_json["Resources"][function_id]["Properties"]
-        .get("Events", {})
-        .values()
-        if event["Type"] == "SQS"
-    ]
-    assert len(sqs_events) >= len(SQS_HANDLERS)
-    for event in sqs_events:
-        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert "Fn::GetAtt" in event["Properties"]["Queue"]
+def test_sqs_events_consume_only_declared_queues(template_json: dict[str, Any]) -> None:
+    """No handler listens on a DLQ or on a queue the declaration does not know."""
+    declared = {queue_id(template_json, spec.physical_name(PREFIX)) for spec in resources.QUEUES}
+    assert set(sqs_consumers(template_json)) == declared
 
 
 def test_functions_get_the_stage_environment(template_json: dict[str, Any]) -> None:
