@@ -276,7 +276,7 @@ class WagateStack(Stack):
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["sqs:SendMessage", "sqs:GetQueueUrl"],  # SSE-SQS queues: no KMS permission needed
+                actions=["sqs:SendMessage"],  # SSE-SQS queues: no KMS permission needed
                 resources=[
                     self.queues[spec.key].queue_arn
                     for spec in resources.OUTBOUND_LANES.values()
@@ -429,7 +429,7 @@ class WagateStack(Stack):
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
                 resources=[self.scheduler_role.role_arn],
-                
+                conditions={"StringEquals": {"iam:PassedToService": SCHEDULER_PRINCIPAL}},
             )
         )
 
@@ -471,7 +471,7 @@ class WagateStack(Stack):
             function.add_property_override(
                 f"{properties}.FunctionResponseTypes", ["ReportBatchItemFailures"]
             )
-            if spec is resources.OUTBOUND_HIGH:
+            if spec is resources.OUTBOUND_BULK:
                 function.add_property_override(
                     f"{properties}.ScalingConfig.MaximumConcurrency",
                     bulk_max_concurrency(self.node),
