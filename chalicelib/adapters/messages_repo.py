@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page, storable
@@ -20,6 +20,7 @@ from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge
 
 INFLIGHT = "SENDING"
+SCHEDULED = "SCHEDULED"
 
 
 def message_key(tenant_id: str, message_id: str) -> dict[str, str]:
@@ -43,6 +44,8 @@ class DynamoMessageRepo:
         item = {**message_key(message.tenant_id, message.id), **message.model_dump(mode="json"),
                 "session_key": f"{message.tenant_id}#{message.session_id}",
                 "chat_key": f"{message.tenant_id}#{message.session_id}#{message.chat}"}
+        if message.status == MessageStatus.SCHEDULED:  # watched until it is due and taken
+            item["inflight"] = SCHEDULED
         return storable({k: v for k, v in item.items() if v is not None})
 
     def create(self, message: Message, charges: tuple[Charge, ...] = ()) -> None:
@@ -94,6 +97,15 @@ class DynamoMessageRepo:
             IndexName="by_inflight", Limit=limit,
             KeyConditionExpression=Key("inflight").eq(INFLIGHT)
             & Key("updated_at").lt(updated_before))
+        return [Message.model_validate(plain(i)) for i in response.get("Items", [])]
+
+    def overdue(self, due_before: str, limit: int = 100) -> list[Message]:
+        """Scheduled messages whose time passed before ``due_before`` and that nothing took
+        (a lost schedule or queue record), all tenants."""
+        response = self._table.query(
+            IndexName="by_inflight", Limit=limit,
+            KeyConditionExpression=Key("inflight").eq(SCHEDULED),
+            FilterExpression=Attr("schedule_at").lt(due_before))
         return [Message.model_validate(plain(i)) for i in response.get("Items", [])]
 
     def get(self, tenant_id: str, message_id: str) -> Message | None:

@@ -392,9 +392,15 @@ class MessagingService:
 
     def reconcile(self) -> int:
         """Resolve messages stuck in "sending" (a host that never answered): they end FAILED
-        with reason ``outcome_unknown`` — never sent again, never left hanging."""
+        with reason ``outcome_unknown`` — never sent again, never left hanging. Scheduled
+        messages long past due (a schedule or record that got lost) are queued again; the
+        conditional claim keeps that from ever sending one twice."""
         cutoff = clock.iso(clock.now() - STUCK_AFTER)
         resolved = 0
+        for message in self._messages.overdue(cutoff):
+            self._lanes[message.priority.value].send({"tenant_id": message.tenant_id,
+                                                      "message_id": message.id})
+            resolved += 1
         for message in self._messages.inflight(cutoff):
             failed = self._messages.transition(
                 message.tenant_id, message.id, MessageStatus.FAILED, reason="outcome_unknown",

@@ -263,3 +263,17 @@ def test_a_poison_record_ends_in_the_dlq_and_its_message_failed(acme: Tenant, wo
     failed = _get(acme, accepted["id"])
     assert failed["status"] == "failed" and failed["error"]["code"] == "poison"
     assert "host protocol mismatch" in failed["error"]["message"]
+
+
+def test_the_reconciler_requeues_a_scheduled_message_whose_schedule_was_lost(acme: Tenant,
+                                                                             working: str):
+    accepted = _send(acme, working, schedule_at=_iso(timedelta(hours=1)))
+    group = resources.MESSAGE_SCHEDULES.physical_name(container().settings.prefix)
+    aws.client("scheduler").delete_schedule(Name=f"msg-{accepted['id']}", GroupName=group)
+    long_ago = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
+    container().messages._table.update_item(
+        Key={"pk": acme.id, "sk": f"MSG#{accepted['id']}"},
+        UpdateExpression="SET schedule_at = :t", ExpressionAttributeValues={":t": long_ago})
+    assert container().messaging.reconcile() == 1
+    run_worker(resources.OUTBOUND)
+    wait_for(lambda: _get(acme, accepted["id"])["status"] == "read")
