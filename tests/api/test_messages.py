@@ -10,15 +10,6 @@ from chalicelib import resources
 from tests.conftest import Tenant, assert_error, receive, run_worker, wait_for
 
 
-@pytest.fixture
-def working(acme: Tenant, host) -> str:
-    """A paired, WORKING sandbox session of acme."""
-    sid = acme.call("POST", "/v1/sessions", {"name": "shop"}).json["id"]
-    wait_for(lambda: acme.call("GET", f"/v1/sessions/{sid}").json["status"] == "SCAN_QR")
-    acme.call("POST", f"/v1/sandbox/sessions/{sid}/scan", {"phone": "+14155550100"})
-    return sid
-
-
 def _send(tenant: Tenant, sid: str, to: str = "+14155552671", text: str = "hello") -> dict:
     response = tenant.call("POST", "/v1/messages", {"session_id": sid, "to": to, "text": text})
     assert response.status_code == 202, response.body

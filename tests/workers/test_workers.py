@@ -6,8 +6,6 @@ import json
 import uuid
 from typing import Any
 
-import pytest
-
 import app as wagate
 from chalicelib import resources
 from chalicelib.adapters import aws
@@ -27,14 +25,6 @@ def record(body: Any, receive_count: int = 1) -> dict[str, Any]:
 
 def invoke(handler: Any, *records: dict[str, Any]) -> dict[str, Any]:
     return handler({"Records": list(records)}, LambdaContext("test"))
-
-
-@pytest.fixture
-def working(acme: Tenant, host) -> str:
-    sid = acme.call("POST", "/v1/sessions", {"name": "shop"}).json["id"]
-    wait_for(lambda: acme.call("GET", f"/v1/sessions/{sid}").json["status"] == "SCAN_QR")
-    acme.call("POST", f"/v1/sandbox/sessions/{sid}/scan", {})
-    return sid
 
 
 def _queued(acme: Tenant, sid: str) -> str:
