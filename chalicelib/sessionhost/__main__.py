@@ -35,8 +35,10 @@ def build_host(port: int) -> SessionHost:
         s.sandbox_delivery_ms, s.sandbox_read_ms, s.sandbox_qr_rotate_seconds)}
     if importlib.util.find_spec("neonize") is not None:  # the host image installs it
         from chalicelib.sessionhost.engines.neonize_engine import NeonizeEngine
+        from chalicelib.sessionhost.link_preview import LinkPreviewer
 
-        engines["neonize"] = NeonizeEngine()
+        engines["neonize"] = NeonizeEngine(
+            link_preview=LinkPreviewer(allow_private=s.allow_private_webhooks))
     return SessionHost(host_id, address, int(os.environ.get("WAGATE_HOST_CAPACITY", "100")),
                        c.sessions, c.messages, c.hosts, c.events, engines,  # type: ignore[arg-type]
                        Path(s.state_dir), s.lease_ttl_seconds,
