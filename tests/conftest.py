@@ -3,12 +3,14 @@ logged-in callers, and an in-process session host with the sandbox engine."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +238,29 @@ def run_worker(queue: resources.Queue, rounds: int = 20) -> int:
         handled += len(messages)
         runtime.invoke_sqs(source, url, arn, messages)
     return handled
+
+
+@contextlib.contextmanager
+def static_site(pages: dict[str, tuple[bytes, str]]) -> Iterator[str]:
+    """A loopback web server answering GET with ``pages`` (path -> body, MIME type), 404
+    otherwise; yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, mime = pages.get(self.path, (b"", "text/plain"))
+            self.send_response(200 if self.path in pages else 404)
+            self.send_header("Content-Type", mime)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

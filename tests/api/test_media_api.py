@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from chalicelib import bootstrap
 from chalicelib.settings import get_settings
-from tests.conftest import Tenant, assert_error, free_port
+from tests.conftest import Tenant, assert_error, free_port, static_site
 from tests.samples import PDF, png
 
 FILES = {"/menu.png": (png(), "image/png"), "/big.pdf": (PDF + b"0" * 4096, "application/pdf")}
@@ -18,27 +16,8 @@ FILES = {"/menu.png": (png(), "image/png"), "/big.pdf": (PDF + b"0" * 4096, "app
 
 @pytest.fixture
 def files() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path not in FILES:
-                self.send_response(404)
-                self.end_headers()
-                return
-            data, mime = FILES[self.path]
-            self.send_response(200)
-            self.send_header("Content-Type", mime)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with static_site(FILES) as base:
+        yield base
 
 
 def _reconfigure(monkeypatch, **env: str) -> None:
