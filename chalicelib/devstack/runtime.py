@@ -118,10 +118,13 @@ class LocalLambdaRuntime:
             except Exception:
                 log.exception("firing schedules failed")
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Stop polling; give handlers in flight ``grace_s`` in all to finish (an unfinished
+        record simply comes back, as after a Lambda timeout)."""
         self._stop.set()
+        deadline = time.monotonic() + grace_s
         for thread in self._threads:
-            thread.join(timeout=self._idle + 5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def invoke_sqs(self, source: SQSEventConfig, url: str, arn: str,
                    messages: list[dict[str, Any]]) -> int:

@@ -45,6 +45,15 @@ from chalicelib.sessionhost.engines.base import (
 log = logging.getLogger("wagate.host")
 _CONTENT: TypeAdapter[Any] = TypeAdapter(Content)
 RUN_FIELDS = ("run_shard", "run_key", "qr")
+PLACEMENT_GRACE_S = 5.0  # a never-held session is left to the API's placement this long
+
+
+def _age_s(iso: str) -> float:
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return float("inf")
+    return (datetime.now(UTC) - moment).total_seconds()
 
 
 class NotOwner(Conflict):
@@ -213,6 +222,8 @@ class SessionHost:
                 continue
             if session.owner and session.lease_until_ms > now:
                 continue
+            if session.fence == 0 and _age_s(session.updated_at) < PLACEMENT_GRACE_S:
+                continue  # brand new: the API is placing it on the least-loaded host
             try:
                 self.start_session(session.tenant_id, session.id)
             except AppError as exc:
