@@ -153,15 +153,17 @@ def main() -> None:
         "",
     ]), flush=True)
 
-    stopping.wait()
+    while not stopping.wait(0.5):  # wake up now and then, so signal handlers always run
+        pass
     print("stopping…", flush=True)
     for process in hosts:
         process.terminate()  # SIGTERM: the host drains
     runtime.stop()
     api.shutdown()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10  # hosts drain in well under a second
     for process in hosts:
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
     aws_server.stop()  # type: ignore[attr-defined]

@@ -180,7 +180,11 @@ def two_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                           WAGATE_SANDBOX_READ_MS="200")
     yield running
     running.process.terminate()
-    running.process.wait(timeout=30)
+    try:
+        running.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+        raise
 
 
 def test_a_killed_host_s_sessions_move_to_the_other_host(two_hosts: Stack):
