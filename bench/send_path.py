@@ -112,7 +112,7 @@ def main() -> None:
         server = make_server(host, c.internal_secret, "127.0.0.1", 0)
         host.address = f"http://127.0.0.1:{server.server_address[1]}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        threading.Thread(target=host._worker, daemon=True).start()
+        host.run_background(heartbeat=False)
         host.register()
         receiver = WebhookReceiver()
         created = client.http.post("/v1/sessions", headers=headers, body=(

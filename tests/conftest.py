@@ -166,10 +166,7 @@ def start_host(state_dir: Path, host_id: str = "host-1", lease_ttl_s: float = 30
     server = make_server(host, c.internal_secret, "127.0.0.1", port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host.heartbeat()
-    if background:
-        host.run_background()
-    else:
-        threading.Thread(target=host._worker, daemon=True).start()
+    host.run_background(heartbeat=background)
     return RunningHost(host, server, engine)
 
 

@@ -35,40 +35,39 @@ class Text(_Model):
     mentions: list[str] = Field(default_factory=list, max_length=50)  # JIDs
 
 
-class Image(_Model):
+class _Media(_Model):
+    media: StoredMedia
+
+
+class _Captioned(_Media):
+    caption: str | None = Field(default=None, max_length=MAX_CAPTION)
+
+
+class Image(_Captioned):
     type: Literal["image"] = "image"
-    media: StoredMedia
-    caption: str | None = Field(default=None, max_length=MAX_CAPTION)
 
 
-class Video(_Model):
+class Video(_Captioned):
     type: Literal["video"] = "video"
-    media: StoredMedia
-    caption: str | None = Field(default=None, max_length=MAX_CAPTION)
 
 
-class Audio(_Model):
+class Audio(_Media):
     type: Literal["audio"] = "audio"
-    media: StoredMedia
 
 
-class Voice(_Model):
+class Voice(_Media):
     """A voice note (push-to-talk): shown with a waveform, played inline."""
 
     type: Literal["voice"] = "voice"
-    media: StoredMedia
 
 
-class Document(_Model):
+class Document(_Captioned):
     type: Literal["document"] = "document"
-    media: StoredMedia
     filename: str = Field(min_length=1, max_length=255)
-    caption: str | None = Field(default=None, max_length=MAX_CAPTION)
 
 
-class Sticker(_Model):
+class Sticker(_Media):
     type: Literal["sticker"] = "sticker"
-    media: StoredMedia
 
 
 class Location(_Model):
@@ -141,8 +140,6 @@ Content = Annotated[
     Field(discriminator="type"),
 ]
 MEDIA_TYPES = frozenset({"image", "video", "audio", "voice", "document", "sticker"})
-MESSAGE_TYPES = ("text", "image", "video", "audio", "voice", "document", "sticker", "location",
-                 "contact", "poll", "list", "reaction")
 
 
 def summary(content: BaseModel) -> str | None:

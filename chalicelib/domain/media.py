@@ -48,8 +48,8 @@ RULES: Mapping[str, MediaRule] = MappingProxyType({
     "sticker": MediaRule(frozenset({"image/webp"}), 500 * KB),
     "document": MediaRule(None, 100 * MB),
 })
-# Voice notes WhatsApp plays must be Ogg/Opus: these are accepted and converted before sending.
-VOICE_NEEDS_CONVERSION = frozenset({"audio/mpeg", "audio/mp4"})
+# Voice notes WhatsApp plays inline are Ogg/Opus; mpeg/mp4 voice notes are accepted and sent as
+# they are (not converted yet), and may not play on every phone.
 
 _ALIASES = {
     "image/jpg": "image/jpeg",

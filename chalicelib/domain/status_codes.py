@@ -11,7 +11,6 @@ ACK: dict[S, int] = {
     S.SCHEDULED: 0, S.QUEUED: 0, S.SENDING: 0,
     S.SENT: 1, S.DELIVERED: 2, S.READ: 3, S.PLAYED: 4, S.RECEIVED: 2,
 }
-ACK_NAMES = {-1: "ERROR", 0: "PENDING", 1: "SERVER", 2: "DEVICE", 3: "READ", 4: "PLAYED"}
 
 # U unsent (not being sent yet), A aborted (will not be sent), Q on queue, S sent,
 # D delivered, R read.

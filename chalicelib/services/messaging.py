@@ -50,6 +50,7 @@ MAX_SCHEDULE_AHEAD = timedelta(days=35)
 SQS_MAX_DELAY_S = 900
 PAST_TOLERANCE = timedelta(seconds=5)
 STUCK_AFTER = timedelta(minutes=5)
+INLINE_MEDIA_MAX = 5 * 1024 * 1024  # API Gateway answers at most ~6 MB: larger ones are linked
 _CONTENT = TypeAdapter(Content)
 
 
@@ -273,7 +274,7 @@ class MessagingService:
         if not stored:
             raise NotFound("this message has no media")
         media = StoredMedia.model_validate(stored)
-        if media.size <= 5 * 1024 * 1024:  # API Gateway answers at most ~6 MB
+        if media.size <= INLINE_MEDIA_MAX:
             return media, self._media.read(caller.tenant_id, media)
         return media, self._media.link(caller.tenant_id, media)
 

@@ -156,8 +156,13 @@ class SessionHost:
 
     # --- life cycle ---
 
-    def run_background(self) -> None:
-        for target, name in ((self._worker, "host-worker"), (self._beat_loop, "host-heartbeat")):
+    def run_background(self, heartbeat: bool = True) -> None:
+        """Handle engine events on a thread; with ``heartbeat``, also renew leases, report
+        load and adopt sessions (tests that drive those by hand pass False)."""
+        loops = [(self._worker, "host-worker")]
+        if heartbeat:
+            loops.append((self._beat_loop, "host-heartbeat"))
+        for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)

@@ -277,3 +277,11 @@ def test_the_reconciler_requeues_a_scheduled_message_whose_schedule_was_lost(acm
     assert container().messaging.reconcile() == 1
     run_worker(resources.OUTBOUND)
     wait_for(lambda: _get(acme, accepted["id"])["status"] == "read")
+
+
+def test_a_malformed_idempotency_key_is_a_422_and_changes_nothing(acme: Tenant, working: str):
+    error = assert_error(acme.call("POST", "/v1/messages", {"session_id": working, "to": TO,
+                                                            "text": "a"},
+                                   headers={"Idempotency-Key": "k" * 256}), 422)
+    assert error["details"][0]["field"] == "Idempotency-Key"
+    assert acme.call("GET", "/v1/messages").json["items"] == []

@@ -182,3 +182,15 @@ def test_bad_content_is_a_422_naming_the_field(acme: Tenant, working: str, body,
                                    {"session_id": working, "to": TO, **body}), 422)
     assert error["details"][0]["field"] == field, error
     assert acme.call("GET", "/v1/messages").json["items"] == []
+
+
+def test_media_too_large_to_pass_through_the_api_is_a_short_lived_link(acme: Tenant, working: str,
+                                                                      monkeypatch):
+    from chalicelib.services import messaging
+
+    monkeypatch.setattr(messaging, "INLINE_MEDIA_MAX", 10)
+    mid = _send(acme, working, type="image", image={"base64": b64(png())})["id"]
+    linked = acme.call("GET", f"/v1/messages/{mid}/media")
+    assert linked.status_code == 302
+    location = linked.headers["Location"]
+    assert f"media/{acme.id}/{mid}/" in location and "X-Amz-Signature" in location
