@@ -34,6 +34,7 @@ from app import app
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws as aws_clients
 from chalicelib.adapters.provision import provision
+from chalicelib.devstack import routing
 from chalicelib.devstack.embedded_aws import serialize_in_process_moto
 from chalicelib.domain.auth import Role
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
@@ -41,6 +42,7 @@ from chalicelib.sessionhost.host import SessionHost
 from chalicelib.sessionhost.server import make_server
 
 serialize_in_process_moto()  # API, workers and hosts share moto from several threads
+routing.install()  # unknown paths reach the catch-all route, as on API Gateway
 ADMIN_PASSWORD = "admin-password-123"
 PASSWORD = "member-password-123"
 

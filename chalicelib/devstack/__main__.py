@@ -99,6 +99,9 @@ def _start_api(port: int) -> object:
     from chalice.local import ChaliceRequestHandler, create_local_server
 
     from app import app
+    from chalicelib.devstack import routing
+
+    routing.install()  # unknown paths reach the catch-all route, as on API Gateway
 
     class QuietHandler(ChaliceRequestHandler):
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 from pydantic import BaseModel, Field
 
@@ -11,9 +12,11 @@ from chalicelib.domain.errors import AppError
 
 
 class Limits(BaseModel):
-    messages_per_day: int = Field(10_000, ge=0)
-    messages_per_month: int = Field(200_000, ge=0)
-    sessions: int = Field(10, ge=0)
+    MAX: ClassVar[int] = 1_000_000_000  # far beyond any real use; keeps counters bounded
+
+    messages_per_day: int = Field(10_000, ge=0, le=MAX)
+    messages_per_month: int = Field(200_000, ge=0, le=MAX)
+    sessions: int = Field(10, ge=0, le=MAX)
 
 
 class QuotaExceeded(AppError):

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api.http import JSON_TYPES, Request, endpoint
-from chalicelib.api.v1.schemas import LimitsIn, tenant_out
-from chalicelib.bootstrap import container
-from chalicelib.domain.auth import Principal
-from chalicelib.domain.quotas import Limits
+from chalicelib.api.edge import JSON_TYPES, Request, container, endpoint
+
+if TYPE_CHECKING:
+    from chalicelib.domain.auth import Principal
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/account", methods=["GET"])
-@endpoint(bp)
+@endpoint(bp, out="auth:AccountOut")
 def account(request: Request, principal: Principal) -> dict[str, Any]:
+    """The tenant's usage against its limits, and when the counters reset."""
     return container().account.account(principal)
 
 
 @bp.route("/tenants/{tenant_id}/limits", methods=["PUT"], content_types=JSON_TYPES)
-@endpoint(bp)
-def set_limits(request: Request, principal: Principal, tenant_id: str) -> dict[str, Any]:
-    limits = Limits.model_validate(request.body(LimitsIn).model_dump())
-    return tenant_out(container().account.set_limits(principal, tenant_id, limits))
+@endpoint(bp, body="auth:LimitsIn", out="auth:TenantOut")
+def set_limits(request: Request, principal: Principal, tenant_id: str) -> Any:
+    """Set a tenant's limits (platform administrators only)."""
+    from chalicelib.api.v1.schemas.auth import TenantOut
+    from chalicelib.domain.quotas import Limits
+
+    limits = Limits.model_validate(request.body().model_dump())
+    return TenantOut.of(container().account.set_limits(principal, tenant_id, limits))

@@ -2,85 +2,95 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api.http import JSON_TYPES, Request, endpoint, json_response, page_json
-from chalicelib.api.v1.schemas import (
-    ApiKeyIn,
-    LoginIn,
-    LogoutIn,
-    TenantIn,
-    UserIn,
-    api_key_out,
-    tenant_out,
-    user_out,
-)
-from chalicelib.bootstrap import container
-from chalicelib.domain import clock
-from chalicelib.domain.auth import Principal, Role
+from chalicelib.api.edge import JSON_TYPES, Request, container, endpoint, page_json
+
+if TYPE_CHECKING:
+    from chalicelib.domain.auth import Principal
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/auth/login", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp, auth=False)
+@endpoint(bp, auth=False, body="auth:LoginIn", out="auth:LoginOut",
+          responses={401: "invalid_credentials", 429: "too_many_attempts"})
 def login(request: Request) -> dict[str, Any]:
-    body = request.body(LoginIn)
+    """Log in with a username and password: a Bearer token for the API."""
+    from chalicelib.domain import clock
+
+    body = request.body()
     token, expires = container().auth.login(body.username, body.password)
     return {"token": token, "token_type": "Bearer", "expires_at": clock.iso(expires)}
 
 
 @bp.route("/auth/me", methods=["GET"])
-@endpoint(bp)
+@endpoint(bp, out="auth:MeOut")
 def me(request: Request, principal: Principal) -> dict[str, Any]:
+    """Who the credentials belong to, and what they may do."""
     return {"user_id": principal.user_id, "tenant_id": principal.tenant_id,
             "role": principal.role.value, "scopes": sorted(principal.scopes),
             "api_key_id": principal.api_key_id}
 
 
 @bp.route("/auth/logout", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp)
+@endpoint(bp, body="auth:LogoutIn", out="auth:LogoutOut", responses={422: "not_a_login"})
 def logout(request: Request, principal: Principal) -> dict[str, Any]:
-    body = request.body(LogoutIn)
+    """Revoke this login token (``from_all``: every token of the user)."""
+    body = request.body()
     container().auth.logout(principal, body.from_all)
     return {"logged_out": True, "from_all": body.from_all}
 
 
 @bp.route("/tenants", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp)
+@endpoint(bp, body="auth:TenantIn", out="auth:TenantOut", status=201)
 def create_tenant(request: Request, principal: Principal) -> Any:
-    tenant = container().auth.create_tenant(principal, request.body(TenantIn).name)
-    return json_response(tenant_out(tenant), 201)
+    """Create a tenant (platform administrators only)."""
+    from chalicelib.api.v1.schemas.auth import TenantOut
+
+    return TenantOut.of(container().auth.create_tenant(principal, request.body().name))
 
 
 @bp.route("/tenants/{tenant_id}/users", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp)
+@endpoint(bp, body="auth:UserIn", out="auth:UserOut", status=201,
+          responses={409: "username_taken", 429: "rate_limited"})
 def create_user(request: Request, principal: Principal, tenant_id: str) -> Any:
-    body = request.body(UserIn)
-    user = container().auth.create_user(principal, tenant_id, body.username, body.password,
-                                        Role(body.role))
-    return json_response(user_out(user), 201)
+    """Add a user to a tenant (never with more rights than the caller holds)."""
+    from chalicelib.api.v1.schemas.auth import UserOut
+    from chalicelib.domain.auth import Role
+
+    body = request.body()
+    return UserOut.of(container().auth.create_user(principal, tenant_id, body.username,
+                                                   body.password, Role(body.role)))
 
 
 @bp.route("/api-keys", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp, scope="api_keys:write")
+@endpoint(bp, scope="api_keys:write", body="auth:ApiKeyIn", out="auth:ApiKeyCreated",
+          status=201)
 def create_api_key(request: Request, principal: Principal) -> Any:
-    body = request.body(ApiKeyIn)
+    """Create an API key with some of the caller's scopes; the key is shown once."""
+    from chalicelib.api.v1.schemas.auth import ApiKeyCreated, ApiKeyOut
+
+    body = request.body()
     key, secret = container().auth.create_api_key(principal, body.name, body.scopes)
-    return json_response({**api_key_out(key), "key": secret}, 201)
+    return ApiKeyCreated(**ApiKeyOut.of(key).model_dump(), key=secret)
 
 
 @bp.route("/api-keys", methods=["GET"])
-@endpoint(bp, scope="api_keys:read")
-def list_api_keys(request: Request, principal: Principal) -> dict[str, Any]:
+@endpoint(bp, scope="api_keys:read", out="auth:Page[ApiKeyOut]", query=("limit", "cursor"))
+def list_api_keys(request: Request, principal: Principal) -> Any:
+    """The tenant's API keys (members see their own)."""
+    from chalicelib.api.v1.schemas.auth import ApiKeyOut
+
     limit, cursor = request.page_args()
-    return page_json(container().auth.list_api_keys(principal, limit, cursor), api_key_out)
+    return page_json(container().auth.list_api_keys(principal, limit, cursor), ApiKeyOut.of)
 
 
 @bp.route("/api-keys/{key_id}", methods=["DELETE"])
-@endpoint(bp, scope="api_keys:write")
-def delete_api_key(request: Request, principal: Principal, key_id: str) -> Any:
+@endpoint(bp, scope="api_keys:write", out="common:Deleted")
+def delete_api_key(request: Request, principal: Principal, key_id: str) -> dict[str, Any]:
+    """Revoke an API key at once."""
     container().auth.delete_api_key(principal, key_id)
-    return json_response({"deleted": True, "id": key_id})
+    return {"deleted": True, "id": key_id}

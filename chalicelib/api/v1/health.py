@@ -6,12 +6,13 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.http import Request, endpoint
+from chalicelib.api.edge import Request, endpoint
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/health", methods=["GET"])
-@endpoint(bp, auth=False)
+@endpoint(bp, auth=False, out="meta:HealthOut")
 def health(request: Request) -> dict[str, Any]:
+    """Is the API up (no credentials needed)."""
     return {"status": "ok", "service": "wagate"}

@@ -2,39 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api.http import JSON_TYPES, Request, endpoint
-from chalicelib.api.v1.schemas import DropIn, InboundIn, LinkIn, ScanIn
-from chalicelib.bootstrap import container
-from chalicelib.domain.auth import Principal
-from chalicelib.domain.errors import NotFound
-from chalicelib.domain.jids import normalize_phone, parse_jid
+from chalicelib.api.edge import JSON_TYPES, Request, container, endpoint
+
+if TYPE_CHECKING:
+    from chalicelib.domain.auth import Principal
 
 bp = Blueprint(__name__)
+ERRORS = {404: "not_found, sandbox_disabled", 409: "not_sandbox, and the sandbox's refusals",
+          503: "session_unavailable", 504: "outcome_unknown"}
 
 
 def _require_enabled() -> None:
+    from chalicelib.domain.errors import NotFound
+
     if not container().settings.enable_sandbox_api:
         raise NotFound("the sandbox API is turned off", code="sandbox_disabled")
 
 
 @bp.route("/sandbox/sessions/{session_id}/scan", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp, scope="sessions:write")
+@endpoint(bp, scope="sessions:write", body="sandbox:ScanIn", out="sandbox:SandboxOut",
+          responses=ERRORS)
 def scan(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+    """The phone scans the session's QR code (``phone``: which number links)."""
+    from chalicelib.domain.jids import normalize_phone
+
     _require_enabled()
-    body = request.body(ScanIn)
+    body = request.body()
     phone = normalize_phone(body.phone, "phone") if body.phone else None
     return container().session_service.sandbox(principal, session_id, "scan", {"phone": phone})
 
 
 @bp.route("/sandbox/sessions/{session_id}/inbound", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp, scope="messages:send")
+@endpoint(bp, scope="messages:send", body="sandbox:InboundIn", out="sandbox:SandboxOut",
+          responses=ERRORS)
 def inbound(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+    """Someone writes to the session's number."""
+    from chalicelib.domain.jids import parse_jid
+
     _require_enabled()
-    body = request.body(InboundIn)
+    body = request.body()
     sender = parse_jid(body.sender, "from")
     return container().session_service.sandbox(
         principal, session_id, "inbound",
@@ -42,21 +52,22 @@ def inbound(request: Request, principal: Principal, session_id: str) -> dict[str
 
 
 @bp.route("/sandbox/sessions/{session_id}/link", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp, scope="sessions:write")
+@endpoint(bp, scope="sessions:write", body="sandbox:LinkIn", out="sandbox:SandboxOut",
+          responses=ERRORS)
 def link(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
     """The phone's owner types the pairing code from POST /v1/sessions/{id}/pairing-code."""
     _require_enabled()
-    body = request.body(LinkIn)
+    body = request.body()
     return container().session_service.sandbox(principal, session_id, "link",
                                                 {"code": body.code})
 
 
 @bp.route("/sandbox/sessions/{session_id}/drop", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp, scope="sessions:write")
+@endpoint(bp, scope="sessions:write", body="sandbox:DropIn", out="sandbox:SandboxOut",
+          responses=ERRORS)
 def drop(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
     """The connection drops (the gateway reconnects), or with ``logged_out`` the phone unlinks
     the device (the session stops and must be paired again)."""
     _require_enabled()
-    body = request.body(DropIn)
     return container().session_service.sandbox(principal, session_id, "drop",
-                                                body.model_dump())
+                                                request.body().model_dump())

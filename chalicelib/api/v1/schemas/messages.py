@@ -1,0 +1,270 @@
+"""Messages: sending every type, and how a message is shown."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.api.v1.schemas.common import (
+    Body,
+    HttpUrl,
+    Id,
+    Metadata,
+    Out,
+    Timestamp,
+    Variables,
+    text,
+    token,
+)
+from chalicelib.domain import status_codes
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.messages import Message, Priority
+from chalicelib.services.media import MediaSource
+from chalicelib.services.messaging import Draft
+
+MessageText = text(65_536)
+Caption = text(1_024)
+FileName = token(255)
+MimeType = token(100)
+Recipient = token(64)
+Short = text(256)
+Address = text(512)
+PollOption = text(100)
+VCard = text(10_000)
+Phone = token(32)
+RowId = text(200)
+Title24 = text(24)
+Line72 = text(72)
+Line60 = text(60)
+ListText = text(4096)
+ButtonText = text(20)
+Emoji = text(16, 0)
+Status = Literal["queued", "scheduled", "sending", "sent", "delivered", "read", "played",
+                 "received", "failed", "expired", "canceled"]
+MessageType = Literal["text", "image", "video", "audio", "voice", "document", "sticker",
+                      "location", "contact", "poll", "list", "reaction"]
+
+
+class MediaIn(Body):
+    """A file by ``url`` (fetched by the gateway) or inline ``base64`` (or a data: URL)."""
+
+    url: HttpUrl | None = None
+    base64: str | None = Field(default=None, max_length=14 * 1024 * 1024)
+    mime_type: MimeType | None = None
+    filename: FileName | None = None
+    caption: Caption | None = None
+
+
+class LocationIn(Body):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: Short | None = None
+    address: Address | None = None
+
+
+class ContactIn(Body):
+    name: Short
+    phone: Phone | None = None
+    vcard: VCard | None = None
+
+
+class PollIn(Body):
+    question: Short
+    options: list[PollOption] = Field(min_length=2, max_length=12)
+    multiple: bool = False
+
+
+class ListRowIn(Body):
+    id: RowId
+    title: Title24
+    description: Line72 | None = None
+
+
+class ListSectionIn(Body):
+    title: Title24
+    rows: list[ListRowIn] = Field(min_length=1, max_length=10)
+
+
+class ListIn(Body):
+    text: ListText | None = None
+    button_text: ButtonText
+    title: Line60 | None = None
+    footer: Line60 | None = None
+    sections: list[ListSectionIn] = Field(min_length=1, max_length=10)
+
+
+class ReactionIn(Body):
+    message_id: Id
+    emoji: Emoji = Field(description="An empty emoji takes the reaction back.")
+
+
+_TYPED = ("image", "video", "audio", "voice", "document", "sticker", "location", "contacts",
+          "poll", "list", "reaction")
+
+
+class SendIn(Body):
+    """POST /v1/messages: common fields, plus the one object named by ``type``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+    session_id: Id
+    to: Recipient = Field(description="A phone number (E.164) or a JID (…@s.whatsapp.net, "
+                                      "…@g.us).")
+    type: MessageType = "text"
+    text: MessageText | None = None
+    link_preview: bool = True
+    mentions: list[Recipient] = Field(default_factory=list, max_length=50)
+    image: MediaIn | None = None
+    video: MediaIn | None = None
+    audio: MediaIn | None = None
+    voice: MediaIn | None = None
+    document: MediaIn | None = None
+    sticker: MediaIn | None = None
+    location: LocationIn | None = None
+    contacts: list[ContactIn] | None = Field(default=None, min_length=1, max_length=10)
+    poll: PollIn | None = None
+    list_: ListIn | None = Field(default=None, alias="list")
+    reaction: ReactionIn | None = None
+    template_id: Id | None = None
+    variables: Variables = Field(default_factory=dict)
+    reply_to: Id | None = None
+    schedule_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
+    ttl_seconds: int | None = Field(default=None, ge=1, le=35 * 86_400)
+    priority: Literal["high", "normal", "bulk"] = "normal"
+    typing_ms: int = Field(default=0, ge=0, le=5000)
+    metadata: Metadata = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_kind(cls, data: Any) -> Any:
+        """A content object of another type is refused before it is validated."""
+        if isinstance(data, dict):
+            kind = data.get("type", "text")
+            key = "contacts" if kind == "contact" else kind
+            for other in _TYPED:
+                if other != key and data.get(other) is not None:
+                    raise ValidationFailed.field(other,
+                                                 f"does not belong to a {kind} message")
+        return data
+
+    def _given(self, key: str) -> Any:
+        return getattr(self, "list_" if key == "list" else key)
+
+    def draft(self) -> Draft:
+        """The service's view: the type's own fields in ``body``, media as a source."""
+        key = "contacts" if self.type == "contact" else self.type
+        body: dict[str, Any] = {}
+        media = None
+        if self.type == "text":
+            if self.text is None and self.template_id is None:
+                raise ValidationFailed.field("text", "is required (or template_id)")
+            if self.text is not None:
+                body["text"] = self.text
+            body.update(link_preview=self.link_preview, mentions=self.mentions)
+        else:
+            for name in ("text", "mentions"):
+                if getattr(self, name) and self.type != "list":
+                    raise ValidationFailed.field(name, f"does not belong to a {self.type} message")
+            given = self._given(key)
+            if given is None and not (self.type == "list" and self.template_id):
+                raise ValidationFailed.field(key, f"is required for a {self.type} message")
+            if isinstance(given, MediaIn):
+                media = MediaSource(url=given.url, base64=given.base64,
+                                    mime_type=given.mime_type, filename=given.filename)
+                body = {k: v for k, v in (("caption", given.caption),
+                                          ("filename", given.filename)) if v is not None}
+                if self.type != "document":
+                    body.pop("filename", None)
+            elif self.type == "contact":
+                body = {"contacts": [c.model_dump(exclude_none=True) for c in given or []]}
+            elif isinstance(given, BaseModel):
+                body = given.model_dump(exclude_none=True)
+                if self.type == "list" and self.text and "text" not in body:
+                    body["text"] = self.text
+        return Draft(session_id=self.session_id, to=self.to, type=self.type, body=body,
+                     media=media, template_id=self.template_id, variables=self.variables,
+                     reply_to=self.reply_to, schedule_at=self.schedule_at,
+                     expires_at=self.expires_at, ttl_seconds=self.ttl_seconds,
+                     priority=Priority(self.priority), typing_ms=self.typing_ms,
+                     metadata=self.metadata)
+
+
+class ForwardIn(Body):
+    to: Recipient
+    session_id: Id | None = None
+
+
+class EditIn(Body):
+    text: MessageText
+
+
+class StarIn(Body):
+    starred: bool = True
+
+
+class Accepted(Out):
+    """A message the gateway accepted: it is queued (or scheduled) and will be sent once."""
+
+    id: str
+    status: Literal["queued", "scheduled"]
+    type: MessageType
+    session_id: str
+    to: str
+    priority: Literal["high", "normal", "bulk"]
+    schedule_at: str | None
+    expires_at: str | None
+    created_at: str
+
+    @classmethod
+    def of(cls, message: Message) -> Accepted:
+        return cls(id=message.id, status=message.status.value, type=message.type,
+                   session_id=message.session_id, to=message.chat,
+                   priority=message.priority.value, schedule_at=message.schedule_at,
+                   expires_at=message.expires_at, created_at=message.created_at)
+
+
+class StatusChangeOut(BaseModel):
+    status: Status
+    at: str
+    reason: str | None = None
+
+
+class MessageOut(Out):
+    id: str
+    session_id: str
+    direction: Literal["outbound", "inbound"]
+    chat: str
+    type: str
+    text: str | None
+    content: dict[str, Any] | None
+    reply_to: str | None
+    quoted: dict[str, Any] | None
+    priority: Literal["high", "normal", "bulk"]
+    schedule_at: str | None
+    expires_at: str | None
+    typing_ms: int
+    sender: str | None
+    sender_phone: str | None
+    push_name: str | None
+    status: Status
+    engine_message_id: str | None
+    created_at: str
+    updated_at: str
+    timestamps: dict[str, str]
+    history: list[StatusChangeOut]
+    error: dict[str, Any] | None
+    metadata: dict[str, Any]
+    edited_at: str | None
+    revoked_at: str | None
+    starred: bool
+    ack: int = Field(description="WAHA-style ack: -1 error, 0 pending, 1 server, 2 device, "
+                                 "3 read, 4 played.")
+    status_letter: Literal["U", "A", "Q", "S", "D", "R"]
+
+    @classmethod
+    def of(cls, message: Message) -> MessageOut:
+        body = message.model_dump(mode="json", exclude={"tenant_id"})
+        return cls.model_validate({**body, "ack": status_codes.ack(message.status),
+                                   "status_letter": status_codes.letter(message.status)})

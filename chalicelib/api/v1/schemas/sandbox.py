@@ -1,0 +1,39 @@
+"""The sandbox engine's phone, played over the API."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from chalicelib.api.v1.schemas.common import Body, Name, Out, text, token
+
+Phone = token(32)
+PairingCode = token(9, 8)
+Sender = token(64)
+MessageText = text(65_536)
+
+
+class ScanIn(Body):
+    phone: Phone | None = None
+
+
+class LinkIn(Body):
+    code: PairingCode
+
+
+class InboundIn(Body):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+    sender: Sender = Field(alias="from")
+    text: MessageText
+    push_name: Name | None = None
+
+
+class DropIn(Body):
+    logged_out: bool = False
+    refuse_reconnects: int = Field(default=0, ge=0, le=20)
+
+
+class SandboxOut(Out):
+    status: str
+    phone: str | None = None
+    engine_message_id: str | None = None

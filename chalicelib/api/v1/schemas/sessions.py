@@ -1,0 +1,110 @@
+"""Sessions: pairing WhatsApp numbers and controlling them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from chalicelib.api.v1.schemas.common import Body, HttpUrl, Name, Out, token
+from chalicelib.domain.sessions import Session
+
+SendInterval = Field(default=None, ge=0, le=60_000,
+                     description="Least pause between two sends, in ms (jittered ±20%); "
+                                 "null: the gateway default.")
+Status = Literal["STOPPED", "STARTING", "SCAN_QR", "WORKING", "FAILED"]
+Phone = token(32)
+
+
+class SessionIn(Body):
+    name: Name
+    webhook_url: HttpUrl | None = None
+    engine: Literal["sandbox", "neonize"] | None = None
+    start: bool = True
+    send_interval_ms: int | None = SendInterval
+
+
+class SessionPatch(Body):
+    name: Name | None = None
+    send_interval_ms: int | None = SendInterval
+
+
+class WebhookOut(Out):
+    id: str
+    url: str
+    events: list[str]
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="Its signing secret (whsec_…): shown once.")
+
+
+class SessionOut(Out):
+    id: str
+    name: str
+    engine: str
+    status: Status
+    reason: str | None
+    phone: str | None
+    push_name: str | None
+    send_interval_ms: int | None
+    created_at: str
+    updated_at: str
+    webhooks: list[WebhookOut]
+    host: str | None = Field(description="The session host holding its connection, if any.")
+
+    @classmethod
+    def of(cls, session: Session) -> SessionOut:
+        return cls.model_validate(cls._fields_of(session, {"id", "url", "events"}))
+
+    @staticmethod
+    def _fields_of(session: Session, webhook_fields: set[str]) -> dict[str, object]:
+        body = session.model_dump(mode="json", include={
+            "id", "name", "engine", "status", "reason", "phone", "push_name",
+            "send_interval_ms", "created_at", "updated_at"})
+        body["webhooks"] = [w.model_dump(include=webhook_fields) for w in session.webhooks]
+        body["host"] = session.owner
+        return body
+
+
+class SessionCreated(SessionOut):
+    webhooks: list[WebhookCreated]  # type: ignore[assignment]
+    webhook_secret: str | None = Field(
+        description="The signing secret of webhook_url (whsec_…): shown once.")
+
+    @classmethod
+    def of(cls, session: Session) -> SessionCreated:
+        body = cls._fields_of(session, {"id", "url", "events", "secret"})
+        return cls.model_validate({**body, "webhook_secret": session.webhooks[0].secret
+                                   if session.webhooks else None})
+
+
+class PairingCodeIn(Body):
+    phone: Phone
+
+
+class PairingCodeOut(Out):
+    code: str = Field(description="Type it in WhatsApp > Linked devices > Link with phone "
+                                  "number.")
+    phone: str
+
+
+class CheckNumbersIn(Body):
+    phones: list[Phone] = Field(min_length=1, max_length=50)
+
+
+class NumberCheck(Out):
+    phone: str
+    on_whatsapp: bool
+    jid: str | None
+    name: str | None
+
+
+class CheckNumbersOut(Out):
+    results: list[NumberCheck]
+
+
+class QrOut(Out):
+    qr: str = Field(description="The raw QR payload.")
+    image: str = Field(description="The QR code as a PNG data URI.")
+    expires_at: str
