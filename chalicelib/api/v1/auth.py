@@ -20,6 +20,7 @@ from chalicelib.api.v1.schemas import (
 from chalicelib.bootstrap import container
 from chalicelib.domain import clock
 from chalicelib.domain.auth import Principal, Role
+from chalicelib.services.auth import UNKNOWN_ADDRESS
 
 bp = Blueprint(__name__)
 
@@ -28,7 +29,9 @@ bp = Blueprint(__name__)
 @endpoint(bp, auth=False)
 def login(request: Request) -> dict[str, Any]:
     body = request.body(LoginIn)
-    token, expires = container().auth.login(body.username, body.password)
+    # API Gateway's own view of the client; headers such as X-Forwarded-For are the client's.
+    address = (request.raw.context.get("identity") or {}).get("sourceIp") or UNKNOWN_ADDRESS
+    token, expires = container().auth.login(body.username, body.password, address)
     return {"token": token, "token_type": "Bearer", "expires_at": clock.iso(expires)}
 
 
