@@ -102,7 +102,8 @@ class AuthService:
         if len(password) < MIN_PASSWORD:
             raise ValidationFailed.field("password", f"must be at least {MIN_PASSWORD} characters")
         username = normalize_username(username)
-        self._take_user_creation(tenant_id)
+        if caller is not None:
+            self._take_user_creation(tenant_id)
         user = User(id=ids.new_id(), tenant_id=tenant_id, username=username,
                     role=role, password_hash=self._hasher.hash(password),
                     created_at=clock.now_iso())
