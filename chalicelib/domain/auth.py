@@ -50,14 +50,14 @@ class Principal:
         return self.role == Role.ADMIN and self.api_key_id is None
 
     @property
-    def rank_role(self) -> Role:
+    def acting_role(self) -> Role:
         """The role the caller acts with: an API key acts as a member, whoever made it."""
         return Role.MEMBER if self.api_key_id is not None else self.role
 
     @property
     def manages_all_keys(self) -> bool:
         """Sees and revokes every API key of its tenant (members: only the keys they made)."""
-        return _ROLE_RANK[self.rank_role] >= _ROLE_RANK[Role.OWNER]
+        return _ROLE_RANK[self.acting_role] >= _ROLE_RANK[Role.OWNER]
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes
@@ -74,8 +74,9 @@ def grant_refusal(caller: Principal, role: Role | None = None,
     """
     if role == Role.ADMIN and not caller.is_platform_admin:
         return "only a platform administrator may create administrators"
-    if role is not None and _ROLE_RANK[role] > _ROLE_RANK[caller.rank_role]:
-        return f"cannot create a user of role {role.value} with your role or key"
+    if role is not None and _ROLE_RANK[role] > _ROLE_RANK[caller.acting_role]:
+        who = "an API key" if caller.api_key_id else f"a user of role {caller.role.value}"
+        return f"{who} cannot create a user of role {role.value}"
     granted = set(scopes) | (ROLE_SCOPES[role] if role is not None else set())
     beyond = sorted(granted - caller.scopes)
     if beyond:

@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters import aws as aws_clients
+from chalicelib.adapters.throttle_repo import DynamoThrottleRepo
 from chalicelib.bootstrap import container
-from chalicelib.domain.auth import LOGIN_PER_ADDRESS, USER_CREATION
+from chalicelib.domain.auth import LOGIN_PER_ADDRESS, USER_CREATION, Attempts
+from chalicelib.resources import USERS
 from tests.conftest import PASSWORD, Tenant, assert_error, call
 
 
@@ -105,3 +108,21 @@ def test_user_creation_is_rate_limited_per_tenant(acme: Tenant, globex: Tenant, 
     assert add(globex, "globex-1").status_code == 201
     clock.now += 15
     assert add(acme, "acme-one-more").status_code == 201
+
+
+def test_the_stored_counters_swap_only_from_what_was_read(aws):
+    """The DynamoDB store under the login throttle: a stale compare-and-swap is refused, so
+    concurrent logins each count; a rate window refuses at its limit."""
+    store = DynamoThrottleRepo(aws_clients.dynamodb(), USERS.physical_name(
+        container().settings.prefix))
+    first, second = Attempts(1, 0, 2_000_000_000), Attempts(2, 0, 2_000_000_000)
+    assert store.replace_attempts("user#x", None, first)
+    assert not store.replace_attempts("user#x", None, first)
+    assert store.replace_attempts("user#x", first, second)
+    assert not store.replace_attempts("user#x", first, Attempts(9, 9, 9))
+    assert store.attempts(["user#x", "addr#y", "user#x"]) == {"user#x": second}
+    store.forget_attempts("user#x")
+    assert store.attempts(["user#x"]) == {}
+    assert [store.take("t1", "users#1", 2, 2_000_000_000) for _ in range(3)] == \
+        [True, True, False]
+    assert store.take("t2", "users#1", 2, 2_000_000_000)
