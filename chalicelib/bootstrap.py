@@ -21,6 +21,7 @@ from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
 from chalicelib.adapters.scheduler import EventBridgeScheduler
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
 from chalicelib.adapters.templates_repo import DynamoTemplateRepo
+from chalicelib.adapters.throttle_repo import DynamoThrottleRepo
 from chalicelib.adapters.users_repo import DynamoUserRepo
 from chalicelib.adapters.webhook_http import HardenedWebhookSender
 from chalicelib.services.account import AccountService
@@ -122,7 +123,8 @@ class Container:
         return AuthService(self.users, Argon2Hasher(fast=self.settings.fast_password_hashes),
                            _secret(self.settings.jwt_secret, self.settings.jwt_secret_arn,
                                    "JWT_SECRET"),
-                           self.settings.token_ttl_seconds)
+                           self.settings.token_ttl_seconds,
+                           DynamoThrottleRepo(aws.dynamodb(), self._table(resources.USERS)))
 
     @cached_property
     def account(self) -> AccountService:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page
@@ -106,14 +106,23 @@ class DynamoUserRepo:
         item = self._table.get_item(Key={"pk": tenant_id, "sk": f"APIKEY#{key_id}"}).get("Item")
         return ApiKey.model_validate(plain(item)) if item else None
 
-    def list_api_keys(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+    def list_api_keys(self, tenant_id: str, limit: int, cursor: str | None,
+                      created_by: str | None = None) -> Page:
+        mine = {"FilterExpression": Attr("created_by").eq(created_by)} if created_by else {}
         items, next_cursor = query_page(
             self._table, tenant_id, limit, cursor,
             KeyConditionExpression=Key("pk").eq(tenant_id) & Key("sk").begins_with("APIKEY#"),
+            **mine,
         )
         return Page([ApiKey.model_validate(i) for i in items], next_cursor)
 
-    def delete_api_key(self, tenant_id: str, key_id: str) -> bool:
-        response = self._table.delete_item(
-            Key={"pk": tenant_id, "sk": f"APIKEY#{key_id}"}, ReturnValues="ALL_OLD")
+    def delete_api_key(self, tenant_id: str, key_id: str, created_by: str | None = None) -> bool:
+        mine = {"ConditionExpression": Attr("created_by").eq(created_by)} if created_by else {}
+        try:
+            response = self._table.delete_item(
+                Key={"pk": tenant_id, "sk": f"APIKEY#{key_id}"}, ReturnValues="ALL_OLD", **mine)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
         return "Attributes" in response

@@ -300,8 +300,10 @@ class Request:
     @property
     def client_address(self) -> str:
         """The caller's IP address as API Gateway saw it ("unknown" when not told)."""
+        from chalicelib.services.auth import UNKNOWN_ADDRESS
+
         identity = (self._raw.context or {}).get("identity") or {}
-        return str(identity.get("sourceIp") or "unknown")
+        return str(identity.get("sourceIp") or UNKNOWN_ADDRESS)
 
     def json(self) -> Any:
         raw = self._raw.raw_body or b""

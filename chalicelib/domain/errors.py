@@ -50,6 +50,16 @@ class ValidationFailed(AppError):
         return cls(f"{field}: {message}", details=[{"field": field, "message": message}])
 
 
+class TooManyRequests(AppError):
+    """Refused for now: ``Retry-After`` (and ``details``) say in how many seconds to retry."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int, *, code: str | None = None) -> None:
+        super().__init__(message, code=code, details=[{"retry_after_seconds": retry_after_s}])
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
 class Unavailable(AppError):
     status, code = 503, "unavailable"
 

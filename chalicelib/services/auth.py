@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import jwt
@@ -18,13 +19,32 @@ from chalicelib.domain.accounts import (
     normalize_username,
     parse_api_key,
 )
-from chalicelib.domain.auth import ROLE_SCOPES, SCOPES, Principal, Role
-from chalicelib.domain.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from chalicelib.domain.auth import (
+    LOGIN_PER_ADDRESS,
+    LOGIN_PER_USERNAME,
+    ROLE_SCOPES,
+    SCOPES,
+    USER_CREATION,
+    Attempts,
+    Backoff,
+    Principal,
+    Role,
+    grant_refusal,
+)
+from chalicelib.domain.errors import (
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from chalicelib.domain.paging import Page
-from chalicelib.services.ports import PasswordHasher, UserRepo
+from chalicelib.services.ports import PasswordHasher, ThrottleStore, UserRepo
 
 MIN_PASSWORD = 10
+UNKNOWN_ADDRESS = "unknown"  # where the edge cannot tell the client's address
 _ALGORITHM = "HS256"
+_SWAP_TRIES = 5  # compare-and-swap rounds on one login counter before giving up (429)
 
 
 def _hash_secret(secret: str) -> str:
@@ -32,13 +52,21 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _too_many_attempts(retry_after_s: int) -> TooManyRequests:
+    return TooManyRequests("too many failed logins; try again later", retry_after_s,
+                           code="too_many_attempts")
+
+
 class AuthService:
     def __init__(self, users: UserRepo, hasher: PasswordHasher, jwt_secret: str,
-                 token_ttl_seconds: int) -> None:
+                 token_ttl_seconds: int, throttle: ThrottleStore,
+                 clock: Callable[[], float] = time.time) -> None:
         self._users = users
         self._hasher = hasher
         self._secret = jwt_secret
         self._ttl = token_ttl_seconds
+        self._throttle = throttle
+        self.clock = clock  # epoch seconds for throttling and rate limits (tests replace it)
         # A real hash to compare against when the username is unknown (same timing either way).
         self._dummy_hash: str | None = None
 
@@ -66,21 +94,59 @@ class AuthService:
                 raise NotFound("tenant not found")
             if not caller.has("users:write"):
                 raise Forbidden("missing scope users:write", code="missing_scope")
-            if role == Role.ADMIN and not caller.is_platform_admin:
-                raise Forbidden("only a platform administrator may create administrators")
+            refusal = grant_refusal(caller, role=role)
+            if refusal:
+                raise Forbidden(refusal)
         if self._users.get_tenant(tenant_id) is None:
             raise NotFound("tenant not found")
         if len(password) < MIN_PASSWORD:
             raise ValidationFailed.field("password", f"must be at least {MIN_PASSWORD} characters")
-        user = User(id=ids.new_id(), tenant_id=tenant_id, username=normalize_username(username),
+        username = normalize_username(username)
+        if caller is not None:
+            self._take_user_creation(tenant_id)
+        user = User(id=ids.new_id(), tenant_id=tenant_id, username=username,
                     role=role, password_hash=self._hasher.hash(password),
                     created_at=clock.now_iso())
         self._users.create_user(user)
         return user
 
+    def _take_user_creation(self, tenant_id: str) -> None:
+        """Usernames are global: a tenant may try only so many a minute, so nobody probes
+        which names other tenants use (a 409) in bulk."""
+        number, retry_after = USER_CREATION.window(self.clock())
+        expires = (number + 2) * USER_CREATION.window_s
+        if not self._throttle.take(tenant_id, f"users#{number}", USER_CREATION.limit, expires):
+            raise TooManyRequests(
+                f"at most {USER_CREATION.limit} users may be created per "
+                f"{USER_CREATION.window_s} s; try again later", retry_after)
+
     # --- login tokens ---
 
-    def login(self, username: str, password: str) -> tuple[str, datetime]:
+    def login(self, username: str, password: str,
+              address: str = UNKNOWN_ADDRESS) -> tuple[str, datetime]:
+        """A token for the right password. Failures lock the username (and, more slowly, the
+        client ``address``) for a doubling while, refused with 429 before any password check;
+        unknown usernames count exactly like known ones."""
+        now = self.clock()
+        name_key, address_key = f"user#{username.strip().lower()}", f"addr#{address}"
+        counters = self._throttle.attempts([name_key, address_key])
+        locked = max(c.retry_after(now) for c in counters.values()) if counters else 0
+        if locked:
+            raise _too_many_attempts(locked)
+        # Counted before the check, so parallel guesses cannot overtake the lock; a success
+        # forgets it again.
+        self._count_failure(name_key, LOGIN_PER_USERNAME, counters.get(name_key), now,
+                            refuse_when_locked=True)
+        user = self._user_with_password(username, password)
+        if user is None:
+            self._count_failure(address_key, LOGIN_PER_ADDRESS, counters.get(address_key), now,
+                                refuse_when_locked=False)
+            raise Unauthorized("wrong username or password", code="invalid_credentials")
+        self._throttle.forget_attempts(name_key)
+        return self._token(user)
+
+    def _user_with_password(self, username: str, password: str) -> User | None:
+        """The user if the password is theirs; as slow for an unknown username."""
         try:
             user = self._users.find_login(normalize_username(username))
         except ValidationFailed:
@@ -89,9 +155,21 @@ class AuthService:
             if self._dummy_hash is None:
                 self._dummy_hash = self._hasher.hash("not-a-real-password")
             self._hasher.verify(self._dummy_hash, password)
-            raise Unauthorized("wrong username or password", code="invalid_credentials")
-        if not self._hasher.verify(user.password_hash, password):
-            raise Unauthorized("wrong username or password", code="invalid_credentials")
+            return None
+        return user if self._hasher.verify(user.password_hash, password) else None
+
+    def _count_failure(self, key: str, backoff: Backoff, prior: Attempts | None, now: float,
+                       refuse_when_locked: bool) -> None:
+        """Add one failure to a counter by compare-and-swap (concurrent logins each count)."""
+        for _ in range(_SWAP_TRIES):
+            if refuse_when_locked and prior and prior.retry_after(now):
+                raise _too_many_attempts(prior.retry_after(now))
+            if self._throttle.replace_attempts(key, prior, backoff.after_failure(prior, now)):
+                return
+            prior = self._throttle.attempts([key]).get(key)
+        raise _too_many_attempts(1)
+
+    def _token(self, user: User) -> tuple[str, datetime]:
         now = int(time.time())
         expires = now + self._ttl
         token = jwt.encode({"sub": user.id, "tid": user.tenant_id, "role": user.role.value,
@@ -144,9 +222,9 @@ class AuthService:
             raise ValidationFailed(f"scopes: unknown scope(s) {', '.join(unknown)}",
                                    details=[{"field": "scopes", "message": f"unknown: {s}"}
                                             for s in unknown])
-        beyond = sorted(set(scopes) - caller.scopes)
-        if beyond:
-            raise Forbidden(f"cannot grant scopes you do not have: {', '.join(beyond)}")
+        refusal = grant_refusal(caller, scopes=scopes)
+        if refusal:
+            raise Forbidden(refusal)
         secret = ids.secret_token()
         key = ApiKey(id=ids.new_id(), tenant_id=caller.tenant_id, name=name,
                      scopes=sorted(set(scopes)), secret_hash=_hash_secret(secret),
@@ -156,8 +234,16 @@ class AuthService:
         return key, format_api_key(key.tenant_id, key.id, secret)
 
     def list_api_keys(self, caller: Principal, limit: int, cursor: str | None) -> Page:
-        return self._users.list_api_keys(caller.tenant_id, limit, cursor)
+        """Every key of the tenant for owners and admins; a member's (or a key's) own."""
+        return self._users.list_api_keys(caller.tenant_id, limit, cursor,
+                                         created_by=_unless_manager(caller))
 
     def delete_api_key(self, caller: Principal, key_id: str) -> None:
-        if not self._users.delete_api_key(caller.tenant_id, key_id):
+        if not self._users.delete_api_key(caller.tenant_id, key_id,
+                                          created_by=_unless_manager(caller)):
             raise NotFound("API key not found")
+
+
+def _unless_manager(caller: Principal) -> str | None:
+    """The creator a caller's key operations are limited to; None: every key of the tenant."""
+    return None if caller.manages_all_keys else caller.user_id

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Tenant, User
+from chalicelib.domain.auth import Attempts
 from chalicelib.domain.events import Event
 from chalicelib.domain.messages import Message, MessageStatus
 from chalicelib.domain.paging import Page
@@ -26,8 +28,23 @@ class UserRepo(Protocol):
     def bump_token_generation(self, tenant_id: str, user_id: str) -> None: ...
     def put_api_key(self, key: ApiKey) -> None: ...
     def get_api_key(self, tenant_id: str, key_id: str) -> ApiKey | None: ...
-    def list_api_keys(self, tenant_id: str, limit: int, cursor: str | None) -> Page: ...
-    def delete_api_key(self, tenant_id: str, key_id: str) -> bool: ...
+    def list_api_keys(self, tenant_id: str, limit: int, cursor: str | None,
+                      created_by: str | None = None) -> Page:
+        """The tenant's keys (only those ``created_by`` that user, when given)."""
+    def delete_api_key(self, tenant_id: str, key_id: str, created_by: str | None = None) -> bool:
+        """Delete the key (only if ``created_by`` that user, when given); False if none was."""
+
+
+class ThrottleStore(Protocol):
+    """Failed-login counters and per-tenant rate windows, changed atomically, expiring alone."""
+
+    def attempts(self, keys: Sequence[str]) -> dict[str, Attempts]:
+        """The stored counters among ``keys`` (absent ones are left out)."""
+    def replace_attempts(self, key: str, expected: Attempts | None, new: Attempts) -> bool:
+        """Store ``new`` if the counter is still ``expected`` (None: absent); else False."""
+    def forget_attempts(self, key: str) -> None: ...
+    def take(self, tenant_id: str, window: str, limit: int, expires_epoch: int) -> bool:
+        """Count one use in the tenant's ``window``; False, counting nothing, at ``limit``."""
 
 
 class SessionRepo(Protocol):

@@ -22,7 +22,9 @@ def login(request: Request) -> dict[str, Any]:
     from chalicelib.domain import clock
 
     body = request.body()
-    token, expires = container().auth.login(body.username, body.password)
+    # API Gateway's own view of the client; headers such as X-Forwarded-For are the client's.
+    token, expires = container().auth.login(body.username, body.password,
+                                            request.client_address)
     return {"token": token, "token_type": "Bearer", "expires_at": clock.iso(expires)}
 
 
