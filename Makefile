@@ -8,8 +8,13 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 PORT   ?= 8000
 HOSTS  ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
+# The docs page's Swagger UI, vendored from npm at build time (served by the gateway, no CDN).
+SWAGGER_UI        := 5.35.0
+SWAGGER_UI_SHA512 := 534eaba4cb56f55dd73c638179a993512af4674f63317e0826e00da44fc465b021c341bc0a0c2bcd4e18997927fe1d3008336c5dd19aad334d1c2dec53cc9551
+SWAGGER_UI_DIR    := chalicelib/api/static/swagger-ui
+ASSETS            := $(SWAGGER_UI_DIR)/.version-$(SWAGGER_UI)
 
-.PHONY: install run test lint format synth bench clean
+.PHONY: install assets run test lint format synth bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,12 +22,23 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP)
+$(ASSETS):
+	@rm -rf $(SWAGGER_UI_DIR) && mkdir -p $(SWAGGER_UI_DIR)
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent swagger-ui-dist@$(SWAGGER_UI) >/dev/null \
+	  && echo "$(SWAGGER_UI_SHA512)  swagger-ui-dist-$(SWAGGER_UI).tgz" | sha512sum -c --quiet \
+	  && tar -xzf swagger-ui-dist-$(SWAGGER_UI).tgz package/swagger-ui-bundle.js \
+	     package/swagger-ui.css package/favicon-32x32.png package/LICENSE package/NOTICE \
+	  && cp package/* $(CURDIR)/$(SWAGGER_UI_DIR)/ && rm -rf $$tmp
+	@touch $@
 
-run: $(STAMP)
+assets: $(ASSETS)
+
+install: $(STAMP) $(ASSETS)
+
+run: $(STAMP) $(ASSETS)
 	PORT=$(PORT) HOSTS=$(HOSTS) $(PY) -m chalicelib.devstack
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -p no:cacheprovider -n auto
 
@@ -32,11 +48,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
-synth: $(STAMP)
+synth: $(STAMP) $(ASSETS)
 	cd infra && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} ../$(PY) app.py
 
 bench: $(STAMP)
 	$(PY) bench/session_host.py
 
 clean:
-	rm -rf $(VENV) .wagate infra/cdk.out .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SWAGGER_UI_DIR) .wagate infra/cdk.out .pytest_cache .ruff_cache .hypothesis
