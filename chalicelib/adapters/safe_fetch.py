@@ -50,13 +50,13 @@ def _nets(*cidrs: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(cidr) for cidr in cidrs)
 
 
+_EMBEDDED = "an IPv4 address embedded in IPv6 (mapped, compatible, NAT64, 6to4 or Teredo)"
 # Refused always, checked first (so nothing inside them is ever "private and allowed").
 METADATA = _nets("169.254.169.254/32", "169.254.170.2/32", "fd00:ec2::254/128")
 _ALWAYS_REFUSED: tuple[tuple[str, tuple[Network, ...]], ...] = (
     ("a cloud metadata address", METADATA),
-    ("an IPv4 address embedded in IPv6 (mapped, compatible, NAT64, 6to4 or Teredo)", _nets(
-        "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16",
-        "2001::/32")),
+    (_EMBEDDED, _nets("::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48",
+                      "2002::/16", "2001::/32")),
     ("unspecified (0.0.0.0/8, ::)", _nets("0.0.0.0/8", "::/128")),
     ("link-local", _nets("169.254.0.0/16", "fe80::/10")),
     ("carrier-grade NAT", _nets("100.64.0.0/10")),
@@ -86,7 +86,7 @@ def address_refusal(ip: IPAddress, allow_private: bool = False) -> str | None:
     if _within(ip, PRIVATE):
         return None if allow_private else ("loopback" if ip.is_loopback else "private")
     if _within(ip, (_IPV4_COMPATIBLE,)):
-        return "an IPv4 address embedded in IPv6 (mapped, compatible, NAT64, 6to4 or Teredo)"
+        return _EMBEDDED
     if not ip.is_global or _within(ip, EXTRA_BLOCKED_NET_RANGES):
         return "not on the public internet"
     return None
