@@ -14,16 +14,17 @@ from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
 from chalicelib.adapters.fleet import HttpFleet
 from chalicelib.adapters.hosts_repo import DynamoHostRepo
 from chalicelib.adapters.idempotency_repo import DynamoIdempotencyStore
-from chalicelib.adapters.media import S3MediaStore, SafeFetcher, decode_base64
+from chalicelib.adapters.media import S3MediaStore, decode_base64
 from chalicelib.adapters.messages_repo import DynamoMessageRepo
 from chalicelib.adapters.passwords import Argon2Hasher
 from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
+from chalicelib.adapters.safe_fetch import MAX_WEBHOOK_URL_LENGTH, SafeFetcher, UrlChecker
 from chalicelib.adapters.scheduler import EventBridgeScheduler
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
 from chalicelib.adapters.templates_repo import DynamoTemplateRepo
 from chalicelib.adapters.throttle_repo import DynamoThrottleRepo
 from chalicelib.adapters.users_repo import DynamoUserRepo
-from chalicelib.adapters.webhook_http import HardenedWebhookSender
+from chalicelib.adapters.webhook_http import SafeWebhookSender
 from chalicelib.services.account import AccountService
 from chalicelib.services.auth import AuthService
 from chalicelib.services.idempotency import Idempotency
@@ -107,6 +108,11 @@ class Container:
         return self.queue(resources.WEBHOOK_RETRIES)
 
     @cached_property
+    def webhook_urls(self) -> UrlChecker:
+        """The SSRF policy a webhook URL must pass when it is registered."""
+        return UrlChecker(self.settings.allow_private_webhooks, MAX_WEBHOOK_URL_LENGTH)
+
+    @cached_property
     def internal_secret(self) -> str:
         return _secret(self.settings.internal_secret, self.settings.internal_secret_arn,
                        "INTERNAL_SECRET")
@@ -149,7 +155,7 @@ class Container:
     @cached_property
     def session_service(self) -> SessionService:
         return SessionService(self.sessions, self.fleet, self.events, self.settings.default_engine,
-                              self.account)
+                              self.account, self.webhook_urls)
 
     @cached_property
     def messaging(self) -> MessagingService:
@@ -159,8 +165,8 @@ class Container:
 
     @cached_property
     def webhooks(self) -> WebhookService:
-        sender = HardenedWebhookSender(self.settings.webhook_timeout_seconds,
-                                       allow_private=self.settings.allow_private_webhooks)
+        sender = SafeWebhookSender(self.settings.webhook_timeout_seconds,
+                                   allow_private=self.settings.allow_private_webhooks)
         return WebhookService(self.sessions, sender, self.webhook_retries, self.deliveries,
                               self.settings.retry_delays)
 

@@ -22,7 +22,11 @@ class Settings(BaseSettings):
     internal_secret_arn: str = ""
     default_engine: str = "sandbox"
     allow_private_webhooks: bool = Field(
-        False, description="Let webhooks reach loopback/private addresses (local stack only)."
+        False, description=(
+            "Let webhooks, media URLs and link previews reach loopback and private ranges "
+            "(127/8, ::1, 10/8, 172.16/12, 192.168/16, fc00::/7): for the local stack or a "
+            "private deployment. Link-local, cloud metadata and other reserved addresses stay "
+            "refused."),
     )
     webhook_timeout_seconds: float = 10.0
     webhook_retry_schedule: str = Field(

@@ -1,23 +1,19 @@
-"""Outbound webhook POSTs through an SSRF-safe HTTP client (requests-hardened)."""
+"""Outbound webhook POSTs under the one SSRF policy (:mod:`chalicelib.adapters.safe_fetch`)."""
 
 from __future__ import annotations
 
-from requests_hardened import Config, Manager
+from chalicelib.adapters.safe_fetch import MAX_WEBHOOK_URL_LENGTH, SafeClient, UrlChecker
 
 
-class HardenedWebhookSender:
-    """Refuses private, loopback and link-local targets (and re-checks redirects) unless
-    ``allow_private`` is set, which only the local stack does."""
+class SafeWebhookSender:
+    """POSTs to a webhook URL through a connection pinned to an address the policy allows;
+    never follows a redirect (a 3xx is the answer). A refused URL raises ``ValidationFailed``
+    on ``webhook_url`` before any connection; transport failures raise requests' errors."""
 
     def __init__(self, timeout_seconds: float, allow_private: bool = False) -> None:
-        self._manager = Manager(Config(
-            ip_filter_enable=not allow_private,
-            ip_filter_allow_loopback_ips=allow_private,
-            never_redirect=True,
-            default_timeout=(3.0, timeout_seconds),
-            user_agent_override="wagate-webhooks/1",
-        ))
+        self._timeout_s = timeout_seconds
+        self._client = SafeClient(UrlChecker(allow_private, MAX_WEBHOOK_URL_LENGTH),
+                                  "wagate-webhooks/1")
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        response = self._manager.send_request("POST", url, data=body, headers=headers)
-        return response.status_code
+        return self._client.post(url, body, headers, "webhook_url", self._timeout_s)

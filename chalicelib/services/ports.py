@@ -100,8 +100,16 @@ class PasswordHasher(Protocol):
 
 class WebhookSender(Protocol):
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        """POST and return the HTTP status; raises OSError-like errors on transport failure."""
+        """POST and return the HTTP status; raises OSError-like errors on transport failure
+        and ``ValidationFailed`` when the SSRF policy refuses the URL (nothing is sent)."""
 
 
 class DeliveryLog(Protocol):
     def record(self, tenant_id: str, event_id: str, webhook_id: str, **fields: Any) -> None: ...
+
+
+class UrlPolicy(Protocol):
+    def check(self, url: str, field: str) -> str:
+        """The URL, normalized, if wagate may send requests to it; else ``ValidationFailed``
+        (422) on ``field``: not http(s), credentials, too long, or a host that is, or resolves
+        to, an address the SSRF policy refuses (or does not resolve at all)."""

@@ -16,7 +16,7 @@ from chalicelib.domain.jids import normalize_phone
 from chalicelib.domain.paging import Page
 from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus, Webhook
 from chalicelib.services.account import AccountService
-from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
+from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo, UrlPolicy
 
 
 def new_webhook_secret() -> str:
@@ -31,18 +31,21 @@ def session_status_event(session: Session) -> Event:
 
 class SessionService:
     def __init__(self, sessions: SessionRepo, fleet: Fleet, events: EventPublisher,
-                 default_engine: str, account: AccountService) -> None:
+                 default_engine: str, account: AccountService, urls: UrlPolicy) -> None:
         self._sessions = sessions
         self._fleet = fleet
         self._events = events
         self._default_engine = default_engine
         self._account = account
+        self._urls = urls
 
     def create(self, caller: Principal, name: str, webhook_url: str | None,
                engine: str | None, start: bool, send_interval_ms: int | None = None) -> Session:
         engine = engine or self._default_engine
         if engine not in ENGINES:
             raise ValidationFailed.field("engine", f"must be one of {', '.join(ENGINES)}")
+        if webhook_url is not None:
+            webhook_url = self._urls.check(webhook_url, "webhook_url")
         now = clock.now_iso()
         webhooks = [Webhook(id=ids.new_id(), url=webhook_url, secret=new_webhook_secret())] \
             if webhook_url else []

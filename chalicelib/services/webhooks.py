@@ -11,6 +11,7 @@ from typing import Any
 from standardwebhooks import Webhook as Signer
 
 from chalicelib.domain import clock
+from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.events import Event
 from chalicelib.domain.sessions import Webhook
 from chalicelib.services.ports import DeliveryLog, Queue, SessionRepo, WebhookSender
@@ -73,7 +74,9 @@ class WebhookService:
         try:
             status = self._sender.post(webhook.url, body, headers)
             error = None if 200 <= status < 300 else f"HTTP {status}"
-        except Exception as exc:  # transport errors, refused addresses: all count as failures
+        except ValidationFailed as exc:  # the SSRF policy refused the URL: nothing was sent
+            status, error = 0, f"refused: {exc.message}"[:300]
+        except Exception as exc:  # transport errors count as failures too
             status, error = 0, f"{type(exc).__name__}: {exc}"[:300]
         record = {"url": webhook.url, "event_type": event.type.value, "attempts": attempt,
                   "last_status_code": status, "updated_at": clock.now_iso()}

@@ -1,5 +1,5 @@
 """Link preview cards for texts sent through real WhatsApp: the page's Open Graph title,
-description and image, fetched SSRF-safe (the media fetcher), small and bounded."""
+description and image, fetched under the one SSRF policy (``safe_fetch``), small and bounded."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from chalicelib.adapters.media import SafeFetcher
+from chalicelib.adapters.safe_fetch import SafeFetcher
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.sessionhost.engines.neonize_engine import LinkPreview
 

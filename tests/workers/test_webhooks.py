@@ -10,6 +10,7 @@ import pytest
 from chalicelib import resources
 from chalicelib.bootstrap import container
 from chalicelib.devstack.listen import WebhookReceiver
+from tests.adapters.test_safe_fetch import FAKE_PUBLIC_IP, Sockets, guard_sockets
 from tests.conftest import Tenant, run_worker, wait_for
 
 
@@ -105,18 +106,50 @@ def test_410_gone_stops_retrying(acme: Tenant, host, receiver: WebhookReceiver):
     assert run_worker(resources.WEBHOOK_RETRIES) == 0
 
 
-def test_private_addresses_are_refused_outside_the_local_stack(acme: Tenant, host,
-                                                              receiver: WebhookReceiver,
-                                                              monkeypatch):
-    monkeypatch.setenv("WAGATE_ALLOW_PRIVATE_WEBHOOKS", "false")
+def set_private_webhooks(monkeypatch: pytest.MonkeyPatch, allowed: bool) -> None:
+    """Flip WAGATE_ALLOW_PRIVATE_WEBHOOKS for the rest of the test (rebuilds what reads it)."""
     from chalicelib import bootstrap
     from chalicelib.settings import get_settings
 
+    monkeypatch.setenv("WAGATE_ALLOW_PRIVATE_WEBHOOKS", str(allowed).lower())
     get_settings.cache_clear()
     bootstrap.container().settings = get_settings()
-    bootstrap.container().__dict__.pop("webhooks", None)
-    _session_with_hook(acme, receiver)
+    for built in ("webhooks", "webhook_urls", "session_service"):
+        bootstrap.container().__dict__.pop(built, None)
+
+
+@pytest.fixture
+def sockets(monkeypatch: pytest.MonkeyPatch) -> Sockets:
+    return guard_sockets(monkeypatch)
+
+
+def test_a_loopback_hook_is_refused_at_delivery_once_private_is_off(
+        acme: Tenant, host, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch,
+        sockets: Sockets):
+    _session_with_hook(acme, receiver)  # registered while the local stack allowed loopback
+    set_private_webhooks(monkeypatch, False)
     run_worker(resources.EVENTS)
     assert receiver.attempts == 0
-    errors = {d.get("last_error", "") for d in _deliveries(acme.id)}
-    assert all("InvalidIPAddress" in e or "not allowed" in e.lower() for e in errors), errors
+    deliveries = _deliveries(acme.id)
+    assert len(deliveries) == 2 and {d["status"] for d in deliveries} == {"retrying"}
+    assert {d["last_error"] for d in deliveries} == {
+        "refused: webhook_url: private or reserved address: 127.0.0.1 is loopback"}
+    assert {d["last_status_code"] for d in deliveries} == {0}
+
+
+def test_a_hook_that_rebinds_to_the_metadata_service_is_never_connected_to(
+        acme: Tenant, host, monkeypatch: pytest.MonkeyPatch, sockets: Sockets):
+    # Private webhooks are allowed (make run's default): metadata stays refused all the same.
+    sockets.names["hooks.example.test"] = [[FAKE_PUBLIC_IP], ["169.254.169.254"]]
+    created = acme.call("POST", "/v1/sessions", {"name": "shop", "start": False,
+                                                 "webhook_url": "http://hooks.example.test/in"})
+    assert created.status_code == 201, created.body
+    acme.call("POST", f"/v1/sessions/{created.json['id']}/start")
+    run_worker(resources.EVENTS)
+    deliveries = _deliveries(acme.id)
+    assert deliveries and {d["status"] for d in deliveries} == {"retrying"}
+    assert {d["last_error"] for d in deliveries} == {
+        "refused: webhook_url: private or reserved address: hooks.example.test resolves to "
+        "169.254.169.254, which is a cloud metadata address"}
+    assert "169.254.169.254" not in sockets.connected
+    assert FAKE_PUBLIC_IP not in sockets.connected
