@@ -41,16 +41,25 @@ PAGE = """<!doctype html>
 """
 
 
-_DOCUMENTS: dict[int, str] = {}
+_DOCUMENTS: dict[int, dict[str, Any]] = {}
+SPEC_PATH = "/v1/openapi.json"
 
 
-def document(routes: dict[str, Any]) -> str:
-    """The OpenAPI document of these routes, as JSON (built once per app)."""
+def document(routes: dict[str, Any], base: str = "/") -> str:
+    """The OpenAPI document of these routes (built once per app), served from ``base``."""
     from chalicelib.api.openapi import generate
 
     if id(routes) not in _DOCUMENTS:
-        _DOCUMENTS[id(routes)] = json.dumps(generate(routes), separators=(",", ":"))
-    return _DOCUMENTS[id(routes)]
+        _DOCUMENTS[id(routes)] = generate(routes)
+    spec = {**_DOCUMENTS[id(routes)], "servers": [{"url": base, "description": "this gateway"}]}
+    return json.dumps(spec, separators=(",", ":"))
+
+
+def _base(request: Request) -> str:
+    """Where the API lives as the caller sees it: ``/`` locally, ``/<stage>`` on API Gateway's
+    own domain, the base path on a custom domain."""
+    path = str((request.raw.context or {}).get("path") or SPEC_PATH)
+    return path[:-len(SPEC_PATH)] or "/" if path.endswith(SPEC_PATH) else "/"
 
 
 @bp.route("/", methods=["GET"])
@@ -64,7 +73,7 @@ def index(request: Request) -> dict[str, Any]:
 @endpoint(bp, auth=False, produces=("application/json",))
 def openapi_json(request: Request) -> Response:
     """This API's OpenAPI 3.1 document, generated from its code."""
-    return Response(body=document(bp.current_app.routes), status_code=200,
+    return Response(body=document(bp.current_app.routes, _base(request)), status_code=200,
                     headers={"Content-Type": "application/json",
                              "Cache-Control": "public, max-age=300"})
 

@@ -47,6 +47,8 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 MAX_JSON_DEPTH = 32
 MAX_PATH_PARAM = 128  # no id is longer; longer ones cannot exist (and DynamoDB keys are bounded)
 MAX_QUERY_VALUE = 2048
+# The longest value each query parameter takes (the OpenAPI document says the same).
+QUERY_LIMITS = {"cursor": MAX_QUERY_VALUE, "session_id": 64, "chat": 64}
 SCHEMAS = "chalicelib.api.v1.schemas"
 REQUEST_ID_HEADER = "X-Request-Id"
 SECURITY_HEADERS = {
@@ -310,7 +312,8 @@ class Request:
         return parse_json(raw) if raw.strip() else {}
 
     def body(self) -> Any:
-        """The body, validated against the route's declared model."""
+        """The body, validated strictly against the route's declared model (JSON types as
+        declared: ``false`` is not a number, ``"1"`` is not an integer)."""
         if self._spec.body is None:
             raise TypeError("this route declares no body")
         data = self.json()
@@ -318,15 +321,20 @@ class Request:
             raise BadRequest("the body must be a JSON object", code="invalid_json")
         from pydantic import ValidationError
 
+        model = resolve_model(self._spec.body)
+        precheck = getattr(model, "precheck", None)
+        if precheck is not None:  # checks that read the raw body (strict JSON needs no hooks)
+            precheck(data)
         try:
-            return resolve_model(self._spec.body).model_validate(data)
+            return model.model_validate_json(json.dumps(data), strict=True)
         except ValidationError as exc:
             raise validation_failed(exc) from exc
 
     def query(self, name: str) -> str | None:
         value = (self._raw.query_params or {}).get(name)
-        if value is not None and len(value) > MAX_QUERY_VALUE:
-            raise ValidationFailed.field(name, f"is longer than {MAX_QUERY_VALUE} characters")
+        limit = QUERY_LIMITS.get(name, MAX_QUERY_VALUE)
+        if value is not None and len(value) > limit:
+            raise ValidationFailed.field(name, f"is longer than {limit} characters")
         return value
 
     def page_args(self) -> tuple[int, str | None]:

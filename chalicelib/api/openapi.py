@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api.edge import MAX_PATH_PARAM, MAX_QUERY_VALUE, RouteSpec, resolve_model
+from chalicelib.api.edge import MAX_PATH_PARAM, QUERY_LIMITS, RouteSpec, resolve_model
 
 VERSION = "1.0.0"
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -22,11 +22,11 @@ QUERY: dict[str, dict[str, Any]] = {
     "limit": {"description": "Items per page (1-100, default 20).",
               "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
     "cursor": {"description": "The next_cursor of the previous page.",
-               "schema": {"type": "string", "maxLength": MAX_QUERY_VALUE}},
+               "schema": {"type": "string", "maxLength": QUERY_LIMITS["cursor"]}},
     "session_id": {"description": "Only this session's.",
-                   "schema": {"type": "string", "maxLength": 64}},
+                   "schema": {"type": "string", "maxLength": QUERY_LIMITS["session_id"]}},
     "chat": {"description": "Only this chat (a phone number or JID; needs session_id).",
-             "schema": {"type": "string", "maxLength": 64}},
+             "schema": {"type": "string", "maxLength": QUERY_LIMITS["chat"]}},
 }
 _GENERIC = {
     400: "invalid_json: the body is not JSON, or nests too deep",
@@ -116,7 +116,8 @@ def _operation(path: str, view: Any, spec: RouteSpec, refs: Refs) -> dict[str, A
         content["application/json"] = {
             "schema": refs[(resolve_model(spec.out), "serialization")]}
     for media_type in spec.produces:
-        content[media_type] = {"schema": {"type": "string", "contentMediaType": media_type}}
+        content[media_type] = {"schema": {"type": "object"} if media_type.endswith("json")
+                               else {"type": "string", "contentMediaType": media_type}}
     if content:
         success["content"] = content
     responses[str(spec.status)] = success
@@ -163,7 +164,7 @@ def generate(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
                            "Every error is `{\"error\": {\"code\", \"message\", \"details\"}}`.",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
-        "servers": [{"url": "..", "description": "this gateway"}],
+        "servers": [{"url": "/", "description": "this gateway"}],
         "paths": paths,
         "components": {
             "schemas": schemas,

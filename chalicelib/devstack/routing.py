@@ -1,4 +1,4 @@
-"""Greedy routes (``/{proxy+}``) for Chalice's local gateway, as API Gateway matches them.
+"""Chalice's local gateway, made to route as API Gateway does: greedy routes and OPTIONS.
 
 Chalice's local ``RouteMatcher`` (behind ``chalice local``, ``make run`` and the test
 client) treats ``{proxy+}`` as one path segment (aws/chalice#2012). API Gateway lets it
@@ -8,11 +8,13 @@ local matcher the same, so unknown paths reach our catch-all route locally too.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from chalice.local import MatchResult, RouteMatcher
+from chalice.local import LocalGateway, MatchResult, RouteMatcher
 
 _original = RouteMatcher.match_route
+_original_options = LocalGateway._has_user_defined_options_method
 
 
 def _match(self: RouteMatcher, url: str) -> MatchResult:
@@ -30,7 +32,16 @@ def _match(self: RouteMatcher, url: str) -> MatchResult:
         raise
 
 
+def _options(self: LocalGateway, lambda_event: dict[str, Any]) -> bool:
+    """API Gateway answers a preflight itself only for routes with CORS; elsewhere OPTIONS
+    is a method like any other (405), so the app must see it."""
+    route = self._app_object.routes[lambda_event["requestContext"]["resourcePath"]]
+    return _original_options(self, lambda_event) or \
+        not any(entry.cors for entry in route.values())
+
+
 def install() -> None:
-    """Patch the local matcher (idempotent)."""
+    """Patch the local gateway (idempotent)."""
     if RouteMatcher.match_route is not _match:
         RouteMatcher.match_route = _match  # type: ignore[method-assign]
+        LocalGateway._has_user_defined_options_method = _options  # type: ignore[method-assign]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.v1.schemas.common import (
     Body,
@@ -136,18 +136,15 @@ class SendIn(Body):
     typing_ms: int = Field(default=0, ge=0, le=5000)
     metadata: Metadata = Field(default_factory=dict)
 
-    @model_validator(mode="before")
     @classmethod
-    def _one_kind(cls, data: Any) -> Any:
-        """A content object of another type is refused before it is validated."""
-        if isinstance(data, dict):
-            kind = data.get("type", "text")
-            key = "contacts" if kind == "contact" else kind
-            for other in _TYPED:
-                if other != key and data.get(other) is not None:
-                    raise ValidationFailed.field(other,
-                                                 f"does not belong to a {kind} message")
-        return data
+    def precheck(cls, data: dict[str, Any]) -> None:
+        """A content object of another type is refused before it is validated (see
+        ``api.edge.Request.body``)."""
+        kind = data.get("type", "text")
+        key = "contacts" if kind == "contact" else kind
+        for other in _TYPED:
+            if other != key and data.get(other) is not None:
+                raise ValidationFailed.field(other, f"does not belong to a {kind} message")
 
     def _given(self, key: str) -> Any:
         return getattr(self, "list_" if key == "list" else key)
