@@ -43,9 +43,11 @@ HIDDEN_PREFIX = "/{proxy"
 
 
 def _doc(fn: Any) -> tuple[str, str]:
-    text = inspect.getdoc(fn) or fn.__name__.replace("_", " ").capitalize()
-    first, _, rest = text.partition("\n")
-    return first.strip(), " ".join(rest.split())
+    """The summary (the docstring's first sentence) and the description (all of it)."""
+    text = " ".join((inspect.getdoc(fn) or fn.__name__.replace("_", " ").capitalize()).split())
+    text = text.replace("``", "`")
+    first = re.split(r"(?<=[.;])\s", text, maxsplit=1)[0].rstrip(".;")
+    return first, text if text.rstrip(".") != first else ""
 
 
 Refs = dict[tuple[type[BaseModel], str], dict[str, str]]
@@ -110,7 +112,8 @@ def _operation(path: str, view: Any, spec: RouteSpec, refs: Refs) -> dict[str, A
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": refs[(resolve_model(spec.body), "validation")]}}}
     responses: dict[str, Any] = {}
-    success: dict[str, Any] = {"description": "OK" if spec.status < 300 else "Accepted"}
+    success: dict[str, Any] = {
+        "description": {201: "Created", 202: "Accepted"}.get(spec.status, "OK")}
     content: dict[str, Any] = {}
     if spec.out:
         content["application/json"] = {

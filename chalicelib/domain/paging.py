@@ -37,7 +37,10 @@ def decode_cursor(cursor: str | None, tenant_id: str) -> dict[str, Any] | None:
         key = json.loads(raw)
     except (ValueError, TypeError, RecursionError) as exc:
         raise ValidationFailed.field("cursor", "is not a valid cursor") from exc
-    if not isinstance(key, dict) or key.get("pk") != tenant_id:
+    # Every key attribute of every table and index is a string: anything else is forged.
+    if not isinstance(key, dict) or key.get("pk") != tenant_id or not all(
+            isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 1024
+            for k, v in key.items()):
         raise ValidationFailed.field("cursor", "is not a valid cursor")
     return key
 
