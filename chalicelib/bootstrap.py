@@ -1,39 +1,51 @@
 """The one place where adapters are built and handed to services.
 
-Everything is built lazily on first use and cached, so importing the app makes no AWS call
-and tests can ``reset()`` between moto mocks.
+Everything is built lazily on first use and cached (each property imports its adapter only
+then, so a worker loads what it uses and importing the app loads none of it), so importing
+makes no AWS call and tests can ``reset()`` between moto mocks. Tests pass fakes as overrides:
+``Container(settings, messages=FakeMessages(), fleet=FakeFleet())``.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import resources
-from chalicelib.adapters import aws
-from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
-from chalicelib.adapters.fleet import HttpFleet
-from chalicelib.adapters.hosts_repo import DynamoHostRepo
-from chalicelib.adapters.idempotency_repo import DynamoIdempotencyStore
-from chalicelib.adapters.media import S3MediaStore, decode_base64
-from chalicelib.adapters.messages_repo import DynamoMessageRepo
-from chalicelib.adapters.passwords import Argon2Hasher
-from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
-from chalicelib.adapters.safe_fetch import MAX_WEBHOOK_URL_LENGTH, SafeFetcher, UrlChecker
-from chalicelib.adapters.scheduler import EventBridgeScheduler
-from chalicelib.adapters.sessions_repo import DynamoSessionRepo
-from chalicelib.adapters.templates_repo import DynamoTemplateRepo
-from chalicelib.adapters.throttle_repo import DynamoThrottleRepo
-from chalicelib.adapters.users_repo import DynamoUserRepo
-from chalicelib.adapters.webhook_http import SafeWebhookSender
-from chalicelib.services.account import AccountService
-from chalicelib.services.auth import AuthService
-from chalicelib.services.idempotency import Idempotency
-from chalicelib.services.media import MediaService
-from chalicelib.services.messaging import MessagingService
-from chalicelib.services.sessions import SessionService
-from chalicelib.services.templates import TemplateService
-from chalicelib.services.webhooks import WebhookService
 from chalicelib.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
+    from chalicelib.adapters.fleet import HttpFleet
+    from chalicelib.adapters.hosts_repo import DynamoHostRepo
+    from chalicelib.adapters.media import S3MediaStore
+    from chalicelib.adapters.messages_repo import DynamoMessageRepo
+    from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
+    from chalicelib.adapters.safe_fetch import UrlChecker
+    from chalicelib.adapters.scheduler import EventBridgeScheduler
+    from chalicelib.adapters.sessions_repo import DynamoSessionRepo
+    from chalicelib.adapters.templates_repo import DynamoTemplateRepo
+    from chalicelib.adapters.users_repo import DynamoUserRepo
+    from chalicelib.services.account import AccountService
+    from chalicelib.services.auth import AuthService
+    from chalicelib.services.idempotency import Idempotency
+    from chalicelib.services.media import MediaService
+    from chalicelib.services.messaging import MessagingService
+    from chalicelib.services.sessions import SessionService
+    from chalicelib.services.templates import TemplateService
+    from chalicelib.services.webhooks import WebhookService
+
+
+def _dynamodb() -> Any:
+    from chalicelib.adapters import aws
+
+    return aws.dynamodb()
+
+
+def _client(name: str) -> Any:
+    from chalicelib.adapters import aws
+
+    return aws.client(name)
 
 
 def _secret(value: str, arn: str, name: str) -> str:
@@ -41,43 +53,60 @@ def _secret(value: str, arn: str, name: str) -> str:
     if value:
         return value
     if arn:
-        return aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+        return _client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
     raise RuntimeError(f"set WAGATE_{name} or WAGATE_{name}_ARN")
 
 
 class Container:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, **overrides: Any) -> None:
+        """``overrides`` replace built parts by name (fakes in tests)."""
         self.settings = settings
+        for name, value in overrides.items():
+            if not isinstance(getattr(type(self), name, None), cached_property):
+                raise TypeError(f"the container has no part named {name!r}")
+            self.__dict__[name] = value
 
     def _table(self, table: resources.Table) -> str:
         return table.physical_name(self.settings.prefix)
 
     def queue(self, queue: resources.Queue) -> SqsQueue:
-        return SqsQueue(aws.client("sqs"), queue.physical_name(self.settings.prefix))
+        from chalicelib.adapters.queues import SqsQueue
+
+        return SqsQueue(_client("sqs"), queue.physical_name(self.settings.prefix))
 
     # --- adapters ---
 
     @cached_property
     def users(self) -> DynamoUserRepo:
-        return DynamoUserRepo(aws.dynamodb(), self._table(resources.USERS))
+        from chalicelib.adapters.users_repo import DynamoUserRepo
+
+        return DynamoUserRepo(_dynamodb(), self._table(resources.USERS))
 
     @cached_property
     def sessions(self) -> DynamoSessionRepo:
-        return DynamoSessionRepo(aws.dynamodb(), self._table(resources.SESSIONS),
+        from chalicelib.adapters.sessions_repo import DynamoSessionRepo
+
+        return DynamoSessionRepo(_dynamodb(), self._table(resources.SESSIONS),
                                  self._table(resources.USERS))
 
     @cached_property
     def messages(self) -> DynamoMessageRepo:
-        return DynamoMessageRepo(aws.dynamodb(), self._table(resources.MESSAGES),
+        from chalicelib.adapters.messages_repo import DynamoMessageRepo
+
+        return DynamoMessageRepo(_dynamodb(), self._table(resources.MESSAGES),
                                  self._table(resources.SESSIONS), self._table(resources.USERS))
 
     @cached_property
     def hosts(self) -> DynamoHostRepo:
-        return DynamoHostRepo(aws.dynamodb(), self._table(resources.HOSTS))
+        from chalicelib.adapters.hosts_repo import DynamoHostRepo
+
+        return DynamoHostRepo(_dynamodb(), self._table(resources.HOSTS))
 
     @cached_property
     def deliveries(self) -> DynamoDeliveryLog:
-        return DynamoDeliveryLog(aws.dynamodb(), self._table(resources.DELIVERIES))
+        from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
+
+        return DynamoDeliveryLog(_dynamodb(), self._table(resources.DELIVERIES))
 
     @cached_property
     def lanes(self) -> dict[str, SqsQueue]:
@@ -85,22 +114,30 @@ class Container:
 
     @cached_property
     def scheduler(self) -> EventBridgeScheduler:
+        from chalicelib.adapters.scheduler import EventBridgeScheduler
+
         return EventBridgeScheduler(
-            aws.client("scheduler"),
+            _client("scheduler"),
             resources.MESSAGE_SCHEDULES.physical_name(self.settings.prefix),
             self.settings.scheduler_role_arn)
 
     @cached_property
     def templates(self) -> DynamoTemplateRepo:
-        return DynamoTemplateRepo(aws.dynamodb(), self._table(resources.TEMPLATES))
+        from chalicelib.adapters.templates_repo import DynamoTemplateRepo
+
+        return DynamoTemplateRepo(_dynamodb(), self._table(resources.TEMPLATES))
 
     @cached_property
     def media_store(self) -> S3MediaStore:
+        from chalicelib.adapters.media import S3MediaStore
+
         bucket = self.settings.media_bucket or resources.MEDIA.physical_name(self.settings.prefix)
-        return S3MediaStore(aws.client("s3"), bucket)
+        return S3MediaStore(_client("s3"), bucket)
 
     @cached_property
     def events(self) -> SqsEventPublisher:
+        from chalicelib.adapters.queues import SqsEventPublisher
+
         return SqsEventPublisher(self.queue(resources.EVENTS))
 
     @cached_property
@@ -110,6 +147,8 @@ class Container:
     @cached_property
     def webhook_urls(self) -> UrlChecker:
         """The SSRF policy a webhook URL must pass when it is registered."""
+        from chalicelib.adapters.safe_fetch import MAX_WEBHOOK_URL_LENGTH, UrlChecker
+
         return UrlChecker(self.settings.allow_private_webhooks, MAX_WEBHOOK_URL_LENGTH)
 
     @cached_property
@@ -119,6 +158,8 @@ class Container:
 
     @cached_property
     def fleet(self) -> HttpFleet:
+        from chalicelib.adapters.fleet import HttpFleet
+
         return HttpFleet(self.sessions, self.hosts, self.internal_secret,
                          self.settings.send_interval_ms)
 
@@ -126,27 +167,42 @@ class Container:
 
     @cached_property
     def auth(self) -> AuthService:
+        from chalicelib.adapters.passwords import Argon2Hasher
+        from chalicelib.adapters.throttle_repo import DynamoThrottleRepo
+        from chalicelib.services.auth import AuthService
+
         return AuthService(self.users, Argon2Hasher(fast=self.settings.fast_password_hashes),
                            _secret(self.settings.jwt_secret, self.settings.jwt_secret_arn,
                                    "JWT_SECRET"),
                            self.settings.token_ttl_seconds,
-                           DynamoThrottleRepo(aws.dynamodb(), self._table(resources.USERS)))
+                           DynamoThrottleRepo(_dynamodb(), self._table(resources.USERS)))
 
     @cached_property
     def account(self) -> AccountService:
+        from chalicelib.services.account import AccountService
+
         return AccountService(self.users, self.settings.default_limits_json)
 
     @cached_property
     def idempotency(self) -> Idempotency:
-        return Idempotency(DynamoIdempotencyStore(aws.dynamodb(),
+        from chalicelib.adapters.idempotency_repo import DynamoIdempotencyStore
+        from chalicelib.services.idempotency import Idempotency
+
+        return Idempotency(DynamoIdempotencyStore(_dynamodb(),
                                                   self._table(resources.IDEMPOTENCY)))
 
     @cached_property
     def template_service(self) -> TemplateService:
+        from chalicelib.services.templates import TemplateService
+
         return TemplateService(self.templates)
 
     @cached_property
     def media(self) -> MediaService:
+        from chalicelib.adapters.media import decode_base64
+        from chalicelib.adapters.safe_fetch import SafeFetcher
+        from chalicelib.services.media import MediaService
+
         s = self.settings
         fetcher = SafeFetcher(s.media_fetch_timeout_seconds, s.media_max_bytes,
                               allow_private=s.allow_private_webhooks)
@@ -154,17 +210,24 @@ class Container:
 
     @cached_property
     def session_service(self) -> SessionService:
+        from chalicelib.services.sessions import SessionService
+
         return SessionService(self.sessions, self.fleet, self.events, self.settings.default_engine,
                               self.account, self.webhook_urls)
 
     @cached_property
     def messaging(self) -> MessagingService:
+        from chalicelib.services.messaging import MessagingService
+
         return MessagingService(self.messages, self.sessions, self.lanes,  # type: ignore[arg-type]
                                 self.scheduler, self.events, self.fleet, self.media,
                                 self.template_service, self.account, self.settings.send_attempts)
 
     @cached_property
     def webhooks(self) -> WebhookService:
+        from chalicelib.adapters.webhook_http import SafeWebhookSender
+        from chalicelib.services.webhooks import WebhookService
+
         sender = SafeWebhookSender(self.settings.webhook_timeout_seconds,
                                    allow_private=self.settings.allow_private_webhooks)
         return WebhookService(self.sessions, sender, self.webhook_retries, self.deliveries,
@@ -184,6 +247,8 @@ def container() -> Container:
 def reset() -> None:
     """Drop every built adapter and re-read settings (tests, new moto mocks)."""
     global _container
+    from chalicelib.adapters import aws
+
     _container = None
     get_settings.cache_clear()
     aws.reset()
