@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import is_condition_failure, plain
-from chalicelib.services.idempotency import IdempotencyRecord
+from chalicelib.domain.idempotency import IdempotencyRecord
 
 RETENTION_SECONDS = 24 * 3600
 

@@ -34,8 +34,9 @@ class MediaRule:
     max_bytes: int
 
 
-# WhatsApp's limits (Cloud API "supported media types"); sizes in binary units, like
-# settings.media_max_bytes. Stickers: static and animated WebP alike, at most 500 KB.
+# WhatsApp's limits (Cloud API "supported media types"); sizes in binary units, like the
+# gateway's cap (settings.media_max_bytes). Stickers: static and animated WebP alike, at most
+# 500 KB.
 RULES: Mapping[str, MediaRule] = MappingProxyType({
     "image": MediaRule(frozenset({"image/jpeg", "image/png", "image/webp"}), 5 * MB),
     "video": MediaRule(frozenset({"video/mp4", "video/3gpp"}), 16 * MB),
@@ -165,23 +166,17 @@ def _describe(size: int) -> str:
     return f"{size} bytes"
 
 
-def max_bytes_for(message_type: str, limit: int | None = None) -> int:
-    """The largest file a message type accepts: WhatsApp's cap, never above ``limit``
-    (default: ``settings.media_max_bytes``)."""
-    rule = RULES[message_type]
-    if limit is None:
-        from chalicelib.settings import get_settings  # read at call time, not at import
-
-        limit = get_settings().media_max_bytes
-    return min(rule.max_bytes, limit)
+def max_bytes_for(message_type: str, limit: int) -> int:
+    """The largest file a message type accepts: WhatsApp's cap, never above ``limit`` (the
+    gateway's own, ``settings.media_max_bytes``)."""
+    return min(RULES[message_type].max_bytes, limit)
 
 
 def check_media(message_type: str, mime_type: str, size: int, field: str,
-                *, limit: int | None = None) -> None:
+                *, limit: int) -> None:
     """Refuse (422 naming ``field``) a file a ``message_type`` message cannot carry.
 
-    ``mime_type`` should come from :func:`sniff_mime`; ``limit`` defaults to
-    ``settings.media_max_bytes``.
+    ``mime_type`` should come from :func:`sniff_mime`; ``limit`` is the gateway's own cap.
     """
     rule = RULES.get(message_type)
     if rule is None:

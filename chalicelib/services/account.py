@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import clock
 from chalicelib.domain.accounts import Tenant
@@ -20,14 +20,9 @@ from chalicelib.domain.quotas import (
     seconds_to_next_day,
     seconds_to_next_month,
 )
+from chalicelib.services.ports import AccountRepo
 
 LIMITS_CACHE_S = 60  # limit changes reach every API instance within a minute
-
-
-class AccountRepo(Protocol):
-    def get_tenant(self, tenant_id: str) -> Tenant | None: ...
-    def set_limits(self, tenant_id: str, limits: dict[str, Any]) -> Tenant | None: ...
-    def usage(self, tenant_id: str, counters: list[str]) -> dict[str, int]: ...
 
 
 def day_counter(moment: datetime) -> str:

@@ -9,26 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain.errors import Conflict, ValidationFailed
+from chalicelib.services.ports import IdempotencyStore
 
 MAX_KEY = 255
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    state: str  # "in_progress" | "done"
-    fingerprint: str
-    status: int | None = None
-    body: Any = None
-
-
-class IdempotencyStore(Protocol):
-    def begin(self, tenant_id: str, key: str, fingerprint: str) -> IdempotencyRecord | None: ...
-    def complete(self, tenant_id: str, key: str, status: int, body: Any) -> None: ...
-    def abandon(self, tenant_id: str, key: str) -> None: ...
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:

@@ -4,11 +4,11 @@ against WhatsApp's limits for the message type, and stored in S3 under the tenan
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.media import check_media, sniff_mime
+from chalicelib.services.ports import Base64Decoder, Fetcher, MediaStore
 
 
 @dataclass(frozen=True)
@@ -19,21 +19,6 @@ class MediaSource:
     base64: str | None = None
     mime_type: str | None = None
     filename: str | None = None
-
-
-class Fetcher(Protocol):
-    def fetch(self, url: str, field: str) -> tuple[bytes, str | None, str | None]: ...
-
-
-class MediaStore(Protocol):
-    def put(self, tenant_id: str, message_id: str, data: bytes, mime_type: str,
-            filename: str | None) -> StoredMedia: ...
-    def get(self, media: StoredMedia, tenant_id: str) -> bytes: ...
-    def presigned_url(self, media: StoredMedia, tenant_id: str, expires_s: int = 300) -> str: ...
-
-
-class Base64Decoder(Protocol):
-    def __call__(self, data: str, field: str, max_bytes: int) -> tuple[bytes, str | None]: ...
 
 
 class MediaService:
@@ -58,7 +43,7 @@ class MediaService:
             filename = None
         filename = source.filename or filename
         mime_type = sniff_mime(data, source.mime_type or declared, filename)
-        check_media(message_type, mime_type, len(data), field)
+        check_media(message_type, mime_type, len(data), field, limit=self._max_bytes)
         return self._store.put(tenant_id, message_id, data, mime_type, filename)
 
     def read(self, tenant_id: str, media: StoredMedia) -> bytes:

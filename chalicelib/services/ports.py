@@ -7,11 +7,14 @@ from typing import Any, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.auth import Attempts
+from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.events import Event
+from chalicelib.domain.idempotency import IdempotencyRecord
 from chalicelib.domain.messages import Message, MessageStatus
 from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge
 from chalicelib.domain.sessions import Session, SessionStatus
+from chalicelib.domain.templates import Template
 
 
 class UserRepo(Protocol):
@@ -113,3 +116,37 @@ class UrlPolicy(Protocol):
         """The URL, normalized, if wagate may send requests to it; else ``ValidationFailed``
         (422) on ``field``: not http(s), credentials, too long, or a host that is, or resolves
         to, an address the SSRF policy refuses (or does not resolve at all)."""
+
+
+class TemplateRepo(Protocol):
+    def put(self, template: Template, must_exist: bool = False) -> bool: ...
+    def get(self, tenant_id: str, template_id: str) -> Template | None: ...
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page: ...
+    def delete(self, tenant_id: str, template_id: str) -> bool: ...
+
+
+class AccountRepo(Protocol):
+    def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+    def set_limits(self, tenant_id: str, limits: dict[str, Any]) -> Tenant | None: ...
+    def usage(self, tenant_id: str, counters: list[str]) -> dict[str, int]: ...
+
+
+class Fetcher(Protocol):
+    def fetch(self, url: str, field: str) -> tuple[bytes, str | None, str | None]: ...
+
+
+class MediaStore(Protocol):
+    def put(self, tenant_id: str, message_id: str, data: bytes, mime_type: str,
+            filename: str | None) -> StoredMedia: ...
+    def get(self, media: StoredMedia, tenant_id: str) -> bytes: ...
+    def presigned_url(self, media: StoredMedia, tenant_id: str, expires_s: int = 300) -> str: ...
+
+
+class Base64Decoder(Protocol):
+    def __call__(self, data: str, field: str, max_bytes: int) -> tuple[bytes, str | None]: ...
+
+
+class IdempotencyStore(Protocol):
+    def begin(self, tenant_id: str, key: str, fingerprint: str) -> IdempotencyRecord | None: ...
+    def complete(self, tenant_id: str, key: str, status: int, body: Any) -> None: ...
+    def abandon(self, tenant_id: str, key: str) -> None: ...

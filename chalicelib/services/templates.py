@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import clock, ids
 from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.paging import Page
 from chalicelib.domain.templates import Template, render
-
-
-class TemplateRepo(Protocol):
-    def put(self, template: Template, must_exist: bool = False) -> bool: ...
-    def get(self, tenant_id: str, template_id: str) -> Template | None: ...
-    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page: ...
-    def delete(self, tenant_id: str, template_id: str) -> bool: ...
+from chalicelib.services.ports import TemplateRepo
 
 
 class TemplateService:

@@ -233,20 +233,6 @@ def test_documents_are_capped_by_the_settings_limit() -> None:
     assert max_bytes_for("sticker", 16 * MB) == 500 * KB
 
 
-def test_the_default_limit_is_settings_media_max_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chalicelib import settings
-
-    monkeypatch.setenv("WAGATE_MEDIA_MAX_BYTES", str(2 * MB))
-    settings.get_settings.cache_clear()
-    try:
-        assert max_bytes_for("document") == 2 * MB
-        with pytest.raises(ValidationFailed, match="too large"):
-            check_media("image", "image/png", 2 * MB + 1, "media")
-    finally:
-        monkeypatch.delenv("WAGATE_MEDIA_MAX_BYTES")
-        settings.get_settings.cache_clear()
-
-
 def test_mime_parameters_and_aliases_are_accepted() -> None:
     check_media("voice", "audio/ogg; codecs=opus", 10, "media", limit=BIG)
     check_media("image", "image/jpg", 10, "media", limit=BIG)
