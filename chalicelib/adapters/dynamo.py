@@ -1,10 +1,12 @@
-"""Shared DynamoDB helpers for the repositories."""
+"""Shared DynamoDB helpers for the repositories: value conversion, condition failures, pages,
+and ``TenantItems``, the one way tenant-scoped items are keyed."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from chalicelib.domain import paging
@@ -67,3 +69,60 @@ def query_page(table: Any, tenant_id: str, limit: int, cursor: str | None,
     if last and "pk" not in last:
         last = None
     return items, paging.encode_cursor(plain(last) if last else None)
+
+
+class TenantItems:
+    """Items of one kind in a tenant-keyed table: ``pk`` = tenant id, ``sk`` = ``KIND#<id>``.
+
+    Every repository reads and writes its items through one of these, so no key can be built
+    without the tenant, and every list is a bounded page whose cursor is tied to the tenant.
+    """
+
+    def __init__(self, table: Any, kind: str) -> None:
+        self.table = table
+        self.kind = kind
+
+    def key(self, tenant_id: str, item_id: str) -> dict[str, str]:
+        return {"pk": tenant_id, "sk": f"{self.kind}#{item_id}"}
+
+    def get(self, tenant_id: str, item_id: str, consistent: bool = False) -> dict[str, Any] | None:
+        item = self.table.get_item(Key=self.key(tenant_id, item_id),
+                                   ConsistentRead=consistent).get("Item")
+        return plain(item) if item else None
+
+    def put(self, tenant_id: str, item_id: str, fields: dict[str, Any],
+            must_exist: bool | None = None) -> bool:
+        """Write the item; ``must_exist`` True/False makes it conditional (False: only if new).
+        Returns False when the condition failed."""
+        extra: dict[str, Any] = {}
+        if must_exist is not None:
+            extra["ConditionExpression"] = "attribute_exists(pk)" if must_exist \
+                else "attribute_not_exists(pk)"
+        try:
+            self.table.put_item(Item=storable({**fields, **self.key(tenant_id, item_id)}),
+                                **extra)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def delete(self, tenant_id: str, item_id: str, **condition: Any) -> dict[str, Any] | None:
+        """Delete the item (with an optional ``ConditionExpression`` and its values); its
+        last attributes, or None when there was none (or the condition failed)."""
+        try:
+            response = self.table.delete_item(Key=self.key(tenant_id, item_id),
+                                              ReturnValues="ALL_OLD", **condition)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return plain(response["Attributes"]) if "Attributes" in response else None
+
+    def page(self, tenant_id: str, limit: int, cursor: str | None, newest_first: bool = False,
+             **query: Any) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the tenant's items of this kind (extra query arguments, e.g. a
+        ``FilterExpression``, pass through)."""
+        condition = Key("pk").eq(tenant_id) & Key("sk").begins_with(f"{self.kind}#")
+        return query_page(self.table, tenant_id, limit, cursor, KeyConditionExpression=condition,
+                          ScanIndexForward=not newest_first, **query)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page
+from chalicelib.adapters.dynamo import TenantItems, is_condition_failure, plain
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.auth import PLATFORM_TENANT
 from chalicelib.domain.errors import Conflict
@@ -19,6 +19,7 @@ class DynamoUserRepo:
         self._resource = resource
         self._name = table_name
         self._table = resource.Table(table_name)
+        self._keys = TenantItems(self._table, "APIKEY")
 
     # tenants
     def put_tenant(self, tenant: Tenant) -> None:
@@ -99,30 +100,18 @@ class DynamoUserRepo:
 
     # API keys
     def put_api_key(self, key: ApiKey) -> None:
-        self._table.put_item(Item={"pk": key.tenant_id, "sk": f"APIKEY#{key.id}",
-                                   **key.model_dump()})
+        self._keys.put(key.tenant_id, key.id, key.model_dump())
 
     def get_api_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
-        item = self._table.get_item(Key={"pk": tenant_id, "sk": f"APIKEY#{key_id}"}).get("Item")
-        return ApiKey.model_validate(plain(item)) if item else None
+        item = self._keys.get(tenant_id, key_id)
+        return ApiKey.model_validate(item) if item else None
 
     def list_api_keys(self, tenant_id: str, limit: int, cursor: str | None,
                       created_by: str | None = None) -> Page:
         mine = {"FilterExpression": Attr("created_by").eq(created_by)} if created_by else {}
-        items, next_cursor = query_page(
-            self._table, tenant_id, limit, cursor,
-            KeyConditionExpression=Key("pk").eq(tenant_id) & Key("sk").begins_with("APIKEY#"),
-            **mine,
-        )
+        items, next_cursor = self._keys.page(tenant_id, limit, cursor, **mine)
         return Page([ApiKey.model_validate(i) for i in items], next_cursor)
 
     def delete_api_key(self, tenant_id: str, key_id: str, created_by: str | None = None) -> bool:
         mine = {"ConditionExpression": Attr("created_by").eq(created_by)} if created_by else {}
-        try:
-            response = self._table.delete_item(
-                Key={"pk": tenant_id, "sk": f"APIKEY#{key_id}"}, ReturnValues="ALL_OLD", **mine)
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return "Attributes" in response
+        return self._keys.delete(tenant_id, key_id, **mine) is not None
