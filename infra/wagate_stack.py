@@ -21,6 +21,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -49,6 +50,23 @@ SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 # the account's whole Lambda concurrency from the high and normal lanes.
 BULK_MAX_CONCURRENCY_KEY = "bulk_max_concurrency"
 DEFAULT_BULK_MAX_CONCURRENCY = 5
+# API Gateway's own answers (errors it gives before or instead of our Lambda), in our error
+# envelope: type -> (status, code, message). Unknown paths reach the app's catch-all route;
+# an unknown method on a known path is MISSING_AUTHENTICATION_TOKEN here.
+GATEWAY_RESPONSES: dict[str, tuple[str | None, str, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "route_not_found",
+                                     "no such route or method; see /docs"),
+    "THROTTLED": ("429", "throttled", "too many requests; slow down and retry"),
+    "QUOTA_EXCEEDED": ("429", "throttled", "too many requests; slow down and retry"),
+    "REQUEST_TOO_LARGE": ("413", "payload_too_large",
+                          "the body is larger than 10 MB; send large media by URL"),
+    "UNSUPPORTED_MEDIA_TYPE": ("415", "unsupported_media_type", "unsupported media type"),
+    "INTEGRATION_TIMEOUT": ("504", "timeout",
+                            "the gateway did not answer in time; the request may have been "
+                            "carried out: check before retrying"),
+    "DEFAULT_4XX": (None, "bad_request", "the request was refused"),
+    "DEFAULT_5XX": (None, "unavailable", "the gateway is unavailable; retry later"),
+}
 
 
 def bulk_max_concurrency(node: Node) -> int:
@@ -146,6 +164,7 @@ class WagateStack(Stack):
         )
 
         self.chalice = self._chalice_app()
+        self._gateway_responses()
         self._grant_default_role()
         self._wire_sqs_handlers()
 
@@ -377,6 +396,24 @@ class WagateStack(Stack):
             (sam_file,) = Path(workdir).glob("chalice.out/*/sam.json")
             self.sam_template: dict[str, Any] = json.loads(sam_file.read_text())
         return construct
+
+    def _gateway_responses(self) -> None:
+        """API Gateway's own errors in our envelope, with our security headers and the request
+        id (never its 403 ``{"message": "Missing Authentication Token"}``)."""
+        api_id = self.chalice.get_resource("RestAPI").ref
+        headers = {
+            "gatewayresponse.header.Content-Type": "'application/json'",
+            "gatewayresponse.header.X-Content-Type-Options": "'nosniff'",
+            "gatewayresponse.header.Cache-Control": "'no-store'",
+            "gatewayresponse.header.X-Request-Id": "context.requestId",
+        }
+        for response_type, (status, code, message) in GATEWAY_RESPONSES.items():
+            body = json.dumps({"error": {"code": code, "message": message, "details": []}})
+            apigateway.CfnGatewayResponse(
+                self, f"GatewayResponse{_pascal(response_type.lower())}",
+                rest_api_id=api_id, response_type=response_type, status_code=status,
+                response_parameters=headers,
+                response_templates={"application/json": body})
 
     def _chalice_event_sources(self) -> list[BaseEventSourceConfig]:
         """The event sources of the app module that ``chalice package`` just imported."""

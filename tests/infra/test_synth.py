@@ -5,12 +5,14 @@ ECS, EFS, autoscaling) is checked in ``test_fleet.py``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
 from chalicelib import resources
+from infra.wagate_stack import GATEWAY_RESPONSES
 from tests.infra.conftest import (
     PREFIX,
     get_att_arn,
@@ -190,3 +192,32 @@ def test_default_role_reads_both_secrets(template_json: dict[str, Any]) -> None:
     statements = _default_role_statements(template_json)
     for secret_id in logical_ids(template_json, "AWS::SecretsManager::Secret"):
         assert granted(statements, "secretsmanager:GetSecretValue", {"Ref": secret_id})
+
+
+# -- API Gateway's own answers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("response_type", sorted(GATEWAY_RESPONSES))
+def test_gateway_responses_are_in_our_envelope(template_json: dict[str, Any],
+                                               response_type: str) -> None:
+    (response,) = [r["Properties"] for r in template_json["Resources"].values()
+                   if r["Type"] == "AWS::ApiGateway::GatewayResponse"
+                   and r["Properties"]["ResponseType"] == response_type]
+    status, code, _ = GATEWAY_RESPONSES[response_type]
+    assert response.get("StatusCode") == status
+    assert response["RestApiId"] == {"Ref": "RestAPI"}
+    body = json.loads(response["ResponseTemplates"]["application/json"])
+    assert set(body) == {"error"} and body["error"]["code"] == code
+    assert set(body["error"]) == {"code", "message", "details"}
+    headers = response["ResponseParameters"]
+    assert headers["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
+    assert headers["gatewayresponse.header.X-Request-Id"] == "context.requestId"
+
+
+def test_unknown_routes_reach_the_app_catch_all(template_json: dict[str, Any]) -> None:
+    """The greedy route is deployed, so an unknown path is the app's 404 in our envelope."""
+    (api,) = [r for r in template_json["Resources"].values()
+              if r["Type"] == "AWS::Serverless::Api"]
+    paths = api["Properties"]["DefinitionBody"]["paths"]
+    assert "/{proxy+}" in paths
+    assert len(paths) < 300  # API Gateway's default resource quota
