@@ -5,6 +5,9 @@ Sessions ask for a QR code (rotating), a "phone" scans it (``scan``) or types a 
 "phones" write in (``inbound``) or end the link (``drop``). Auth state is a small JSON file,
 so a paired session reconnects after a restart without a scan.
 
+With ``wire_log`` (or WAGATE_SANDBOX_WIRE_LOG) every send is also appended to that file as a
+JSON line, so what went over the "wire" can be counted across host processes (bench/failover).
+
 Which numbers are on WhatsApp is deterministic: every valid number except those whose last
 four digits are ``0000`` (and any listed in ``unregistered``), so tests and demos can reach
 "not on WhatsApp" on purpose.
@@ -17,6 +20,7 @@ import heapq
 import itertools
 import json
 import logging
+import os
 import secrets
 import shutil
 import threading
@@ -24,10 +28,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from chalicelib.domain.content import summary, utf8_bytes
 from chalicelib.domain.jids import Jid, normalize_phone
 from chalicelib.domain.messages import MessageStatus
 from chalicelib.sessionhost.engines.base import (
+    INBOUND_MAX_BYTES,
     Contact,
     EngineError,
     EngineListener,
@@ -89,7 +96,8 @@ class SandboxEngine:
     name = "sandbox"
 
     def __init__(self, delivery_ms: int = 300, read_ms: int = 700, qr_rotate_s: float = 20,
-                 qr_rotations: int = 8, unregistered: frozenset[str] = frozenset()) -> None:
+                 qr_rotations: int = 8, unregistered: frozenset[str] = frozenset(),
+                 wire_log: Path | None = None) -> None:
         self._delivery_s = delivery_ms / 1000
         self._read_s = read_ms / 1000
         self._qr_rotate_s = qr_rotate_s
@@ -105,6 +113,11 @@ class SandboxEngine:
         # and (session, action, target, argument).
         self.outbox: list[tuple[str, str, Outbound]] = []
         self.actions: list[tuple[str, str, str, object]] = []
+        # Called with each send's engine id once it is on the wire (tests: raise HostDied
+        # to play a host that dies before it could answer).
+        self.after_send: Callable[[EngineSession, str], None] | None = None
+        configured = os.environ.get("WAGATE_SANDBOX_WIRE_LOG")
+        self._wire_log = wire_log or (Path(configured) if configured else None)
 
     @staticmethod
     def _key(session: EngineSession) -> tuple[str, str]:
@@ -138,7 +151,11 @@ class SandboxEngine:
         self.stop(session)
         shutil.rmtree(session.auth_dir, ignore_errors=True)
 
-    def send(self, session: EngineSession, outbound: Outbound) -> str:
+    def message_id(self, session: EngineSession) -> str:
+        return "3EB0" + secrets.token_hex(8).upper()
+
+    def send(self, session: EngineSession, outbound: Outbound,
+             message_id: str | None = None) -> str:
         connection = self._connected(session)
         to = outbound.to
         if to.is_user and not self._registered(to.phone or ""):
@@ -146,9 +163,10 @@ class SandboxEngine:
         media = getattr(outbound.content, "media", None)
         if media is not None and (outbound.media is None or len(outbound.media) != media.size):
             raise EngineError("media_missing", "the media file did not arrive whole")
-        engine_id = "3EB0" + secrets.token_hex(8).upper()
+        engine_id = message_id or self.message_id(session)
         connection.sent[engine_id] = outbound
         self.outbox.append((session.session_id, engine_id, outbound))
+        self._log_wire(session, engine_id, outbound)
         generation = connection.generation
         receipts = [(self._delivery_s, MessageStatus.DELIVERED), (self._read_s, MessageStatus.READ)]
         if outbound.content.type == "voice":  # a voice note is played after it is opened
@@ -157,7 +175,19 @@ class SandboxEngine:
             for delay, status in receipts:
                 self._clock.call_later(delay, lambda s=status: self._receipt(
                     session, generation, engine_id, s))
+        if self.after_send is not None:
+            self.after_send(session, engine_id)
         return engine_id
+
+    def _log_wire(self, session: EngineSession, engine_id: str, outbound: Outbound) -> None:
+        if self._wire_log is None:
+            return
+        line = json.dumps({"at": datetime.now(UTC).isoformat(), "tenant_id": session.tenant_id,
+                           "session_id": session.session_id, "engine_id": engine_id,
+                           "to": str(outbound.to), "type": outbound.content.type,
+                           "text": summary(outbound.content)}) + "\n"
+        with self._lock, self._wire_log.open("a", encoding="utf-8") as out:
+            out.write(line)
 
     def typing(self, session: EngineSession, chat: Jid, duration_ms: int) -> None:
         self._connected(session)
@@ -240,8 +270,14 @@ class SandboxEngine:
                 message_type: str = "text") -> str:
         """A phone writes to the session: text, or a media file (bytes, MIME type, name)
         with ``text`` as its caption."""
+        for name, value in (("text", text), ("push_name", push_name),
+                            ("filename", media[2] if media else None),
+                            ("mime_type", media[1] if media else None)):
+            limit = INBOUND_MAX_BYTES[name]
+            if value is not None and utf8_bytes(value) > limit:
+                raise EngineError("too_large", f"{name}: may be at most {limit} bytes (UTF-8)")
         connection = self._connected(session)
-        engine_id = "3EB0" + secrets.token_hex(8).upper()
+        engine_id = self.message_id(session)
         if push_name and sender.phone:
             self._names[sender.phone] = push_name
         data = media[0] if media else None
