@@ -351,13 +351,17 @@ class SessionHost:
             wait = running.next_send_at - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            token, engine_id = self._begin(running, message["id"])
             try:
-                engine_id = self._hand_over(running, message, outbound, engine_id)
-            except (EngineError, AppError) as exc:
-                if exc.code != "outcome_unknown":  # nothing left: a later attempt may send
-                    self._messages.abandon_send(tenant_id, session_id, message["id"], token,
-                                                engine_id)
+                self._prepare(running, message, outbound)
+                token, engine_id = self._begin(running, message["id"])
+                try:
+                    engine_id = running.engine.send(running.ref, outbound, engine_id)
+                except EngineError as exc:
+                    if exc.code != "outcome_unknown":  # nothing left: a later try may send
+                        self._messages.abandon_send(tenant_id, session_id, message["id"],
+                                                    token, engine_id)
+                    raise
+            except EngineError as exc:
                 raise self._send_error(exc) from exc
             finally:
                 # Pace with jitter so a burst does not look like a bot to WhatsApp.
@@ -367,6 +371,16 @@ class SessionHost:
         else:
             log.info("sent %s (%s) but its status had moved on", message["id"], engine_id)
         return {"engine_message_id": engine_id}
+
+    @staticmethod
+    def _prepare(running: Running, message: dict[str, Any], outbound: Outbound) -> None:
+        """What comes before the hand-over: "typing…", then a last look at the expiry."""
+        if message.get("typing_ms"):
+            running.engine.typing(running.ref, outbound.to, int(message["typing_ms"]))
+        expires_at = message.get("expires_at")
+        if expires_at and datetime.fromisoformat(expires_at.replace("Z", "+00:00")) \
+                <= datetime.now(UTC):
+            raise EngineRefused("the message expired before it could be sent", code="expired")
 
     def _begin(self, running: Running, message_id: str) -> tuple[str, str | None]:
         """Claim the message's one hand-over to an engine: a send token (and the engine id
@@ -391,20 +405,7 @@ class SessionHost:
         return token, engine_id
 
     @staticmethod
-    def _hand_over(running: Running, message: dict[str, Any], outbound: Outbound,
-                   engine_id: str | None) -> str:
-        if message.get("typing_ms"):
-            running.engine.typing(running.ref, outbound.to, int(message["typing_ms"]))
-        expires_at = message.get("expires_at")
-        if expires_at and datetime.fromisoformat(expires_at.replace("Z", "+00:00")) \
-                <= datetime.now(UTC):
-            raise EngineRefused("the message expired before it could be sent", code="expired")
-        return running.engine.send(running.ref, outbound, engine_id)
-
-    @staticmethod
-    def _send_error(exc: EngineError | AppError) -> AppError:
-        if isinstance(exc, AppError):
-            return exc
+    def _send_error(exc: EngineError) -> AppError:
         if exc.code == "outcome_unknown":
             return OutcomeUnknown(exc.message)
         if exc.code == "not_connected":

@@ -44,6 +44,7 @@ from chalicelib.sessionhost.engines.base import (
 )
 
 AUTH_FILE = "sandbox-auth.json"
+HELD_RECEIPTS = 1_000  # per session, while no connection of it is up (oldest dropped)
 log = logging.getLogger(__name__)
 
 
@@ -109,6 +110,9 @@ class SandboxEngine:
         self._unregistered = unregistered
         self._names: dict[str, str] = {}  # phone -> push name, learned from inbound messages
         self._refuse: dict[tuple[str, str], int] = {}  # connects still to refuse, per session
+        # Receipts for a session with no connection up wait for its next one (as WhatsApp
+        # holds them for an offline device), whichever host connects it.
+        self._held: dict[tuple[str, str], list[tuple[str, MessageStatus]]] = {}
         # What the sandbox network saw, for tests and demos: (session, engine id, message)
         # and (session, action, target, argument).
         self.outbox: list[tuple[str, str, Outbound]] = []
@@ -149,6 +153,8 @@ class SandboxEngine:
 
     def logout(self, session: EngineSession) -> None:
         self.stop(session)
+        with self._lock:
+            self._held.pop(self._key(session), None)  # an unlinked device gets nothing more
         shutil.rmtree(session.auth_dir, ignore_errors=True)
 
     def message_id(self, session: EngineSession) -> str:
@@ -167,14 +173,13 @@ class SandboxEngine:
         connection.sent[engine_id] = outbound
         self.outbox.append((session.session_id, engine_id, outbound))
         self._log_wire(session, engine_id, outbound)
-        generation = connection.generation
         receipts = [(self._delivery_s, MessageStatus.DELIVERED), (self._read_s, MessageStatus.READ)]
         if outbound.content.type == "voice":  # a voice note is played after it is opened
             receipts.append((self._read_s * 1.5, MessageStatus.PLAYED))
         if outbound.content.type != "reaction":
             for delay, status in receipts:
                 self._clock.call_later(delay, lambda s=status: self._receipt(
-                    session, generation, engine_id, s))
+                    session, engine_id, s))
         if self.after_send is not None:
             self.after_send(session, engine_id)
         return engine_id
@@ -314,6 +319,10 @@ class SandboxEngine:
             return
         connection.phone = phone
         connection.listener.on_connected(phone, "Sandbox")
+        with self._lock:
+            held = self._held.pop(self._key(connection.session), [])
+        for engine_id, status in held:
+            connection.listener.on_receipt([engine_id], status, datetime.now(UTC))
 
     def _rotate_qr(self, connection: _Connection) -> None:
         if self._current(connection.session, connection.generation) is None \
@@ -329,8 +338,15 @@ class SandboxEngine:
         connection.listener.on_qr(code, expires)
         self._clock.call_later(self._qr_rotate_s, lambda: self._rotate_qr(connection))
 
-    def _receipt(self, session: EngineSession, generation: int, engine_id: str,
-                 status: MessageStatus) -> None:
-        connection = self._current(session, generation)
-        if connection is not None:
-            connection.listener.on_receipt([engine_id], status, datetime.now(UTC))
+    def _receipt(self, session: EngineSession, engine_id: str, status: MessageStatus) -> None:
+        """The recipient's phone acknowledges: to the session's connection that is up now
+        (which may be another host's than the one that sent), else held for the next."""
+        key = self._key(session)
+        with self._lock:
+            connection = self._connections.get(key)
+            if connection is None or connection.phone is None:
+                held = self._held.setdefault(key, [])
+                held.append((engine_id, status))
+                del held[:-HELD_RECEIPTS]
+                return
+        connection.listener.on_receipt([engine_id], status, datetime.now(UTC))
