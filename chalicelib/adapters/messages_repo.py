@@ -3,9 +3,10 @@
 Every status write is conditional on the state machine (``domain.messages.predecessors``);
 writes from a session host also check its fencing token in the same transaction.
 
-Times never go backwards: ``timestamps`` keeps when each status was *first* reached, and each
-write is stamped no earlier than the message's last change (a machine whose clock is behind
-stamps its write at that change instead).
+Times never go backwards: ``timestamps`` keeps when each status was *first* reached (a
+requeue, "sending" back to "queued", is in ``history`` only), and each write is stamped no
+earlier than the message's last change (a machine whose clock is behind stamps its write at
+that change instead).
 
 Never twice: before an engine sends, the host stores a send token on the message (fenced by
 its lease, and only if no token is there). At most one attempt per message can hold one, and
@@ -146,15 +147,16 @@ class DynamoMessageRepo:
                            reason: str | None, fields: dict[str, Any], at: str,
                            condition: str = "") -> dict[str, Any]:
         allowed = predecessors(target)
-        names = {"#status": "status", "#target": target.value}
+        names = {"#status": "status"}
         values: dict[str, Any] = {
             ":target": target.value, ":at": at,
             ":h": [{"status": target.value, "at": at, "reason": reason}],
             **{f":p{i}": s.value for i, s in enumerate(allowed)},
         }
-        sets = ["#status = :target", "updated_at = :at",
-                "timestamps.#target = if_not_exists(timestamps.#target, :at)",
-                "history = list_append(history, :h)"]
+        sets = ["#status = :target", "updated_at = :at", "history = list_append(history, :h)"]
+        if target != MessageStatus.QUEUED:  # a requeue is no progress: history only
+            names["#target"] = target.value
+            sets.append("timestamps.#target = if_not_exists(timestamps.#target, :at)")
         for i, (name, value) in enumerate(fields.items()):
             names[f"#f{i}"] = name
             values[f":f{i}"] = value

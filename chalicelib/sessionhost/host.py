@@ -191,7 +191,8 @@ class SessionHost:
         log.info("host %s drained %d session(s)", self.host_id, len(running))
 
     def kill(self) -> None:
-        """Stop without telling anyone (tests: a host that dies)."""
+        """Stop without telling anyone (tests: a host that dies; it takes nothing more)."""
+        self.draining = True
         with self._lock:
             running = list(self._running.values())
             self._running.clear()
