@@ -14,7 +14,7 @@ from chalicelib.adapters import aws
 from chalicelib.adapters.messages_repo import message_key
 from chalicelib.bootstrap import container
 from chalicelib.domain.errors import OutcomeUnknown
-from chalicelib.sessionhost.engines.base import EngineSession, HostDied
+from chalicelib.sessionhost.engines.base import EngineError, EngineSession, HostDied
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.host import SessionHost
 from chalicelib.sessionhost.server import make_server
@@ -188,3 +188,21 @@ def test_a_host_dying_before_the_hand_over_is_retried_and_sends_once(fleet: Flee
     assert fleet.wire("after a retry") == 1
     history = [h["status"] for h in fleet.message(mid)["history"]]
     assert history[:4] == ["queued", "sending", "queued", "sending"]
+
+
+def test_an_engine_that_got_no_answer_keeps_the_message_from_a_second_send(fleet: Fleet,
+                                                                           monkeypatch):
+    real_send = fleet.network.send
+
+    def no_answer(session: EngineSession, outbound, message_id=None) -> str:
+        real_send(session, outbound, message_id)  # it went out, but WhatsApp never said so
+        raise EngineError("outcome_unknown", "timed out waiting for message send response")
+
+    monkeypatch.setattr(fleet.network, "send", no_answer)
+    mid = fleet.send("no answer")
+    run_worker(resources.OUTBOUND)
+    assert fleet.message(mid)["status"] in ("sending", "delivered", "read")  # not failed
+    # Its receipts still resolve it (the id was recorded before the send).
+    wait_for(lambda: fleet.message(mid)["status"] == "read")
+    run_worker(resources.OUTBOUND)
+    assert fleet.wire("no answer") == 1
