@@ -3,7 +3,6 @@ forward, edit, delete for everyone, star; the send worker's delivery; the reconc
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -95,8 +94,20 @@ def not_ready(session: Session) -> tuple[str, str] | None:
     return "session_not_paired", "the session is not linked to a phone: scan its QR code first"
 
 
-def _json_bytes(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+def stored_bytes(value: Any) -> int:
+    """About how many bytes DynamoDB counts for a JSON-like value: UTF-8 strings, up to 21
+    bytes a number, 3 bytes a map or list plus 1 an element, attribute names included."""
+    if isinstance(value, str):
+        return utf8_bytes(value)
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, int | float):
+        return 21
+    if isinstance(value, dict):
+        return 3 + sum(utf8_bytes(str(k)) + stored_bytes(v) + 1 for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return 3 + sum(stored_bytes(v) + 1 for v in value)
+    return utf8_bytes(str(value))
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -251,12 +262,12 @@ class MessagingService:
         """Refuse a message whose stored record would be too large (``MAX_RECORD_BYTES``, well
         under DynamoDB's item limit), naming the largest part the caller gave."""
         dumped = message.model_dump(mode="json")
-        total = RECORD_KEYS_BYTES + sum(len(k) + _json_bytes(v) for k, v in dumped.items())
+        total = RECORD_KEYS_BYTES + stored_bytes(dumped)
         if total <= MAX_RECORD_BYTES:
             return
-        parts = {"content": _json_bytes(dumped["content"]) + _json_bytes(dumped["text"]),
-                 "metadata": _json_bytes(dumped["metadata"]),
-                 "reply_to": _json_bytes(dumped["quoted"])}
+        parts = {"content": stored_bytes(dumped["content"]) + stored_bytes(dumped["text"]),
+                 "metadata": stored_bytes(dumped["metadata"]),
+                 "reply_to": stored_bytes(dumped["quoted"])}
         largest = max(parts, key=lambda name: parts[name])
         name = {"content": "text" if message.type == "text" else message.type}.get(largest,
                                                                                     largest)
