@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +12,7 @@ from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.bootstrap import container
 from chalicelib.devstack.runtime import LambdaContext
-from chalicelib.services.messaging import SESSION_WAIT
+from chalicelib.services.messaging import SESSION_WAIT, retry_delay
 from tests.conftest import Tenant, queue_url, receive, wait_for
 
 
@@ -59,19 +58,22 @@ def test_partial_batch_failure_reports_only_the_bad_record(acme: Tenant, working
 
 
 def test_no_host_puts_the_message_back_soon_then_fails_it_after_the_wait(acme: Tenant,
-                                                                       working: str, host):
+                                                                       working: str, host,
+                                                                       monkeypatch):
     mid = _queued(acme, working)
     host.host.kill()  # the session's host dies; its lease is still in the table
     container().hosts.remove(host.host.host_id)
+    queued: list[tuple[dict[str, Any], int]] = []
+    monkeypatch.setattr(container().lanes["normal"], "send",
+                        lambda body, delay_seconds=0: queued.append((body, delay_seconds)))
     first = record({"tenant_id": acme.id, "message_id": mid})
     assert invoke(wagate.send_worker, first) == {"batchItemFailures": []}
     assert container().messages.get(acme.id, mid).status == "queued"
-    # The next try is a new record: it comes back in a second (not after a long backoff).
-    assert receive(resources.OUTBOUND) == []
-    time.sleep(1.1)
-    (retry,) = receive(resources.OUTBOUND)
-    body = json.loads(retry["Body"])
-    assert body["attempt"] == 2 and body["waiting_since"]
+    # The next try is a new record, due in a second (not after a long backoff), and the
+    # tries after it come quickly too while a dead host's lease runs out.
+    ((body, delay),) = queued
+    assert body["attempt"] == 2 and body["waiting_since"] and delay == 1
+    assert [retry_delay(n) for n in range(1, 10)] == [1, 1, 2, 3, 5, 8, 13, 15, 15]
     # Waiting has a bound: past it, the message fails with a clear reason.
     long_ago = (datetime.now(UTC) - SESSION_WAIT - timedelta(seconds=1)).isoformat()
     last = record({**body, "attempt": 9, "waiting_since": long_ago})
