@@ -118,7 +118,6 @@ def _send_to(address: str, timeout: float = 5.0) -> None:
 @pytest.mark.parametrize("behave", [
     pytest.param(lambda conn: (_read_request(conn), _reset(conn)), id="reset after reading"),
     pytest.param(lambda conn: (_read_request(conn), conn.close()), id="closed without answer"),
-    pytest.param(_reset, id="reset before reading"),
     pytest.param(lambda conn: (_read_request(conn), conn.sendall(b"HTTP/1.1 200 OK\r\n"
                                                                  b"Content-Length: 100\r\n\r\n{"),
                                conn.close()), id="answer cut short"),
