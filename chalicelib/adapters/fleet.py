@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from chalicelib.adapters.hosts_repo import DynamoHostRepo, HostRecord
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
@@ -27,6 +28,20 @@ class HostError(AppError):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message, code=code)
         self.status = status
+
+
+def never_left(exc: requests.RequestException) -> bool:
+    """True when a request failed before any byte of it could reach the host: the connection
+    was refused, the name did not resolve, or connecting timed out."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.ReadTimeout):
+        return False
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # urllib3 2: NewConnectionError (refused) and NameResolutionError subclass this one.
+    return isinstance(reason, ConnectTimeoutError)
 
 
 class HttpFleet:
@@ -66,26 +81,39 @@ class HttpFleet:
     # --- calls ---
 
     def _post(self, host: HostRecord, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One signed call. Only a request that provably never left (refused, DNS, connect
+        timeout) or that the host answered it did not act on (503 with our error) is
+        SessionUnavailable; any other failure once the request may have reached the host
+        (reset, remote disconnect, read timeout, a 5xx) is OutcomeUnknown: the host may have
+        acted, so it is never retried blindly."""
         raw = json.dumps(body).encode()
         headers = {"Content-Type": "application/json",
                    **signing.sign(self._secret, "POST", path, raw)}
         try:
             response = self._http.post(host.address.rstrip("/") + path, data=raw,
                                        headers=headers, timeout=(2.0, self._timeout))
-        except requests.ConnectionError as exc:
-            if isinstance(exc, requests.ReadTimeout) or "Read timed out" in str(exc):
-                raise OutcomeUnknown(f"session host {host.host_id} did not answer") from exc
-            raise SessionUnavailable(f"session host {host.host_id} is unreachable") from exc
-        except requests.Timeout as exc:
-            raise OutcomeUnknown(f"session host {host.host_id} did not answer") from exc
-        payload = response.json() if response.content else {}
-        if response.status_code >= 400:
-            error = payload.get("error", {}) if isinstance(payload, dict) else {}
-            if response.status_code == 503:
-                raise SessionUnavailable(error.get("message", "session host unavailable"),
-                                         code=error.get("code", "session_unavailable"))
-            raise HostError(response.status_code, error.get("code", "host_error"),
-                            error.get("message", f"session host answered {response.status_code}"))
+        except requests.RequestException as exc:
+            if never_left(exc):
+                raise SessionUnavailable(
+                    f"session host {host.host_id} is unreachable") from exc
+            raise OutcomeUnknown(f"session host {host.host_id} did not answer "
+                                 f"({type(exc).__name__})") from exc
+        try:
+            payload = response.json() if response.content else {}
+        except ValueError:
+            payload = {}
+        error = payload.get("error") if isinstance(payload, dict) else None
+        error = error if isinstance(error, dict) else {}
+        status = response.status_code
+        if status == 503 and error.get("code"):
+            raise SessionUnavailable(error.get("message", "session host unavailable"),
+                                     code=error["code"])
+        if status >= 500:
+            raise OutcomeUnknown(error.get("message", f"session host answered {status}"),
+                                 code=error.get("code", "outcome_unknown"))
+        if status >= 400:
+            raise HostError(status, error.get("code", "host_error"),
+                            error.get("message", f"session host answered {status}"))
         return payload
 
     def _call_owner(self, session: Session, path: str, body: dict[str, Any]) -> dict[str, Any]:

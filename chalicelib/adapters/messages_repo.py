@@ -2,11 +2,21 @@
 
 Every status write is conditional on the state machine (``domain.messages.predecessors``);
 writes from a session host also check its fencing token in the same transaction.
+
+Times never go backwards: ``timestamps`` keeps when each status was *first* reached (a
+requeue, "sending" back to "queued", is in ``history`` only), and each write is stamped no
+earlier than the message's last change (a machine whose clock is behind stamps its write at
+that change instead).
+
+Never twice: before an engine sends, the host stores a send token on the message (fenced by
+its lease, and only if no token is there). At most one attempt per message can hold one, and
+it keeps it unless it knows nothing left; a message holding one never goes back to the queue.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
@@ -21,6 +31,8 @@ from chalicelib.domain.quotas import Charge
 
 INFLIGHT = "SENDING"
 SCHEDULED = "SCHEDULED"
+SEND_TOKEN = "send_token"  # noqa: S105 (an attribute name; on the item, not on the API)
+T = TypeVar("T")
 
 
 def message_key(tenant_id: str, message_id: str) -> dict[str, str]:
@@ -132,17 +144,19 @@ class DynamoMessageRepo:
         return Page([Message.model_validate(i) for i in items], next_cursor)
 
     def _transition_update(self, tenant_id: str, message_id: str, target: MessageStatus,
-                           reason: str | None, fields: dict[str, Any]) -> dict[str, Any]:
-        now = clock.now_iso()
+                           reason: str | None, fields: dict[str, Any], at: str,
+                           condition: str = "") -> dict[str, Any]:
         allowed = predecessors(target)
-        names = {"#status": "status", "#target": target.value}
+        names = {"#status": "status"}
         values: dict[str, Any] = {
-            ":target": target.value, ":now": now,
-            ":h": [{"status": target.value, "at": now, "reason": reason}],
+            ":target": target.value, ":at": at,
+            ":h": [{"status": target.value, "at": at, "reason": reason}],
             **{f":p{i}": s.value for i, s in enumerate(allowed)},
         }
-        sets = ["#status = :target", "updated_at = :now", "timestamps.#target = :now",
-                "history = list_append(history, :h)"]
+        sets = ["#status = :target", "updated_at = :at", "history = list_append(history, :h)"]
+        if target != MessageStatus.QUEUED:  # a requeue is no progress: history only
+            names["#target"] = target.value
+            sets.append("timestamps.#target = if_not_exists(timestamps.#target, :at)")
         for i, (name, value) in enumerate(fields.items()):
             names[f"#f{i}"] = name
             values[f":f{i}"] = value
@@ -154,24 +168,48 @@ class DynamoMessageRepo:
             tail = ""
         else:
             tail = " REMOVE inflight"
-        condition = "#status IN (" + ", ".join(f":p{i}" for i in range(len(allowed))) + ")"
+        conditions = ["#status IN (" + ", ".join(f":p{i}" for i in range(len(allowed))) + ")",
+                      "updated_at <= :at"]
+        if target == MessageStatus.QUEUED:  # back to the queue only if no send began
+            conditions.append(f"attribute_not_exists({SEND_TOKEN})")
+        if condition:
+            conditions.append(condition)
         return {"Key": message_key(tenant_id, message_id),
                 "UpdateExpression": "SET " + ", ".join(sets) + tail,
-                "ConditionExpression": condition, "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values}
+                "ConditionExpression": " AND ".join(conditions),
+                "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+
+    def _stamped(self, tenant_id: str, message_id: str, write: Callable[[str], T | None]
+                 ) -> T | None:
+        """Run a status write stamped now; if it was refused and the message's last change
+        is later than this clock's now, once more stamped at that change."""
+        at = clock.now_iso()
+        result = write(at)
+        if result is not None:
+            return result
+        item = self._table.get_item(Key=message_key(tenant_id, message_id),
+                                    ConsistentRead=True, ProjectionExpression="updated_at"
+                                    ).get("Item")
+        if item is None or item.get("updated_at", "") <= at:
+            return None
+        return write(item["updated_at"])
 
     def transition(self, tenant_id: str, message_id: str, target: MessageStatus,
                    reason: str | None = None, **fields: Any) -> Message | None:
         if not predecessors(target):
             return None
-        update = self._transition_update(tenant_id, message_id, target, reason, fields)
-        try:
-            response = self._table.update_item(**update, ReturnValues="ALL_NEW")
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return None
-            raise
-        return Message.model_validate(plain(response["Attributes"]))
+
+        def write(at: str) -> Message | None:
+            update = self._transition_update(tenant_id, message_id, target, reason, fields, at)
+            try:
+                response = self._table.update_item(**update, ReturnValues="ALL_NEW")
+            except ClientError as exc:
+                if is_condition_failure(exc):
+                    return None
+                raise
+            return Message.model_validate(plain(response["Attributes"]))
+
+        return self._stamped(tenant_id, message_id, write)
 
     # --- writes by the owning session host, fenced by its lease token ---
 
@@ -183,32 +221,79 @@ class DynamoMessageRepo:
             "ConditionExpression": condition, "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values}}
 
-    def _transact(self, items: list[dict[str, Any]], fence_index: int) -> bool:
+    def _transact(self, items: list[dict[str, Any]], fence_index: int | None = None) -> bool:
         """Run a transaction; False when a non-fence condition failed, StaleFence when the
-        fence did."""
+        fence (the item at ``fence_index``) did."""
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
             reasons = exc.response.get("CancellationReasons") or []
-            if len(reasons) > fence_index and reasons[fence_index].get("Code") == \
-                    "ConditionalCheckFailed":
+            if fence_index is not None and len(reasons) > fence_index \
+                    and reasons[fence_index].get("Code") == "ConditionalCheckFailed":
                 raise StaleFence("lease moved on") from exc
             return False
         return True
 
+    def begin_send(self, tenant_id: str, session_id: str, message_id: str, token: str,
+                   engine_id: str | None, host_id: str, fence: int) -> bool:
+        """Mark the one hand-over of a message being sent to its engine: store ``token`` (and
+        the engine id chosen beforehand, with the pointer receipts follow), fenced by the
+        lease. False when another attempt holds a token or the message is not "sending";
+        StaleFence when the lease moved on."""
+        names = {"#status": "status", "#token": SEND_TOKEN}
+        values: dict[str, Any] = {":sending": MessageStatus.SENDING.value, ":token": token}
+        sets = "SET #token = :token"
+        items: list[dict[str, Any]] = [self._fence_check(tenant_id, session_id, host_id, fence)]
+        if engine_id:
+            sets += ", engine_message_id = :engine_id"
+            values[":engine_id"] = engine_id
+            items.append({"Put": {"TableName": self._name, "Item": {
+                **pointer_key(tenant_id, session_id, engine_id), "message_id": message_id},
+                "ConditionExpression": "attribute_not_exists(pk)"}})
+        items.insert(1, {"Update": {
+            "TableName": self._name, "Key": message_key(tenant_id, message_id),
+            "UpdateExpression": sets,
+            "ConditionExpression": "#status = :sending AND attribute_not_exists(#token)",
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}})
+        return self._transact(items, fence_index=0)
+
+    def abandon_send(self, tenant_id: str, session_id: str, message_id: str, token: str,
+                     engine_id: str | None) -> None:
+        """The engine refused and nothing left: drop this attempt's token (and its chosen
+        engine id), so a later attempt may send."""
+        items: list[dict[str, Any]] = [{"Update": {
+            "TableName": self._name, "Key": message_key(tenant_id, message_id),
+            "UpdateExpression": "REMOVE #token" + (", engine_message_id" if engine_id else ""),
+            "ConditionExpression": "#token = :token",
+            "ExpressionAttributeNames": {"#token": SEND_TOKEN},
+            "ExpressionAttributeValues": {":token": token}}}]
+        if engine_id:
+            items.append({"Delete": {"TableName": self._name,
+                                     "Key": pointer_key(tenant_id, session_id, engine_id)}})
+        self._transact(items)
+
     def record_sent(self, tenant_id: str, session_id: str, message_id: str, engine_id: str,
-                    host_id: str, fence: int) -> bool:
-        update = self._transition_update(tenant_id, message_id, MessageStatus.SENT, None,
-                                         {"engine_message_id": engine_id})
-        return self._transact([
-            self._fence_check(tenant_id, session_id, host_id, fence),
-            {"Update": {"TableName": self._name, **update}},
-            {"Put": {"TableName": self._name,
-                     "Item": {**pointer_key(tenant_id, session_id, engine_id),
-                              "message_id": message_id}}},
-        ], fence_index=0)
+                    token: str) -> bool:
+        """The attempt holding ``token`` sent the message: "sent", with its engine id. The
+        token, stored under the lease, fences this write: it stays true after the lease
+        moved on, since the message did leave through this host."""
+
+        def write(at: str) -> bool | None:
+            update = self._transition_update(
+                tenant_id, message_id, MessageStatus.SENT, None,
+                {"engine_message_id": engine_id}, at, condition="#token = :token")
+            update["ExpressionAttributeNames"]["#token"] = SEND_TOKEN
+            update["ExpressionAttributeValues"][":token"] = token
+            return self._transact([
+                {"Update": {"TableName": self._name, **update}},
+                {"Put": {"TableName": self._name,
+                         "Item": {**pointer_key(tenant_id, session_id, engine_id),
+                                  "message_id": message_id}}},
+            ]) or None
+
+        return bool(self._stamped(tenant_id, message_id, write))
 
     def apply_receipt(self, tenant_id: str, session_id: str, engine_id: str,
                       target: MessageStatus, host_id: str, fence: int) -> Message | None:
@@ -216,11 +301,17 @@ class DynamoMessageRepo:
                                        ConsistentRead=True).get("Item")
         if not pointer:
             return None
-        update = self._transition_update(tenant_id, pointer["message_id"], target, None, {})
-        if not self._transact([self._fence_check(tenant_id, session_id, host_id, fence),
-                               {"Update": {"TableName": self._name, **update}}], fence_index=0):
+        message_id = pointer["message_id"]
+
+        def write(at: str) -> bool | None:
+            update = self._transition_update(tenant_id, message_id, target, None, {}, at)
+            return self._transact([self._fence_check(tenant_id, session_id, host_id, fence),
+                                   {"Update": {"TableName": self._name, **update}}],
+                                  fence_index=0) or None
+
+        if not self._stamped(tenant_id, message_id, write):
             return None
-        return self.get(tenant_id, pointer["message_id"])
+        return self.get(tenant_id, message_id)
 
     def store_inbound(self, message: Message, host_id: str, fence: int) -> bool:
         """Store an inbound message once (engines may replay them); False for a replay."""

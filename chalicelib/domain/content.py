@@ -6,12 +6,51 @@ worker, the session hosts and the engines (which turn them into WhatsApp message
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-MAX_TEXT = 65_536
+MAX_TEXT = 65_536  # characters (WhatsApp's own limit), and UTF-8 bytes too
 MAX_CAPTION = 1_024
+# A stored message record stays well under DynamoDB's 400 KB item limit: every free-form
+# string below has a UTF-8 byte bound, and the whole record one more (services.messaging).
+MAX_RECORD_BYTES = 256 * 1024
+
+
+def utf8_bytes(value: str) -> int:
+    return len(value.encode("utf-8", "surrogatepass"))
+
+
+def _bounded(max_bytes: int, max_chars: int | None = None, min_chars: int = 0) -> Any:
+    """A string bounded in UTF-8 bytes (and in characters, where WhatsApp counts those)."""
+
+    def check(value: str) -> str:
+        if utf8_bytes(value) > max_bytes:
+            raise PydanticCustomError("too_many_bytes", "may be at most {max_bytes} bytes (UTF-8)",
+                                      {"max_bytes": max_bytes})
+        return value
+
+    return Annotated[str, Field(min_length=min_chars, max_length=max_chars), AfterValidator(check)]
+
+
+Body = _bounded(MAX_TEXT, MAX_TEXT, 1)
+Caption = _bounded(4 * MAX_CAPTION, MAX_CAPTION)
+JidText = _bounded(128)
+FileName = _bounded(1_024, 255, 1)
+Name = _bounded(1_024, 256, 1)
+Address = _bounded(2_048, 512)
+VCard = _bounded(10_000, 10_000, 1)
+Question = _bounded(1_024, 255, 1)
+PollOption = _bounded(1_024, None, 1)
+RowId = _bounded(800, 200, 1)
+ShortTitle = _bounded(96, 24, 1)  # list sections and rows
+RowDescription = _bounded(288, 72)
+ListText = _bounded(16_384, 4096, 1)
+ButtonText = _bounded(80, 20, 1)
+Heading = _bounded(240, 60)  # a list's title and footer
+QuotedText = _bounded(MAX_TEXT)
+Emoji = _bounded(64, 16)
 
 
 class _Model(BaseModel):
@@ -30,9 +69,9 @@ class StoredMedia(_Model):
 
 class Text(_Model):
     type: Literal["text"] = "text"
-    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    text: Body
     link_preview: bool = True
-    mentions: list[str] = Field(default_factory=list, max_length=50)  # JIDs
+    mentions: list[JidText] = Field(default_factory=list, max_length=50)
 
 
 class _Media(_Model):
@@ -40,7 +79,7 @@ class _Media(_Model):
 
 
 class _Captioned(_Media):
-    caption: str | None = Field(default=None, max_length=MAX_CAPTION)
+    caption: Caption | None = None
 
 
 class Image(_Captioned):
@@ -63,7 +102,7 @@ class Voice(_Media):
 
 class Document(_Captioned):
     type: Literal["document"] = "document"
-    filename: str = Field(min_length=1, max_length=255)
+    filename: FileName
 
 
 class Sticker(_Media):
@@ -74,13 +113,13 @@ class Location(_Model):
     type: Literal["location"] = "location"
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
-    name: str | None = Field(default=None, max_length=256)
-    address: str | None = Field(default=None, max_length=512)
+    name: Name | None = None
+    address: Address | None = None
 
 
 class ContactCard(_Model):
-    name: str = Field(min_length=1, max_length=256)
-    vcard: str = Field(min_length=1, max_length=10_000)
+    name: Name
+    vcard: VCard
 
 
 class Contacts(_Model):
@@ -90,28 +129,28 @@ class Contacts(_Model):
 
 class Poll(_Model):
     type: Literal["poll"] = "poll"
-    question: str = Field(min_length=1, max_length=255)
-    options: list[str] = Field(min_length=2, max_length=12)
+    question: Question
+    options: list[PollOption] = Field(min_length=2, max_length=12)
     multiple: bool = False  # several options may be chosen
 
 
 class ListRow(_Model):
-    id: str = Field(min_length=1, max_length=200)
-    title: str = Field(min_length=1, max_length=24)
-    description: str | None = Field(default=None, max_length=72)
+    id: RowId
+    title: ShortTitle
+    description: RowDescription | None = None
 
 
 class ListSection(_Model):
-    title: str = Field(min_length=1, max_length=24)
+    title: ShortTitle
     rows: list[ListRow] = Field(min_length=1, max_length=10)
 
 
 class ListMessage(_Model):
     type: Literal["list"] = "list"
-    text: str = Field(min_length=1, max_length=4096)
-    button_text: str = Field(min_length=1, max_length=20)
-    title: str | None = Field(default=None, max_length=60)
-    footer: str | None = Field(default=None, max_length=60)
+    text: ListText
+    button_text: ButtonText
+    title: Heading | None = None
+    footer: Heading | None = None
     sections: list[ListSection] = Field(min_length=1, max_length=10)
 
 
@@ -123,14 +162,14 @@ class Quote(_Model):
     chat: str  # JID
     sender: str | None = None  # JID of its author (None: our own session)
     from_me: bool
-    text: str | None = None
+    text: QuotedText | None = None
 
 
 class Reaction(_Model):
     """An emoji on an earlier message (empty ``emoji`` takes the reaction back)."""
 
     type: Literal["reaction"] = "reaction"
-    emoji: str = Field(max_length=16)
+    emoji: Emoji
     target: Quote
 
 

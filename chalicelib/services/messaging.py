@@ -4,6 +4,7 @@ forward, edit, delete for everyone, star; the send worker's delivery; the reconc
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -13,11 +14,14 @@ from pydantic import TypeAdapter, ValidationError
 from chalicelib.domain import clock, ids
 from chalicelib.domain.auth import Principal
 from chalicelib.domain.content import (
+    MAX_RECORD_BYTES,
     MEDIA_TYPES,
     Content,
     Quote,
     StoredMedia,
+    Text,
     summary,
+    utf8_bytes,
 )
 from chalicelib.domain.errors import (
     AppError,
@@ -38,7 +42,7 @@ from chalicelib.domain.messages import (
     StatusChange,
 )
 from chalicelib.domain.paging import Page
-from chalicelib.domain.sessions import SessionStatus
+from chalicelib.domain.sessions import Session, SessionStatus
 from chalicelib.domain.vcard import vcard
 from chalicelib.services.account import AccountService
 from chalicelib.services.media import MediaService, MediaSource
@@ -50,12 +54,68 @@ MAX_SCHEDULE_AHEAD = timedelta(days=35)
 SQS_MAX_DELAY_S = 900
 PAST_TOLERANCE = timedelta(seconds=5)
 STUCK_AFTER = timedelta(minutes=5)
+# How long a message waits for its session to be sendable again (a host that died, a
+# connection being restored) before it fails; the waits between tries start short.
+SESSION_WAIT = timedelta(minutes=2)
+RETRY_DELAYS_S = (1, 1, 2, 3, 5, 8, 13)
+RETRY_DELAY_MAX_S = 15
+METADATA_MAX_ENTRIES = 20
+METADATA_KEY_MAX_BYTES = 64
+METADATA_VALUE_MAX_BYTES = 1_024
+RECORD_KEYS_BYTES = 1_024  # keys, index attributes and the send token around the message
 INLINE_MEDIA_MAX = 5 * 1024 * 1024  # API Gateway answers at most ~6 MB: larger ones are linked
 _CONTENT = TypeAdapter(Content)
 
 
 class RetryLater(Exception):
     """The record should come back from the queue later (reported as a batch item failure)."""
+
+
+def retry_delay(attempt: int) -> int:
+    """Seconds before try ``attempt + 1`` of a message no host could take: 1, 1, 2, 3, 5, 8,
+    13, then 15 — quick at first, since a dead host's sessions move within one lease TTL."""
+    return RETRY_DELAYS_S[attempt - 1] if 1 <= attempt <= len(RETRY_DELAYS_S) \
+        else RETRY_DELAY_MAX_S
+
+
+def not_ready(session: Session) -> tuple[str, str] | None:
+    """Why a session cannot take messages now, as (reason, explanation); None when it can:
+    it is WORKING, or reconnecting (STARTING after it was paired)."""
+    status = session.status
+    if status == SessionStatus.WORKING or (status == SessionStatus.STARTING and session.phone):
+        return None
+    if status == SessionStatus.STOPPED and session.reason == "logged_out":
+        return "session_logged_out", "the session was logged out: start it and link it again"
+    if status == SessionStatus.STOPPED:
+        return "session_stopped", "the session is stopped: start it first"
+    if status == SessionStatus.FAILED:
+        return "session_failed", f"the session failed ({session.reason or 'no reason'}): " \
+                                 "restart it first"
+    return "session_not_paired", "the session is not linked to a phone: scan its QR code first"
+
+
+def stored_bytes(value: Any) -> int:
+    """About how many bytes DynamoDB counts for a JSON-like value: UTF-8 strings, up to 21
+    bytes a number, 3 bytes a map or list plus 1 an element, attribute names included."""
+    if isinstance(value, str):
+        return utf8_bytes(value)
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, int | float):
+        return 21
+    if isinstance(value, dict):
+        return 3 + sum(utf8_bytes(str(k)) + stored_bytes(v) + 1 for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return 3 + sum(stored_bytes(v) + 1 for v in value)
+    return utf8_bytes(str(value))
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as the API names fields: ``options[3]``, ``sections[0].title``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "type"
 
 
 class Lane(Protocol):
@@ -133,13 +193,41 @@ class MessagingService:
         schedule_at, expires_at = self._timing(draft, now)
         message_id = ids.new_id()
         reply = self._quote(caller, draft.reply_to, "reply_to") if draft.reply_to else None
-        if draft.type in MEDIA_TYPES and \
-                self._sessions.get(caller.tenant_id, draft.session_id) is None:
-            raise ValidationFailed.field("session_id", "no such session")  # before any upload
+        metadata = self._metadata(draft.metadata)
+        self._ready_session(caller, draft.session_id)  # before any upload
         content = self._content(caller, draft, message_id)
         return self._accept(caller, message_id, draft.session_id, str(chat), content, now,
                             schedule_at, expires_at, draft.priority, draft.typing_ms,
-                            reply, draft.metadata)
+                            reply, metadata)
+
+    def _ready_session(self, caller: Principal, session_id: str) -> Session:
+        """The session, if it can take messages now: WORKING, or reconnecting after it was
+        paired. Anything else is refused at once (409 ``session_not_ready``) rather than
+        accepted and failed later; scheduled messages too (they are checked again when due)."""
+        session = self._sessions.get(caller.tenant_id, session_id)
+        if session is None:
+            raise ValidationFailed.field("session_id", "no such session")
+        why = not_ready(session)
+        if why is not None:
+            raise Conflict(f"cannot send through this session: {why[1]}",
+                           code="session_not_ready",
+                           details=[{"field": "session_id", "message": why[1],
+                                     "status": session.status.value, "reason": why[0]}])
+        return session
+
+    @staticmethod
+    def _metadata(metadata: dict[str, str]) -> dict[str, str]:
+        if len(metadata) > METADATA_MAX_ENTRIES:
+            raise ValidationFailed.field("metadata", f"may have at most {METADATA_MAX_ENTRIES} "
+                                         "entries")
+        for key, value in metadata.items():
+            if utf8_bytes(key) > METADATA_KEY_MAX_BYTES:
+                raise ValidationFailed.field("metadata", f"keys may be at most "
+                                             f"{METADATA_KEY_MAX_BYTES} bytes (UTF-8)")
+            if utf8_bytes(value) > METADATA_VALUE_MAX_BYTES:
+                raise ValidationFailed.field(f"metadata.{key}", f"may be at most "
+                                             f"{METADATA_VALUE_MAX_BYTES} bytes (UTF-8)")
+        return metadata
 
     def _accept(self, caller: Principal, message_id: str, session_id: str, chat: str,
                 content: Any, now: datetime, schedule_at: datetime | None,
@@ -157,6 +245,7 @@ class MessagingService:
             expires_at=clock.iso(expires_at) if expires_at else None, typing_ms=typing_ms,
             status=status, created_at=stamp, updated_at=stamp, timestamps={status.value: stamp},
             history=[StatusChange(status=status, at=stamp)], metadata=metadata)
+        self._check_size(message)
         self._messages.create(message, self._account.message_charges(caller.tenant_id, now))
         try:
             self._enqueue(message, schedule_at, now)
@@ -168,6 +257,23 @@ class MessagingService:
                               code="queue_unavailable") from exc
         return message
 
+    @staticmethod
+    def _check_size(message: Message) -> None:
+        """Refuse a message whose stored record would be too large (``MAX_RECORD_BYTES``, well
+        under DynamoDB's item limit), naming the largest part the caller gave."""
+        dumped = message.model_dump(mode="json")
+        total = RECORD_KEYS_BYTES + stored_bytes(dumped)
+        if total <= MAX_RECORD_BYTES:
+            return
+        parts = {"content": stored_bytes(dumped["content"]) + stored_bytes(dumped["text"]),
+                 "metadata": stored_bytes(dumped["metadata"]),
+                 "reply_to": stored_bytes(dumped["quoted"])}
+        largest = max(parts, key=lambda name: parts[name])
+        name = {"content": "text" if message.type == "text" else message.type}.get(largest,
+                                                                                    largest)
+        raise ValidationFailed.field(name, f"makes the message too large ({total} bytes; at "
+                                     f"most {MAX_RECORD_BYTES} bytes in all)")
+
     def _timing(self, draft: Draft, now: datetime) -> tuple[datetime | None, datetime | None]:
         schedule_at = _utc(draft.schedule_at) if draft.schedule_at else None
         if schedule_at is not None:
@@ -175,8 +281,8 @@ class MessagingService:
                 raise ValidationFailed.field("schedule_at", "is in the past")
             if schedule_at > now + MAX_SCHEDULE_AHEAD:
                 raise ValidationFailed.field("schedule_at", "may be at most 35 days ahead")
-            if schedule_at <= now + timedelta(seconds=1):
-                schedule_at = None  # due now
+            if schedule_at <= now:
+                schedule_at = None  # due now (never early: a later one waits its delay)
         if draft.expires_at and draft.ttl_seconds:
             raise ValidationFailed.field("ttl_seconds", "give expires_at or ttl_seconds, not both")
         expires_at = _utc(draft.expires_at) if draft.expires_at else (
@@ -223,8 +329,8 @@ class MessagingService:
             return _CONTENT.validate_python({**body, "type": draft.type})
         except ValidationError as exc:
             prefix = "" if draft.type == "text" else f"{draft.type}."
-            details = [{"field": prefix + ".".join(str(p) for p in e["loc"][1:] or ["type"]),
-                        "message": e["msg"]} for e in exc.errors()]
+            details = [{"field": prefix + _field_path(e["loc"][1:]), "message": e["msg"]}
+                       for e in exc.errors()]
             raise ValidationFailed("; ".join(f"{d['field']}: {d['message']}" for d in details),
                                    details=details) from exc
 
@@ -246,11 +352,13 @@ class MessagingService:
         if schedule_at is None:
             lane.send(body)
             return
-        delay = (schedule_at - now).total_seconds()
+        delay = math.ceil((schedule_at - now).total_seconds())  # never early: round up
         if delay <= SQS_MAX_DELAY_S:
-            lane.send(body, delay_seconds=int(delay))
-        else:
-            self._scheduler.schedule(_schedule_name(message.id), schedule_at, lane.arn, body)
+            lane.send(body, delay_seconds=delay)
+        else:  # the scheduler counts whole seconds: the next one, never the one before
+            at = schedule_at if schedule_at.microsecond == 0 else \
+                schedule_at.replace(microsecond=0) + timedelta(seconds=1)
+            self._scheduler.schedule(_schedule_name(message.id), at, lane.arn, body)
 
     # --- reading ---
 
@@ -299,6 +407,7 @@ class MessagingService:
             raise ValidationFailed.field("message_id", f"a {original.type} cannot be forwarded")
         content = _CONTENT.validate_python(original.content)
         chat = parse_jid(to, "to")
+        self._ready_session(caller, session_id or original.session_id)
         return self._accept(caller, ids.new_id(), session_id or original.session_id, str(chat),
                             content, clock.now(), None, None, Priority.NORMAL, 0, None,
                             {"forwarded_from": original.id})
@@ -316,6 +425,11 @@ class MessagingService:
                            code="not_own_message")
         if action == "edit" and message.type != "text":
             raise Conflict("only text messages can be edited", code="not_editable")
+        if action == "edit":
+            try:
+                Text(text=args["text"])
+            except ValidationError as exc:
+                raise ValidationFailed.field("text", exc.errors()[0]["msg"]) from exc
         session = self._sessions.get(caller.tenant_id, message.session_id)
         if session is None:
             raise NotFound("the message's session no longer exists")
@@ -335,10 +449,12 @@ class MessagingService:
     # --- send worker ---
 
     def deliver(self, tenant_id: str, message_id: str, receive_count: int,
-                lane: str = "normal") -> None:
-        """Hand one due message to its session's host, exactly once.
+                lane: str = "normal", attempt: int = 1, waiting_since: str | None = None) -> None:
+        """Hand one due message to its session's host, never twice.
 
-        Raises RetryLater when nothing was sent and the record should come back.
+        ``attempt`` and ``waiting_since`` come with the records this method queues itself
+        while the session cannot send (see ``_wait_for_session``). Raises RetryLater when
+        nothing was sent and that record could not be queued (the record then comes back).
         """
         message = self._messages.get(tenant_id, message_id)
         if message is None or message.status not in (MessageStatus.QUEUED,
@@ -347,10 +463,10 @@ class MessagingService:
         now = clock.now()
         if message.schedule_at:
             due = datetime.fromisoformat(message.schedule_at.replace("Z", "+00:00"))
-            if due - now > timedelta(seconds=1):  # early (long waits hop through SQS)
+            if due > now:  # early (long waits hop through SQS): never send before its time
+                wait = min(math.ceil((due - now).total_seconds()), SQS_MAX_DELAY_S)
                 self._lanes[lane].send({"tenant_id": tenant_id, "message_id": message_id},
-                                       delay_seconds=int(min((due - now).total_seconds(),
-                                                             SQS_MAX_DELAY_S)))
+                                       delay_seconds=wait)
                 return
         if message.expires_at and \
                 datetime.fromisoformat(message.expires_at.replace("Z", "+00:00")) <= now:
@@ -360,30 +476,50 @@ class MessagingService:
         if session is None:
             self._fail(message, "session_deleted")
             return
-        if session.status in (SessionStatus.STOPPED, SessionStatus.FAILED):
-            self._fail(message, f"session_{session.status.value.lower()}")
+        why = not_ready(session)
+        if why is not None:
+            self._fail(message, *why)
             return
         claimed = self._messages.transition(tenant_id, message_id, MessageStatus.SENDING,
-                                            attempts=receive_count)
+                                            attempts=attempt)
         if claimed is None:
             return  # another worker claimed it first
         try:
             self._fleet.send(session, claimed)
-        except SessionUnavailable as exc:
-            if receive_count >= self._max_attempts:
-                self._fail(claimed, exc.code)
-                return
-            self._messages.transition(tenant_id, message_id, MessageStatus.QUEUED,
-                                      reason=exc.code)
-            raise RetryLater(exc.message) from exc
-        except OutcomeUnknown:
-            # It may have gone out: stay visibly in SENDING rather than risk a second copy.
-            log.warning("send of %s has an unknown outcome; left in sending", message_id)
+        except (SessionUnavailable, OutcomeUnknown) as exc:
+            self._wait_for_session(claimed, exc, lane, attempt, receive_count,
+                                   waiting_since or clock.iso(now))
         except AppError as exc:
             if exc.code == "expired":
                 self._end(claimed, MessageStatus.EXPIRED, "expired")
             else:
                 self._fail(claimed, exc.code, exc.message)
+
+    def _wait_for_session(self, claimed: Message, exc: AppError, lane: str, attempt: int,
+                          receive_count: int, waiting_since: str) -> None:
+        """The host could not take the message. If no send began (no send token on it: the
+        host refused, was unreachable, or died before handing it to its engine), it goes
+        back to the queue and is tried again soon, for at most SESSION_WAIT; if one began,
+        it may have gone out: it stays visibly in "sending" (receipts may still resolve
+        it, else the reconciler ends it) and is never sent again."""
+        requeued = self._messages.transition(claimed.tenant_id, claimed.id,
+                                             MessageStatus.QUEUED, reason=exc.code)
+        if requeued is None:
+            log.warning("send of %s has an unknown outcome (%s); left in sending", claimed.id,
+                        exc.message)
+            return
+        since = datetime.fromisoformat(waiting_since.replace("Z", "+00:00"))
+        waited = clock.now() - since
+        if waited >= SESSION_WAIT or receive_count >= self._max_attempts:
+            self._fail(requeued, exc.code, f"{exc.message} (gave up after "
+                       f"{int(waited.total_seconds())} s and {attempt} attempt(s))")
+            return
+        body = {"tenant_id": claimed.tenant_id, "message_id": claimed.id,
+                "attempt": attempt + 1, "waiting_since": waiting_since}
+        try:
+            self._lanes[lane].send(body, delay_seconds=retry_delay(attempt))
+        except Exception as error:  # this record comes back instead (a queue hiccup)
+            raise RetryLater(f"could not queue try {attempt + 1} of {claimed.id}") from error
 
     def fail_poison(self, tenant_id: str, message_id: str, error: str) -> None:
         """The record failed on its last delivery: it goes to the DLQ, the message FAILED."""
@@ -392,10 +528,12 @@ class MessagingService:
             self._fail(message, "poison", error)
 
     def reconcile(self) -> int:
-        """Resolve messages stuck in "sending" (a host that never answered): they end FAILED
-        with reason ``outcome_unknown`` — never sent again, never left hanging. Scheduled
-        messages long past due (a schedule or record that got lost) are queued again; the
-        conditional claim keeps that from ever sending one twice."""
+        """Resolve messages stuck in "sending". One that no engine was handed (no send token:
+        a worker or host died before the hand-over) goes back to the queue; one that an
+        engine may have sent ends FAILED with reason ``outcome_unknown`` — never sent
+        again, never left hanging. Scheduled messages long past due (a schedule or record
+        that got lost) are queued again; the conditional claim keeps that from ever
+        sending one twice."""
         cutoff = clock.iso(clock.now() - STUCK_AFTER)
         resolved = 0
         for message in self._messages.overdue(cutoff):
@@ -403,6 +541,12 @@ class MessagingService:
                                                       "message_id": message.id})
             resolved += 1
         for message in self._messages.inflight(cutoff):
+            if self._messages.transition(message.tenant_id, message.id, MessageStatus.QUEUED,
+                                         reason="requeued") is not None:
+                self._lanes[message.priority.value].send({"tenant_id": message.tenant_id,
+                                                          "message_id": message.id})
+                resolved += 1
+                continue
             failed = self._messages.transition(
                 message.tenant_id, message.id, MessageStatus.FAILED, reason="outcome_unknown",
                 error={"code": "outcome_unknown",

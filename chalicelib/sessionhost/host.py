@@ -7,6 +7,7 @@ stale means another host took over, and this one lets go at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import random
@@ -24,8 +25,15 @@ from chalicelib.adapters.hosts_repo import DynamoHostRepo, HostRecord
 from chalicelib.adapters.messages_repo import DynamoMessageRepo
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
 from chalicelib.domain import clock, ids
-from chalicelib.domain.content import Content, Quote
-from chalicelib.domain.errors import AppError, Conflict, SessionUnavailable, StaleFence
+from chalicelib.domain.content import Content, Quote, utf8_bytes
+from chalicelib.domain.errors import (
+    AppError,
+    Conflict,
+    OutcomeUnknown,
+    SessionUnavailable,
+    StaleFence,
+    ValidationFailed,
+)
 from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
@@ -35,6 +43,7 @@ from chalicelib.services.messaging import message_status_event
 from chalicelib.services.ports import EventPublisher
 from chalicelib.services.sessions import session_status_event
 from chalicelib.sessionhost.engines.base import (
+    INBOUND_MAX_BYTES,
     Engine,
     EngineError,
     EngineSession,
@@ -182,7 +191,8 @@ class SessionHost:
         log.info("host %s drained %d session(s)", self.host_id, len(running))
 
     def kill(self) -> None:
-        """Stop without telling anyone (tests: a host that dies)."""
+        """Stop without telling anyone (tests: a host that dies; it takes nothing more)."""
+        self.draining = True
         with self._lock:
             running = list(self._running.values())
             self._running.clear()
@@ -235,10 +245,16 @@ class SessionHost:
                 log.info("adopt %s: %s", session.id, exc.message)
 
     def _beat_loop(self) -> None:
-        interval = max(self._ttl_ms / 3000, 0.2)
-        while not self._stopped.wait(interval):
+        """Renew leases every third of the TTL; look for sessions to adopt every tenth, so a
+        dead host's sessions move within about one TTL of its last renewal."""
+        sweep_s = max(self._ttl_ms / 10_000, 0.2)
+        sweeps_per_beat = max(round(self._ttl_ms / 3000 / sweep_s), 1)
+        tick = 0
+        while not self._stopped.wait(sweep_s):
+            tick += 1
             try:
-                self.heartbeat()
+                if tick % sweeps_per_beat == 0:
+                    self.heartbeat()
                 self.adopt()
             except Exception:
                 log.exception("heartbeat failed")
@@ -325,6 +341,7 @@ class SessionHost:
         return {"status": SessionStatus.STOPPED.value}
 
     def send(self, tenant_id: str, session_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Send one message the worker claimed, at most once whoever asks (see ``_begin``)."""
         running = self._owned(tenant_id, session_id)
         if running.status != SessionStatus.WORKING:
             raise SessionUnavailable(f"the session is {running.status.value}",
@@ -336,25 +353,65 @@ class SessionHost:
             if wait > 0:
                 time.sleep(wait)
             try:
-                if message.get("typing_ms"):
-                    running.engine.typing(running.ref, outbound.to, int(message["typing_ms"]))
-                expires_at = message.get("expires_at")
-                if expires_at and datetime.fromisoformat(expires_at.replace("Z", "+00:00")) \
-                        <= datetime.now(UTC):
-                    raise EngineRefused("the message expired before it could be sent",
-                                        code="expired")
-                engine_id = running.engine.send(running.ref, outbound)
+                self._prepare(running, message, outbound)
+                token, engine_id = self._begin(running, message["id"])
+                try:
+                    engine_id = running.engine.send(running.ref, outbound, engine_id)
+                except EngineError as exc:
+                    if exc.code != "outcome_unknown":  # nothing left: a later try may send
+                        self._messages.abandon_send(tenant_id, session_id, message["id"],
+                                                    token, engine_id)
+                    raise
             except EngineError as exc:
-                if exc.code == "not_connected":
-                    raise SessionUnavailable(exc.message, code=exc.code) from exc
-                raise EngineRefused(exc.message, code=exc.code) from exc
+                raise self._send_error(exc) from exc
             finally:
                 # Pace with jitter so a burst does not look like a bot to WhatsApp.
                 running.next_send_at = time.monotonic() + interval_s * random.uniform(0.8, 1.2)  # noqa: S311
-            if self._messages.record_sent(tenant_id, session_id, message["id"], engine_id,
-                                          self.host_id, running.fence):
-                self._events.publish(sent_event(tenant_id, session_id, message))
+        if self._messages.record_sent(tenant_id, session_id, message["id"], engine_id, token):
+            self._events.publish(sent_event(tenant_id, session_id, message))
+        else:
+            log.info("sent %s (%s) but its status had moved on", message["id"], engine_id)
         return {"engine_message_id": engine_id}
+
+    @staticmethod
+    def _prepare(running: Running, message: dict[str, Any], outbound: Outbound) -> None:
+        """What comes before the hand-over: "typing…", then a last look at the expiry."""
+        if message.get("typing_ms"):
+            running.engine.typing(running.ref, outbound.to, int(message["typing_ms"]))
+        expires_at = message.get("expires_at")
+        if expires_at and datetime.fromisoformat(expires_at.replace("Z", "+00:00")) \
+                <= datetime.now(UTC):
+            raise EngineRefused("the message expired before it could be sent", code="expired")
+
+    def _begin(self, running: Running, message_id: str) -> tuple[str, str | None]:
+        """Claim the message's one hand-over to an engine: a send token (and the engine id
+        the send will carry, where the engine lets us choose it) stored on the message
+        before anything leaves, so that no second attempt, here or on a host that adopts
+        the session later, sends it again."""
+        token = ids.new_id()
+        engine_id = running.engine.message_id(running.ref)
+        try:
+            began = self._messages.begin_send(running.tenant_id, running.session_id,
+                                              message_id, token, engine_id, self.host_id,
+                                              running.fence)
+        except StaleFence as exc:
+            self._lost(running.key)
+            raise NotOwner("this host no longer holds the session") from exc
+        if not began:
+            log.warning("send of %s refused: it was handed to an engine before (or is no "
+                        "longer being sent)", message_id)
+            raise OutcomeUnknown("this message was already handed to WhatsApp once (or is no "
+                                 "longer being sent); it is not sent again",
+                                 code="already_attempted")
+        return token, engine_id
+
+    @staticmethod
+    def _send_error(exc: EngineError) -> AppError:
+        if exc.code == "outcome_unknown":
+            return OutcomeUnknown(exc.message)
+        if exc.code == "not_connected":
+            return SessionUnavailable(exc.message, code=exc.code)
+        return EngineRefused(exc.message, code=exc.code)
 
     def _outbound(self, tenant_id: str, message: dict[str, Any]) -> Outbound:
         """What the engine sends: the typed content, its media file, what it quotes."""
@@ -389,9 +446,7 @@ class SessionHost:
                 else:
                     raise Conflict(f"unknown action {body['action']}", code="bad_action")
         except EngineError as exc:
-            if exc.code == "not_connected":
-                raise SessionUnavailable(exc.message, code=exc.code) from exc
-            raise EngineRefused(exc.message, code=exc.code) from exc
+            raise self._send_error(exc) from exc
         return {"done": True}
 
     def pairing_code(self, tenant_id: str, session_id: str, phone: str) -> dict[str, Any]:
@@ -441,6 +496,9 @@ class SessionHost:
             else:
                 raise NotOwner(f"unknown sandbox action {action}")
         except EngineError as exc:
+            if exc.code == "too_large":  # more than a host could store: nothing happened
+                raise ValidationFailed(exc.message, code=exc.code, details=[
+                    {"field": exc.message.split(":", 1)[0], "message": exc.message}]) from exc
             raise Conflict(exc.message, code=exc.code) from exc
         self.flush()
         return {**result, "status": self._status_now(running)}
@@ -519,6 +577,7 @@ class SessionHost:
     def _on_message(self, running: Running, inbound: Inbound) -> None:
         now = clock.now_iso()
         message_id = ids.new_id()
+        inbound = self._bounded(inbound, message_id)
         content = None
         if inbound.media_loader is not None and self._media is not None:
             data = inbound.media_loader()
@@ -540,10 +599,31 @@ class SessionHost:
             engine_message_id=inbound.engine_message_id, created_at=now, updated_at=now,
             timestamps={"received": clock.iso(inbound.timestamp)},
             history=[StatusChange(status=MessageStatus.RECEIVED, at=now)])
-        if self._messages.store_inbound(message, self.host_id, running.fence):
+        try:
+            stored_now = self._messages.store_inbound(message, self.host_id, running.fence)
+        except Exception:
+            log.exception("could not store inbound message %s (engine id %s) of %s/%s",
+                          message_id, inbound.engine_message_id, *running.key)
+            raise
+        if stored_now:
             self._events.publish(Event.new(
                 EventType.MESSAGE_RECEIVED, running.tenant_id, running.session_id,
                 message.model_dump(mode="json", exclude={"tenant_id", "history"})))
+
+    @staticmethod
+    def _bounded(inbound: Inbound, message_id: str) -> Inbound:
+        """The inbound message with every free-form field within what a record can hold
+        (``INBOUND_MAX_BYTES``): a real engine's oversized field is clipped, and said so."""
+        clipped: dict[str, Any] = {}
+        for name, limit in INBOUND_MAX_BYTES.items():
+            value = getattr(inbound, name)
+            if value is not None and utf8_bytes(value) > limit:
+                clipped[name] = value.encode("utf-8", "ignore")[:limit].decode("utf-8", "ignore")
+        if not clipped:
+            return inbound
+        log.warning("inbound message %s (engine id %s): clipped %s to fit", message_id,
+                    inbound.engine_message_id, ", ".join(sorted(clipped)))
+        return dataclasses.replace(inbound, **clipped)
 
     def _on_receipt(self, running: Running, engine_ids: list[str],
                     status: MessageStatus) -> None:

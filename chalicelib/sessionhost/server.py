@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import struct
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from chalicelib.domain import signing
 from chalicelib.domain.errors import AppError
+from chalicelib.sessionhost.engines.base import HostDied
 from chalicelib.sessionhost.host import SessionHost
 
 log = logging.getLogger("wagate.host.api")
@@ -56,6 +58,13 @@ def make_server(host: SessionHost, secret: str, bind: str, port: int) -> Threadi
         def _error(self, status: int, code: str, message: str) -> None:
             self._reply(status, {"error": {"code": code, "message": message, "details": []}})
 
+        def _drop(self) -> None:
+            """Close the connection with a reset and no answer, as a dying process would."""
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+
         def do_GET(self) -> None:
             if self.path == "/internal/health":
                 self._reply(200, {"status": "ok", "host_id": host.host_id,
@@ -76,6 +85,8 @@ def make_server(host: SessionHost, secret: str, bind: str, port: int) -> Threadi
                 return
             try:
                 self._reply(200, route(json.loads(raw or b"{}")))
+            except HostDied:
+                self._drop()
             except AppError as exc:
                 self._error(exc.status, exc.code, exc.message)
             except (KeyError, ValueError) as exc:

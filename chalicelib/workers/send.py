@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib import resources
 from chalicelib.bootstrap import container
-from chalicelib.services.messaging import RetryLater
+from chalicelib.services.messaging import RetryLater, retry_delay
 from chalicelib.workers.batch import process_batch
 
 log = logging.getLogger("wagate.workers")
@@ -20,7 +20,9 @@ def handle(event: dict[str, Any], context: Any, lane: str) -> dict[str, Any]:
 
     def deliver(body: dict[str, Any], receive_count: int) -> None:
         try:
-            messaging.deliver(body["tenant_id"], body["message_id"], receive_count, lane)
+            messaging.deliver(body["tenant_id"], body["message_id"], receive_count, lane,
+                              attempt=int(body.get("attempt", 1)),
+                              waiting_since=body.get("waiting_since"))
         except RetryLater:
             raise
         except Exception as exc:
@@ -34,13 +36,8 @@ def handle(event: dict[str, Any], context: Any, lane: str) -> dict[str, Any]:
                              handle, retry_delay(count)))
 
 
-def retry_delay(receive_count: int) -> int:
-    """Seconds before a message no host could take comes back: 5, 10, 20, 40, 60, 60…"""
-    return min(60, 5 * 2 ** max(receive_count - 1, 0))
-
-
 def reconcile() -> dict[str, Any]:
     resolved = container().messaging.reconcile()
     if resolved:
-        log.warning("reconciler: %d message(s) stuck in sending marked failed", resolved)
+        log.warning("reconciler: %d message(s) overdue or stuck in sending resolved", resolved)
     return {"resolved": resolved}

@@ -49,7 +49,9 @@ def test_schedule_further_ahead_uses_eventbridge_scheduler(acme: Tenant, working
     group = resources.MESSAGE_SCHEDULES.physical_name(container().settings.prefix)
     scheduler = aws.client("scheduler")
     schedule = scheduler.get_schedule(Name=f"msg-{accepted['id']}", GroupName=group)
-    assert schedule["ScheduleExpression"] == f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})"
+    # The scheduler counts whole seconds: the next one, never the one before.
+    fires = at.replace(microsecond=0) + timedelta(seconds=1 if at.microsecond else 0)
+    assert schedule["ScheduleExpression"] == f"at({fires.strftime('%Y-%m-%dT%H:%M:%S')})"
     assert schedule["Target"]["Arn"].endswith(":wagate-test-outbound-bulk")
     assert json.loads(schedule["Target"]["Input"]) == {"tenant_id": acme.id,
                                                        "message_id": accepted["id"]}
@@ -57,7 +59,7 @@ def test_schedule_further_ahead_uses_eventbridge_scheduler(acme: Tenant, working
     runtime = LocalLambdaRuntime(wagate.app, aws.client("sqs"), "us-east-1",
                                  scheduler=scheduler, schedule_groups=(group,))
     assert runtime.fire_due_schedules(now=at - timedelta(minutes=1)) == 0
-    assert runtime.fire_due_schedules(now=at + timedelta(seconds=1)) == 1
+    assert runtime.fire_due_schedules(now=fires) == 1
     assert [json.loads(m["Body"])["message_id"] for m in receive(resources.OUTBOUND_BULK)] == \
         [accepted["id"]]
 
@@ -224,21 +226,35 @@ def test_timing_validation(acme: Tenant, working: str):
     assert acme.call("GET", "/v1/messages").json["items"] == []
 
 
-def test_the_reconciler_fails_messages_stuck_in_sending(acme: Tenant, working: str):
-    accepted = _send(acme, working)
+def test_the_reconciler_ends_messages_stuck_in_sending(acme: Tenant, working: str, host):
+    """Stuck in "sending" for long: one that an engine may have sent (it holds a send token)
+    fails as outcome_unknown; one that no engine was handed goes back to the queue."""
+    handed, never_handed = _send(acme, working)["id"], _send(acme, working)["id"]
+    for record in receive(resources.OUTBOUND):
+        aws.client("sqs").delete_message(QueueUrl=queue_url(resources.OUTBOUND),
+                                         ReceiptHandle=record["ReceiptHandle"])
     messages = container().messages
-    messages.transition(acme.id, accepted["id"], MessageStatus.SENDING)
+    for mid in (handed, never_handed):
+        messages.transition(acme.id, mid, MessageStatus.SENDING)
+    session = container().sessions.get(acme.id, working)
+    assert messages.begin_send(acme.id, working, handed, "token-1", None, session.owner,
+                               session.fence)
     assert wagate.reconcile({"account": "1", "region": "us-east-1", "time": "t", "id": "i",
                              "detail-type": "Scheduled Event", "source": "aws.events",
                              "resources": [], "detail": {}, "version": "0"},
                             LambdaContext("reconcile")) == {"resolved": 0}  # not old enough
     old = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
-    messages._table.update_item(Key={"pk": acme.id, "sk": f"MSG#{accepted['id']}"},
-                                UpdateExpression="SET updated_at = :old",
-                                ExpressionAttributeValues={":old": old})
-    assert container().messaging.reconcile() == 1
-    failed = _get(acme, accepted["id"])
+    for mid in (handed, never_handed):
+        messages._table.update_item(Key={"pk": acme.id, "sk": f"MSG#{mid}"},
+                                    UpdateExpression="SET updated_at = :old",
+                                    ExpressionAttributeValues={":old": old})
+    assert container().messaging.reconcile() == 2
+    failed = _get(acme, handed)
     assert failed["status"] == "failed" and failed["error"]["code"] == "outcome_unknown"
+    assert _get(acme, never_handed)["status"] == "queued"
+    run_worker(resources.OUTBOUND)
+    wait_for(lambda: _get(acme, never_handed)["status"] == "read")
+    assert [out.content.text for _, _, out in host.engine.outbox] == ["hi"]
 
 
 def test_a_poison_record_ends_in_the_dlq_and_its_message_failed(acme: Tenant, working: str,

@@ -209,9 +209,13 @@ def _forge(cursor: str, tenant_id: str) -> str:
 def test_lists_and_cursors_never_show_another_tenants_items(
         world: AcmeWorld, globex: Tenant, intruders: list[tuple[str, Caller]], template: str):
     # globex has data of its own, so an empty list proves nothing by accident.
-    own_session = globex.call("POST", "/v1/sessions", {"name": "globex", "start": False}).json
+    own_session = globex.call("POST", "/v1/sessions", {"name": "globex"}).json
+    wait_for(lambda: globex.call("GET", f"/v1/sessions/{own_session['id']}").json["status"]
+             == "SCAN_QR", interval=0.01)
+    globex.call("POST", f"/v1/sandbox/sessions/{own_session['id']}/scan", {})  # can send
     own_message = globex.call("POST", "/v1/messages", {"session_id": own_session["id"],
                                                        "to": GLOBEX_PEER, "text": "g"}).json
+    globex.call("POST", f"/v1/sessions/{own_session['id']}/stop")  # the host runs acme's only
     # Each of acme's lists gets a second page (the extra message stays queued: no worker runs).
     if template == "/v1/api-keys":
         world.tenant.api_key(["sessions:read"])

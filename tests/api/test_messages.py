@@ -100,14 +100,5 @@ def test_send_validation(acme: Tenant, working: str):
     assert error["details"][0]["field"] == "text"
 
 
-def test_message_to_a_stopped_session_fails_visibly(acme: Tenant):
-    sid = acme.call("POST", "/v1/sessions", {"name": "off", "start": False}).json["id"]
-    accepted = _send(acme, sid)
-    run_worker(resources.OUTBOUND)
-    failed = _message(acme, accepted["id"])
-    assert failed["status"] == "failed"
-    assert failed["error"]["code"] == "session_stopped"
-
-
 def test_unknown_message_is_404(acme: Tenant):
     assert_error(acme.call("GET", "/v1/messages/01HZZZZZZZZZZZZZZZZZZZZZZZ"), 404)

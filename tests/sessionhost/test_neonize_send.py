@@ -1,10 +1,12 @@
 """The neonize engine's outbound side, offline: every content type built into a real
 ``WAWebProtobufsE2E.Message`` (media through a stubbed upload that answers with a real
 ``UploadResponse``), the send path with neonize's network calls replaced, typing, edit, revoke,
-star, and inbound media downloads."""
+star, inbound media downloads, and what "never twice" needs of it (no id chosen beforehand,
+unknown outcomes)."""
 
 from __future__ import annotations
 
+import inspect
 import io
 import struct
 import threading
@@ -699,3 +701,43 @@ def test_a_stop_waits_for_calls_into_the_client(wa: Network, session: EngineSess
     assert sent == ["3EB0SLOW"]
     base.starter_idle()
     assert wa.names(client.uuid)[-1] == "stop"
+
+
+# --- never twice: no id chosen beforehand; a send that may have left is "outcome_unknown" ---
+
+def test_neonize_cannot_carry_a_chosen_message_id() -> None:
+    """The premise: neonize 0.5.2's send_message takes no id (whatsmeow's SendRequestExtra
+    reaches only send_fb_message). The host guards each neonize message with its send token
+    alone; were a later neonize to take an id, the engine could record it before sending, as
+    the sandbox does, and receipts would resolve unknown outcomes."""
+    parameters = inspect.signature(client_module.NewClient.send_message).parameters
+    assert not {"id", "message_id", "extra", "msg_id"} & set(parameters)
+    assert "extra" in inspect.signature(client_module.NewClient.send_fb_message).parameters
+
+
+def test_the_engine_leaves_the_message_id_to_whatsmeow(wa: Network, session: EngineSession,
+                                                       engine: ne.NeonizeEngine) -> None:
+    assert engine.message_id(session) is None
+    assert engine.send(session, Outbound(TO, Text(text="hi")), None) == "3EB0C0FFEE"
+    with pytest.raises(EngineError) as refused:
+        engine.send(session, Outbound(TO, Text(text="again")), "3EB0CHOSEN")
+    assert refused.value.code == "unsupported"
+    assert len(wa.called("send_message")) == 1  # the refused one never reached neonize
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (exc.SendMessageError("timed out waiting for message send response"), "outcome_unknown"),
+    (exc.SendMessageError("failed to send message node: write: broken pipe"), "outcome_unknown"),
+    (exc.SendMessageError("failed to send message node: websocket not connected"),
+     "not_connected"),
+])
+def test_a_send_that_may_have_left_is_outcome_unknown(wa: Network, session: EngineSession,
+                                                     engine: ne.NeonizeEngine, error: Any,
+                                                     code: str) -> None:
+    def fail(*args: Any) -> Any:
+        raise error
+
+    wa.answer("send_message", fail)
+    with pytest.raises(EngineError) as failed:
+        engine.send(session, Outbound(TO, Text(text="hi")))
+    assert failed.value.code == code

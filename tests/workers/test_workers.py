@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import app as wagate
@@ -11,6 +12,7 @@ from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.bootstrap import container
 from chalicelib.devstack.runtime import LambdaContext
+from chalicelib.services.messaging import SESSION_WAIT, retry_delay
 from tests.conftest import Tenant, queue_url, receive, wait_for
 
 
@@ -55,20 +57,32 @@ def test_partial_batch_failure_reports_only_the_bad_record(acme: Tenant, working
     assert result == {"batchItemFailures": [{"itemIdentifier": poison["messageId"]}]}
 
 
-def test_no_host_puts_the_message_back_then_fails_it_on_the_last_attempt(acme: Tenant,
-                                                                        working: str, host):
+def test_no_host_puts_the_message_back_soon_then_fails_it_after_the_wait(acme: Tenant,
+                                                                       working: str, host,
+                                                                       monkeypatch):
     mid = _queued(acme, working)
     host.host.kill()  # the session's host dies; its lease is still in the table
     container().hosts.remove(host.host.host_id)
+    queued: list[tuple[dict[str, Any], int]] = []
+    monkeypatch.setattr(container().lanes["normal"], "send",
+                        lambda body, delay_seconds=0: queued.append((body, delay_seconds)))
     first = record({"tenant_id": acme.id, "message_id": mid})
-    assert invoke(wagate.send_worker, first)["batchItemFailures"] == [
-        {"itemIdentifier": first["messageId"]}]
+    assert invoke(wagate.send_worker, first) == {"batchItemFailures": []}
     assert container().messages.get(acme.id, mid).status == "queued"
-    last = record({"tenant_id": acme.id, "message_id": mid},
-                  receive_count=container().settings.send_attempts)
+    # The next try is a new record, due in a second (not after a long backoff), and the
+    # tries after it come quickly too while a dead host's lease runs out.
+    ((body, delay),) = queued
+    assert body["attempt"] == 2 and body["waiting_since"] and delay == 1
+    assert [retry_delay(n) for n in range(1, 10)] == [1, 1, 2, 3, 5, 8, 13, 15, 15]
+    # Waiting has a bound: past it, the message fails with a clear reason.
+    long_ago = (datetime.now(UTC) - SESSION_WAIT - timedelta(seconds=1)).isoformat()
+    last = record({**body, "attempt": 9, "waiting_since": long_ago})
     assert invoke(wagate.send_worker, last) == {"batchItemFailures": []}
     failed = container().messages.get(acme.id, mid)
     assert failed.status == "failed" and failed.error["code"] == "session_unavailable"
+    assert "gave up after" in failed.error["message"]
+    assert [h.status for h in failed.history] == ["queued", "sending", "queued", "sending",
+                                                  "queued", "failed"]
 
 
 def test_failing_records_end_in_the_dlq_after_max_receives(aws):

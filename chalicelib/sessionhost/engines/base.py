@@ -22,6 +22,12 @@ class EngineSession:
     auth_dir: Path
 
 
+# What a host stores of an inbound message, in UTF-8 bytes: the sandbox refuses more, and the
+# host clips (and logs) whatever a real engine delivers beyond it.
+INBOUND_MAX_BYTES = {"text": 65_536, "push_name": 256, "filename": 255, "mime_type": 255,
+                     "sender_phone": 32}
+
+
 @dataclass(frozen=True)
 class Inbound:
     engine_message_id: str
@@ -70,12 +76,22 @@ class EngineListener(Protocol):
 
 
 class EngineError(Exception):
-    """An engine refused an action; ``code`` says why (e.g. ``not_connected``)."""
+    """An engine refused an action; ``code`` says why (e.g. ``not_connected``).
+
+    On a send, every code but ``outcome_unknown`` means nothing left for WhatsApp;
+    ``outcome_unknown`` means the message may have gone out (e.g. no answer from the server).
+    """
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class HostDied(BaseException):
+    """Plays a host process dying in the middle of a request (tests, through the sandbox's
+    ``after_send``): nothing more is written and the internal API drops the connection
+    without an answer. A BaseException, so no ``except Exception`` on the way catches it."""
 
 
 class Engine(Protocol):
@@ -90,9 +106,17 @@ class Engine(Protocol):
     def logout(self, session: EngineSession) -> None:
         """Unlink the device and delete auth state."""
 
-    def send(self, session: EngineSession, outbound: Outbound) -> str:
-        """Send any content and return the engine's message id; EngineError("not_on_whatsapp")
-        and EngineError("not_connected") are the refusals callers act on."""
+    def message_id(self, session: EngineSession) -> str | None:
+        """A fresh id for the next send to carry (the host records it before it sends, so
+        receipts find the message whatever happens to the send's answer); None when the
+        engine can only let WhatsApp's library pick one."""
+
+    def send(self, session: EngineSession, outbound: Outbound,
+             message_id: str | None = None) -> str:
+        """Send any content (with ``message_id``, one from ``message_id()``) and return the
+        engine's message id; EngineError("not_on_whatsapp") and EngineError("not_connected")
+        are the refusals callers act on, EngineError("outcome_unknown") a send that may
+        have gone out."""
 
     def typing(self, session: EngineSession, chat: Jid, duration_ms: int) -> None:
         """Show "typing…" in the chat for ``duration_ms`` (blocks that long), then stop."""

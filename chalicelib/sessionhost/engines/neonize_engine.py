@@ -123,9 +123,13 @@ _RECEIPT_STATUS = {
     "played": MessageStatus.PLAYED, "played_self": MessageStatus.PLAYED,
 }
 # whatsmeow's error texts (neonize passes errors on as strings only).
+# In this order: a message node that could not be written because the socket was gone is
+# "not_connected" (nothing left); once the node may have left, the outcome is unknown.
 _SEND_REFUSALS = (
     ("not_connected", ("websocket not connected", "client is nil", "doesn't contain a device")),
     ("not_on_whatsapp", ("no LID found for",)),
+    ("outcome_unknown", ("timed out waiting for message send response",
+                         "failed to send message node")),
 )
 _ATTEMPTS = itertools.count(1)  # makes each client's Go key unique, restarts included
 # Media message fields, and the field download_any knows them by (a round video note, ptv, is
@@ -700,10 +704,21 @@ class NeonizeEngine:
             self._release(connection, first=_logout)
         shutil.rmtree(session.auth_dir, ignore_errors=True)
 
-    def send(self, session: EngineSession, outbound: Outbound) -> str:
+    def message_id(self, session: EngineSession) -> None:
+        """None: neonize 0.5.2's ``send_message`` cannot carry an id chosen beforehand (its Go
+        side takes no ``SendRequestExtra``; only ``send_fb_message`` does, for another kind
+        of message), so whatsmeow picks one. The host then relies on its per-message send
+        token alone: a second attempt refuses, but the id is only known once sent."""
+        return None
+
+    def send(self, session: EngineSession, outbound: Outbound,
+             message_id: str | None = None) -> str:
         """Send any content: media are prepared and uploaded first, then the message built
         (``build_message``) goes out as a protobuf (never as a string, which neonize would
-        scan for "@digits" mentions and links)."""
+        scan for "@digits" mentions and links). ``message_id`` must be None (see
+        ``message_id``)."""
+        if message_id is not None:
+            raise EngineError("unsupported", "neonize cannot send with a chosen message id")
         content = outbound.content
         with self._using(session) as connection:
             from neonize.exc import NeonizeError

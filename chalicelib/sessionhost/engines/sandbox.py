@@ -5,6 +5,9 @@ Sessions ask for a QR code (rotating), a "phone" scans it (``scan``) or types a 
 "phones" write in (``inbound``) or end the link (``drop``). Auth state is a small JSON file,
 so a paired session reconnects after a restart without a scan.
 
+With ``wire_log`` (or WAGATE_SANDBOX_WIRE_LOG) every send is also appended to that file as a
+JSON line, so what went over the "wire" can be counted across host processes (bench/failover).
+
 Which numbers are on WhatsApp is deterministic: every valid number except those whose last
 four digits are ``0000`` (and any listed in ``unregistered``), so tests and demos can reach
 "not on WhatsApp" on purpose.
@@ -17,6 +20,7 @@ import heapq
 import itertools
 import json
 import logging
+import os
 import secrets
 import shutil
 import threading
@@ -24,10 +28,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from chalicelib.domain.content import summary, utf8_bytes
 from chalicelib.domain.jids import Jid, normalize_phone
 from chalicelib.domain.messages import MessageStatus
 from chalicelib.sessionhost.engines.base import (
+    INBOUND_MAX_BYTES,
     Contact,
     EngineError,
     EngineListener,
@@ -37,6 +44,7 @@ from chalicelib.sessionhost.engines.base import (
 )
 
 AUTH_FILE = "sandbox-auth.json"
+HELD_RECEIPTS = 1_000  # per session, while no connection of it is up (oldest dropped)
 log = logging.getLogger(__name__)
 
 
@@ -89,7 +97,8 @@ class SandboxEngine:
     name = "sandbox"
 
     def __init__(self, delivery_ms: int = 300, read_ms: int = 700, qr_rotate_s: float = 20,
-                 qr_rotations: int = 8, unregistered: frozenset[str] = frozenset()) -> None:
+                 qr_rotations: int = 8, unregistered: frozenset[str] = frozenset(),
+                 wire_log: Path | None = None) -> None:
         self._delivery_s = delivery_ms / 1000
         self._read_s = read_ms / 1000
         self._qr_rotate_s = qr_rotate_s
@@ -101,10 +110,18 @@ class SandboxEngine:
         self._unregistered = unregistered
         self._names: dict[str, str] = {}  # phone -> push name, learned from inbound messages
         self._refuse: dict[tuple[str, str], int] = {}  # connects still to refuse, per session
+        # Receipts for a session with no connection up wait for its next one (as WhatsApp
+        # holds them for an offline device), whichever host connects it.
+        self._held: dict[tuple[str, str], list[tuple[str, MessageStatus]]] = {}
         # What the sandbox network saw, for tests and demos: (session, engine id, message)
         # and (session, action, target, argument).
         self.outbox: list[tuple[str, str, Outbound]] = []
         self.actions: list[tuple[str, str, str, object]] = []
+        # Called with each send's engine id once it is on the wire (tests: raise HostDied
+        # to play a host that dies before it could answer).
+        self.after_send: Callable[[EngineSession, str], None] | None = None
+        configured = os.environ.get("WAGATE_SANDBOX_WIRE_LOG")
+        self._wire_log = wire_log or (Path(configured) if configured else None)
 
     @staticmethod
     def _key(session: EngineSession) -> tuple[str, str]:
@@ -136,9 +153,15 @@ class SandboxEngine:
 
     def logout(self, session: EngineSession) -> None:
         self.stop(session)
+        with self._lock:
+            self._held.pop(self._key(session), None)  # an unlinked device gets nothing more
         shutil.rmtree(session.auth_dir, ignore_errors=True)
 
-    def send(self, session: EngineSession, outbound: Outbound) -> str:
+    def message_id(self, session: EngineSession) -> str:
+        return "3EB0" + secrets.token_hex(8).upper()
+
+    def send(self, session: EngineSession, outbound: Outbound,
+             message_id: str | None = None) -> str:
         connection = self._connected(session)
         to = outbound.to
         if to.is_user and not self._registered(to.phone or ""):
@@ -146,18 +169,30 @@ class SandboxEngine:
         media = getattr(outbound.content, "media", None)
         if media is not None and (outbound.media is None or len(outbound.media) != media.size):
             raise EngineError("media_missing", "the media file did not arrive whole")
-        engine_id = "3EB0" + secrets.token_hex(8).upper()
+        engine_id = message_id or self.message_id(session)
         connection.sent[engine_id] = outbound
         self.outbox.append((session.session_id, engine_id, outbound))
-        generation = connection.generation
+        self._log_wire(session, engine_id, outbound)
         receipts = [(self._delivery_s, MessageStatus.DELIVERED), (self._read_s, MessageStatus.READ)]
         if outbound.content.type == "voice":  # a voice note is played after it is opened
             receipts.append((self._read_s * 1.5, MessageStatus.PLAYED))
         if outbound.content.type != "reaction":
             for delay, status in receipts:
                 self._clock.call_later(delay, lambda s=status: self._receipt(
-                    session, generation, engine_id, s))
+                    session, engine_id, s))
+        if self.after_send is not None:
+            self.after_send(session, engine_id)
         return engine_id
+
+    def _log_wire(self, session: EngineSession, engine_id: str, outbound: Outbound) -> None:
+        if self._wire_log is None:
+            return
+        line = json.dumps({"at": datetime.now(UTC).isoformat(), "tenant_id": session.tenant_id,
+                           "session_id": session.session_id, "engine_id": engine_id,
+                           "to": str(outbound.to), "type": outbound.content.type,
+                           "text": summary(outbound.content)}) + "\n"
+        with self._lock, self._wire_log.open("a", encoding="utf-8") as out:
+            out.write(line)
 
     def typing(self, session: EngineSession, chat: Jid, duration_ms: int) -> None:
         self._connected(session)
@@ -240,8 +275,14 @@ class SandboxEngine:
                 message_type: str = "text") -> str:
         """A phone writes to the session: text, or a media file (bytes, MIME type, name)
         with ``text`` as its caption."""
+        for name, value in (("text", text), ("push_name", push_name),
+                            ("filename", media[2] if media else None),
+                            ("mime_type", media[1] if media else None)):
+            limit = INBOUND_MAX_BYTES[name]
+            if value is not None and utf8_bytes(value) > limit:
+                raise EngineError("too_large", f"{name}: may be at most {limit} bytes (UTF-8)")
         connection = self._connected(session)
-        engine_id = "3EB0" + secrets.token_hex(8).upper()
+        engine_id = self.message_id(session)
         if push_name and sender.phone:
             self._names[sender.phone] = push_name
         data = media[0] if media else None
@@ -278,6 +319,10 @@ class SandboxEngine:
             return
         connection.phone = phone
         connection.listener.on_connected(phone, "Sandbox")
+        with self._lock:
+            held = self._held.pop(self._key(connection.session), [])
+        for engine_id, status in held:
+            connection.listener.on_receipt([engine_id], status, datetime.now(UTC))
 
     def _rotate_qr(self, connection: _Connection) -> None:
         if self._current(connection.session, connection.generation) is None \
@@ -293,8 +338,15 @@ class SandboxEngine:
         connection.listener.on_qr(code, expires)
         self._clock.call_later(self._qr_rotate_s, lambda: self._rotate_qr(connection))
 
-    def _receipt(self, session: EngineSession, generation: int, engine_id: str,
-                 status: MessageStatus) -> None:
-        connection = self._current(session, generation)
-        if connection is not None:
-            connection.listener.on_receipt([engine_id], status, datetime.now(UTC))
+    def _receipt(self, session: EngineSession, engine_id: str, status: MessageStatus) -> None:
+        """The recipient's phone acknowledges: to the session's connection that is up now
+        (which may be another host's than the one that sent), else held for the next."""
+        key = self._key(session)
+        with self._lock:
+            connection = self._connections.get(key)
+            if connection is None or connection.phone is None:
+                held = self._held.setdefault(key, [])
+                held.append((engine_id, status))
+                del held[:-HELD_RECEIPTS]
+                return
+        connection.listener.on_receipt([engine_id], status, datetime.now(UTC))
