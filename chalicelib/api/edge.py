@@ -276,9 +276,20 @@ def parse_json(raw: bytes | str) -> Any:
     return data
 
 
+def field_path(loc: tuple[str | int, ...]) -> str:
+    """A pydantic error location as the API names fields: ``poll.options[3]``; an invalid
+    key of a map names the map."""
+    if "[key]" in loc:
+        loc = loc[:max(loc.index("[key]") - 1, 0)]
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
 def validation_failed(exc: ValidationError, prefix: str = "") -> ValidationFailed:
-    details = [{"field": prefix + (".".join(str(p) for p in e["loc"]) or "body"),
-                "message": e["msg"]} for e in exc.errors()]
+    details = [{"field": prefix + field_path(e["loc"]), "message": e["msg"]}
+               for e in exc.errors()]
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
     return ValidationFailed(summary or "invalid input", details=details)
 

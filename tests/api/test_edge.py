@@ -58,8 +58,9 @@ def _send(tenant: Tenant, sid: str, **body):
 
 @pytest.mark.parametrize(("body", "field"), [
     ({"text": "hi", "metadata": {"ref": "x" * (1024 * 1024)}}, "metadata.ref"),
+    ({"text": "hi", "metadata": {"x" * 65: "v"}}, "metadata"),
     ({"type": "poll", "poll": {"question": "q", "options": ["a", "b" * (1024 * 1024)]}},
-     "poll.options.1"),
+     "poll.options[1]"),
     ({"text": "hi", "schedule_at": "0001-01-01T00:00:00+14:00"}, "schedule_at"),
     ({"text": "hi", "schedule_at": "9999-12-31T23:59:59-14:00"}, "schedule_at"),
     ({"type": "image", "image": {"url": "http://[::1"}}, "image.url"),

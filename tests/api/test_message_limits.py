@@ -28,7 +28,7 @@ def _refused(tenant: Tenant, sid: str, body: dict, field: str) -> dict:
      "poll.options[3]"),
     ({"text": EMOJI * 20_000}, "text"),  # 20,000 characters, but 80,000 bytes
     ({"type": "contact", "contacts": [{"name": "Ana", "vcard": EMOJI * 3_000}]},
-     "contact.contacts[0].vcard"),
+     "contacts[0].vcard"),
     ({"type": "list", "list": {"text": "Menu", "button_text": "Open", "sections": [
         {"title": "Food", "rows": [{"id": "1", "title": "Soup", "description": MIB}]}]}},
      "list.sections[0].rows[0].description"),

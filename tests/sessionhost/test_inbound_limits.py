@@ -28,10 +28,11 @@ def _engine_delivers(host, tenant: Tenant, sid: str, inbound: Inbound) -> None:
 
 
 def test_the_sandbox_refuses_what_a_host_could_not_store(acme: Tenant, working: str):
-    for body, field in (({"push_name": "x" * (1024 * 1024)}, "push_name"),
-                        ({"text": EMOJI * 20_000}, "text")):  # 80,000 bytes
-        error = assert_error(_inbound(acme, working, **body), 422, "too_large")
-        assert error["message"].startswith(f"{field}: may be at most")
+    error = assert_error(_inbound(acme, working, push_name="x" * 1000), 422, "too_large")
+    assert error["message"].startswith("push_name: may be at most")
+    # 20,000 characters but 80,000 bytes: the API's own bound (the same as the host's) says no
+    error = assert_error(_inbound(acme, working, text=EMOJI * 20_000), 422)
+    assert error["details"][0]["field"] == "text"
     assert acme.call("GET", "/v1/messages").json["items"] == []
     assert _inbound(acme, working, push_name="Ana").status_code == 200
 

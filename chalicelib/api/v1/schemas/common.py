@@ -93,7 +93,7 @@ Id = token(64)
 
 Timestamp = Annotated[datetime, AfterValidator(_utc)]
 HttpUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL), AfterValidator(_http_url)]
-Metadata = Annotated[dict[Id, text(512, 0)], Field(max_length=20)]
+Metadata = Annotated[dict[Id, text(1024, 0)], Field(max_length=20)]
 Variables = Annotated[dict[Id, text(1024, 0)], Field(max_length=50)]
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.v1.schemas.common import Body, Name, Out, text, token
+from chalicelib.api.v1.schemas.common import Body, Out, text, token
 
 Phone = token(32)
 PairingCode = token(9, 8)
 Sender = token(64)
 MessageText = text(65_536)
+PushName = text(1024)  # the sandbox engine itself refuses more than a host stores
 
 
 class ScanIn(Body):
@@ -25,7 +26,7 @@ class InboundIn(Body):
 
     sender: Sender = Field(alias="from")
     text: MessageText
-    push_name: Name | None = None
+    push_name: PushName | None = None
 
 
 class DropIn(Body):
