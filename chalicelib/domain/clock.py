@@ -14,6 +14,16 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def parse(value: str) -> datetime:
+    """An ISO-8601 time as the gateway writes it (``Z`` or an offset; none means UTC), in UTC.
+    ``ValueError`` for anything else, including times no UTC datetime can hold."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (OverflowError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not an ISO-8601 time: {value!r}") from exc
+
+
 def now_iso() -> str:
     return iso(now())
 

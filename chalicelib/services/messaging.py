@@ -462,14 +462,14 @@ class MessagingService:
             return  # deleted, canceled, or a redelivery of a claimed message: never twice
         now = clock.now()
         if message.schedule_at:
-            due = datetime.fromisoformat(message.schedule_at.replace("Z", "+00:00"))
+            due = clock.parse(message.schedule_at)
             if due > now:  # early (long waits hop through SQS): never send before its time
                 wait = min(math.ceil((due - now).total_seconds()), SQS_MAX_DELAY_S)
                 self._lanes[lane].send({"tenant_id": tenant_id, "message_id": message_id},
                                        delay_seconds=wait)
                 return
         if message.expires_at and \
-                datetime.fromisoformat(message.expires_at.replace("Z", "+00:00")) <= now:
+                clock.parse(message.expires_at) <= now:
             self._end(message, MessageStatus.EXPIRED, "expired")
             return
         session = self._sessions.get(tenant_id, message.session_id)
@@ -508,7 +508,7 @@ class MessagingService:
             log.warning("send of %s has an unknown outcome (%s); left in sending", claimed.id,
                         exc.message)
             return
-        since = datetime.fromisoformat(waiting_since.replace("Z", "+00:00"))
+        since = clock.parse(waiting_since)
         waited = clock.now() - since
         if waited >= SESSION_WAIT or receive_count >= self._max_attempts:
             self._fail(requeued, exc.code, f"{exc.message} (gave up after "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import secrets
-from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import clock, ids
@@ -125,7 +124,7 @@ class SessionService:
         if session.status != SessionStatus.SCAN_QR or session.qr is None:
             raise Conflict(f"no QR code: the session is {session.status.value}",
                            code="qr_not_available")
-        if datetime.fromisoformat(session.qr.expires_at.replace("Z", "+00:00")) < clock.now():
+        if clock.parse(session.qr.expires_at) < clock.now():
             raise Conflict("the QR code expired and a new one is on its way; ask again",
                            code="qr_not_available")
         return session.qr

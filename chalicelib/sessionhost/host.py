@@ -59,7 +59,7 @@ PLACEMENT_GRACE_S = 5.0  # a never-held session is left to the API's placement t
 
 def _age_s(iso: str) -> float:
     try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        moment = clock.parse(iso)
     except ValueError:
         return float("inf")
     return (datetime.now(UTC) - moment).total_seconds()
@@ -379,7 +379,7 @@ class SessionHost:
         if message.get("typing_ms"):
             running.engine.typing(running.ref, outbound.to, int(message["typing_ms"]))
         expires_at = message.get("expires_at")
-        if expires_at and datetime.fromisoformat(expires_at.replace("Z", "+00:00")) \
+        if expires_at and clock.parse(expires_at) \
                 <= datetime.now(UTC):
             raise EngineRefused("the message expired before it could be sent", code="expired")
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.auth import Principal
 
 bp = Blueprint(__name__)
-SEND_ERRORS = {409: "session_not_ready, idempotency_key_in_progress",
+SEND_ERRORS = {409: "session_not_ready, idempotency_key_in_progress", 422: "too_large",
                429: "quota_exceeded", 503: "queue_unavailable"}
 ACT_ERRORS = {409: "not_sent, not_own_message, not_editable, session_not_ready",
               503: "session_unavailable", 504: "outcome_unknown"}
