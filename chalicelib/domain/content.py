@@ -6,10 +6,11 @@ worker, the session hosts and the engines (which turn them into WhatsApp message
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.text import bounded
 
 MAX_TEXT = 65_536  # characters (WhatsApp's own limit), and UTF-8 bytes too
 MAX_CAPTION = 1_024
@@ -18,39 +19,23 @@ MAX_CAPTION = 1_024
 MAX_RECORD_BYTES = 256 * 1024
 
 
-def utf8_bytes(value: str) -> int:
-    return len(value.encode("utf-8", "surrogatepass"))
-
-
-def _bounded(max_bytes: int, max_chars: int | None = None, min_chars: int = 0) -> Any:
-    """A string bounded in UTF-8 bytes (and in characters, where WhatsApp counts those)."""
-
-    def check(value: str) -> str:
-        if utf8_bytes(value) > max_bytes:
-            raise PydanticCustomError("too_many_bytes", "may be at most {max_bytes} bytes (UTF-8)",
-                                      {"max_bytes": max_bytes})
-        return value
-
-    return Annotated[str, Field(min_length=min_chars, max_length=max_chars), AfterValidator(check)]
-
-
-Body = _bounded(MAX_TEXT, MAX_TEXT, 1)
-Caption = _bounded(4 * MAX_CAPTION, MAX_CAPTION)
-JidText = _bounded(128)
-FileName = _bounded(1_024, 255, 1)
-Name = _bounded(1_024, 256, 1)
-Address = _bounded(2_048, 512)
-VCard = _bounded(10_000, 10_000, 1)
-Question = _bounded(1_024, 255, 1)
-PollOption = _bounded(1_024, None, 1)
-RowId = _bounded(800, 200, 1)
-ShortTitle = _bounded(96, 24, 1)  # list sections and rows
-RowDescription = _bounded(288, 72)
-ListText = _bounded(16_384, 4096, 1)
-ButtonText = _bounded(80, 20, 1)
-Heading = _bounded(240, 60)  # a list's title and footer
-QuotedText = _bounded(MAX_TEXT)
-Emoji = _bounded(64, 16)
+Body = bounded(MAX_TEXT, MAX_TEXT, 1)
+Caption = bounded(4 * MAX_CAPTION, MAX_CAPTION)
+JidText = bounded(128)
+FileName = bounded(1_024, 255, 1)
+Name = bounded(1_024, 256, 1)
+Address = bounded(2_048, 512)
+VCard = bounded(10_000, 10_000, 1)
+Question = bounded(1_024, 255, 1)
+PollOption = bounded(1_024, None, 1)
+RowId = bounded(800, 200, 1)
+ShortTitle = bounded(96, 24, 1)  # list sections and rows
+RowDescription = bounded(288, 72)
+ListText = bounded(16_384, 4096, 1)
+ButtonText = bounded(80, 20, 1)
+Heading = bounded(240, 60)  # a list's title and footer
+QuotedText = bounded(MAX_TEXT)
+Emoji = bounded(64, 16)
 
 
 class _Model(BaseModel):

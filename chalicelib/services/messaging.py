@@ -21,7 +21,6 @@ from chalicelib.domain.content import (
     StoredMedia,
     Text,
     summary,
-    utf8_bytes,
 )
 from chalicelib.domain.errors import (
     AppError,
@@ -43,6 +42,7 @@ from chalicelib.domain.messages import (
 )
 from chalicelib.domain.paging import Page
 from chalicelib.domain.sessions import Session, SessionStatus
+from chalicelib.domain.text import utf8_bytes
 from chalicelib.domain.vcard import vcard
 from chalicelib.services.account import AccountService
 from chalicelib.services.media import MediaService, MediaSource

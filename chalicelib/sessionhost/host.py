@@ -25,7 +25,7 @@ from chalicelib.adapters.hosts_repo import DynamoHostRepo, HostRecord
 from chalicelib.adapters.messages_repo import DynamoMessageRepo
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
 from chalicelib.domain import clock, ids
-from chalicelib.domain.content import Content, Quote, utf8_bytes
+from chalicelib.domain.content import Content, Quote
 from chalicelib.domain.errors import (
     AppError,
     Conflict,
@@ -38,6 +38,7 @@ from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
 from chalicelib.domain.sessions import Session, SessionStatus
+from chalicelib.domain.text import utf8_bytes
 from chalicelib.services.media import MediaStore
 from chalicelib.services.messaging import message_status_event
 from chalicelib.services.ports import EventPublisher

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from chalicelib.domain.content import summary, utf8_bytes
+from chalicelib.domain.content import summary
 from chalicelib.domain.jids import Jid, normalize_phone
 from chalicelib.domain.messages import MessageStatus
+from chalicelib.domain.text import utf8_bytes
 from chalicelib.sessionhost.engines.base import (
     INBOUND_MAX_BYTES,
     Contact,

@@ -3,12 +3,13 @@ the error envelope."""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from chalicelib.domain.text import bounded
 
 T = TypeVar("T")
 MAX_URL = 2048
@@ -26,23 +27,6 @@ class Out(BaseModel):
     """A response body."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-def max_bytes(limit: int) -> AfterValidator:
-    """At most ``limit`` bytes of UTF-8 (what storage and WhatsApp count), not characters."""
-
-    def check(value: str) -> str:
-        if len(value.encode("utf-8")) > limit:
-            raise ValueError(f"is longer than {limit} bytes of UTF-8")
-        return value
-
-    return AfterValidator(check)
-
-
-def _no_controls(value: str) -> str:
-    if any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value):
-        raise ValueError("contains control characters or line breaks")
-    return value
 
 
 def _utc(value: datetime) -> datetime:
@@ -72,20 +56,18 @@ def _http_url(value: str) -> str:
 
 
 # A display name: one line, no control characters.
-Name = Annotated[str, Field(min_length=1, max_length=100), max_bytes(400),
-                 AfterValidator(_no_controls)]
+Name = bounded(400, 100, 1, one_line=True)
 
 
 def text(max_len: int, min_len: int = 1) -> Any:
     """Free text (messages, captions): newlines allowed, at most ``max_len`` characters and
     as many bytes of UTF-8."""
-    return Annotated[str, Field(min_length=min_len, max_length=max_len), max_bytes(max_len)]
+    return bounded(max_len, max_len, min_len)
 
 
 def token(max_len: int = 64, min_len: int = 1) -> Any:
     """A short one-line value: ids, codes, usernames, keys."""
-    return Annotated[str, Field(min_length=min_len, max_length=max_len), max_bytes(max_len),
-                     AfterValidator(_no_controls)]
+    return bounded(max_len, max_len, min_len, one_line=True)
 
 
 Id = token(64)

@@ -18,6 +18,7 @@ from chalicelib.api.v1.schemas.common import (
     token,
 )
 from chalicelib.domain import status_codes
+from chalicelib.domain.content import ButtonText, Heading, ListSection, ListText, Location, Poll
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.messages import Message, Priority
 from chalicelib.services.media import MediaSource
@@ -29,16 +30,8 @@ FileName = token(255)
 MimeType = token(100)
 Recipient = token(64)
 Short = text(256)
-Address = text(512)
-PollOption = text(100)
 VCard = text(10_000)
 Phone = token(32)
-RowId = text(200)
-Title24 = text(24)
-Line72 = text(72)
-Line60 = text(60)
-ListText = text(4096)
-ButtonText = text(20)
 Emoji = text(16, 0)
 Status = Literal["queued", "scheduled", "sending", "sent", "delivered", "read", "played",
                  "received", "failed", "expired", "canceled"]
@@ -56,42 +49,20 @@ class MediaIn(Body):
     caption: Caption | None = None
 
 
-class LocationIn(Body):
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    name: Short | None = None
-    address: Address | None = None
-
-
 class ContactIn(Body):
     name: Short
     phone: Phone | None = None
     vcard: VCard | None = None
 
 
-class PollIn(Body):
-    question: Short
-    options: list[PollOption] = Field(min_length=2, max_length=12)
-    multiple: bool = False
-
-
-class ListRowIn(Body):
-    id: RowId
-    title: Title24
-    description: Line72 | None = None
-
-
-class ListSectionIn(Body):
-    title: Title24
-    rows: list[ListRowIn] = Field(min_length=1, max_length=10)
-
-
 class ListIn(Body):
+    """A list message (its ``text`` may come from a template instead)."""
+
     text: ListText | None = None
     button_text: ButtonText
-    title: Line60 | None = None
-    footer: Line60 | None = None
-    sections: list[ListSectionIn] = Field(min_length=1, max_length=10)
+    title: Heading | None = None
+    footer: Heading | None = None
+    sections: list[ListSection] = Field(min_length=1, max_length=10)
 
 
 class ReactionIn(Body):
@@ -121,9 +92,9 @@ class SendIn(Body):
     voice: MediaIn | None = None
     document: MediaIn | None = None
     sticker: MediaIn | None = None
-    location: LocationIn | None = None
+    location: Location | None = None
     contacts: list[ContactIn] | None = Field(default=None, min_length=1, max_length=10)
-    poll: PollIn | None = None
+    poll: Poll | None = None
     list_: ListIn | None = Field(default=None, alias="list")
     reaction: ReactionIn | None = None
     template_id: Id | None = None
