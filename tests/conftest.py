@@ -28,6 +28,7 @@ os.environ.update({
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from chalice.test import Client
+from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
 from app import app
@@ -41,6 +42,9 @@ from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.host import SessionHost
 from chalicelib.sessionhost.server import make_server
 
+# Tests never time things: a slow machine (or a loaded CI runner) must not fail an example.
+hypothesis_settings.register_profile("wagate", deadline=None)
+hypothesis_settings.load_profile("wagate")
 serialize_in_process_moto()  # API, workers and hosts share moto from several threads
 routing.install()  # unknown paths reach the catch-all route, as on API Gateway
 ADMIN_PASSWORD = "admin-password-123"
@@ -189,8 +193,9 @@ def host(aws: None, tmp_path: Path) -> Iterator[RunningHost]:
     running.stop()
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.05) -> Any:
-    """Poll until ``predicate()`` is truthy; its value, or an AssertionError on timeout."""
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
+    """Poll until ``predicate()`` is truthy; its value, or an AssertionError when it never is
+    (the bound is generous: it only ends a wait that would otherwise hang)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
