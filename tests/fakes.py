@@ -687,7 +687,8 @@ class FakeFleet:
         self._sent = 0
 
     def script(self, operation: str, *outcomes: Outcome) -> None:
-        self._script.setdefault(operation, deque()).extend(outcomes)
+        """What the next calls of ``operation`` do, in order (replacing what was left)."""
+        self._script[operation] = deque(outcomes)
 
     def adopt(self, tenant_id: str, session_id: str,
               status: SessionStatus = SessionStatus.WORKING, **fields: Any) -> Session:
@@ -879,7 +880,8 @@ class FakeWebhookSender:
         self._script: dict[str, deque[int | Exception]] = {}
 
     def script(self, url: str, *outcomes: int | Exception) -> None:
-        self._script.setdefault(url, deque()).extend(outcomes)
+        """What the next POSTs to ``url`` get, in order (replacing what was left)."""
+        self._script[url] = deque(outcomes)
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         self.urls.check(url, "webhook_url")
