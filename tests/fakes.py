@@ -75,9 +75,6 @@ class FakeClock:
         self.moment += timedelta(seconds=seconds, **delta)
         return self.moment
 
-    def epoch(self) -> float:
-        return self.moment.timestamp()
-
     @contextmanager
     def installed(self) -> Iterator[FakeClock]:
         """Make ``chalicelib.domain.clock.now`` (and so every service and fake) read this."""

@@ -353,7 +353,6 @@ def test_a_host_that_comes_back_in_time_sends_the_message_once(services: Service
     assert statuses(services, message.id) == ["queued", "sending", "queued", "sending",
                                               "queued", "sending", "sent"]
     assert sent.timestamps["sending"] == sent.history[1].at  # when it was first claimed
-    assert services.messages.item("acme", message.id)["attempts"] == 3
 
 
 def test_an_unknown_outcome_after_the_hand_over_is_never_retried_blindly(
@@ -546,3 +545,36 @@ def test_what_cannot_be_edited_or_revoked_is_refused_before_the_host_is_asked(
     starred = services.messaging.act(services.acme, "IN1", "star", {"starred": True})
     assert starred.starred
 
+
+
+# --- media --------------------------------------------------------------------------------------
+
+
+def test_media_comes_from_an_allowed_url_and_back_to_its_tenant_only(services: Services,
+                                                                     sid: str):
+    services.fetcher.files["https://cdn.example.com/cat.png"] = (PNG, "image/png", "cat.png")
+    image = services.messaging.send(services.acme, Draft(
+        session_id=sid, to=TO, type="image",
+        media=MediaSource(url="https://cdn.example.com/cat.png")))
+
+    media, data = services.messaging.media(services.acme, image.id)
+    assert (media.mime_type, media.filename, data) == ("image/png", "cat.png", PNG)
+    with pytest.raises(NotFound):
+        services.messaging.media(services.globex, image.id)
+
+
+@pytest.mark.parametrize(("source", "field"), [
+    (MediaSource(url="http://169.254.169.254/latest/meta-data"), "image.url"),
+    (MediaSource(url="https://cdn.example.com/missing.png"), "image.url"),
+    (MediaSource(base64="bm90IGFuIGltYWdl"), "image"),  # "not an image"
+    (MediaSource(), "image"),
+])
+def test_media_that_cannot_be_used_is_a_422_and_nothing_is_stored(services: Services, sid: str,
+                                                                  source: MediaSource,
+                                                                  field: str):
+    with pytest.raises(ValidationFailed) as refused:
+        services.messaging.send(services.acme, Draft(session_id=sid, to=TO, type="image",
+                                                     media=source))
+    assert refused.value.details[0]["field"] == field
+    assert services.media_store.objects == {}
+    assert services.messaging.list(services.acme, None, None, 10, None).items == []
