@@ -60,7 +60,7 @@ def _act(services: Services, session: Session, message_id: str, kind: str, arg: 
         messaging.fail_poison("acme", message_id, "poison")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(scheduled=st.booleans(), plan=st.lists(step, max_size=16))
 @example(scheduled=False, plan=[(("deliver", "handed_over"), 0), (("release", None), 1),
                                 (("reconcile", None), 400), (("deliver", "ok"), 1)])
