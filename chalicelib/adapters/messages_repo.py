@@ -31,6 +31,7 @@ from chalicelib.domain.quotas import Charge
 
 INFLIGHT = "SENDING"
 SCHEDULED = "SCHEDULED"
+OVERDUE_PAGES = 10
 SEND_TOKEN = "send_token"  # noqa: S105 (an attribute name; on the item, not on the API)
 T = TypeVar("T")
 
@@ -113,12 +114,20 @@ class DynamoMessageRepo:
 
     def overdue(self, due_before: str, limit: int = 100) -> list[Message]:
         """Scheduled messages whose time passed before ``due_before`` and that nothing took
-        (a lost schedule or queue record), all tenants."""
-        response = self._table.query(
-            IndexName="by_inflight", Limit=limit,
-            KeyConditionExpression=Key("inflight").eq(SCHEDULED),
-            FilterExpression=Attr("schedule_at").lt(due_before))
-        return [Message.model_validate(plain(i)) for i in response.get("Items", [])]
+        (a lost schedule or queue record), all tenants, at most ``limit``. The index orders
+        them by when they were accepted, not when they are due, so the filter reads past the
+        ones still waiting: at most ``OVERDUE_PAGES`` pages (1 MB each) a call."""
+        query: dict[str, Any] = {"IndexName": "by_inflight",
+                                 "KeyConditionExpression": Key("inflight").eq(SCHEDULED),
+                                 "FilterExpression": Attr("schedule_at").lt(due_before)}
+        found: list[Message] = []
+        for _ in range(OVERDUE_PAGES):
+            response = self._table.query(**query)
+            found += [Message.model_validate(plain(i)) for i in response.get("Items", [])]
+            if len(found) >= limit or "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found[:limit]
 
     def get(self, tenant_id: str, message_id: str) -> Message | None:
         item = self._table.get_item(Key=message_key(tenant_id, message_id),

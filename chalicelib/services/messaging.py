@@ -7,7 +7,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -46,7 +46,14 @@ from chalicelib.domain.text import utf8_bytes
 from chalicelib.domain.vcard import vcard
 from chalicelib.services.account import AccountService
 from chalicelib.services.media import MediaService, MediaSource
-from chalicelib.services.ports import EventPublisher, Fleet, MessageRepo, SessionRepo
+from chalicelib.services.ports import (
+    EventPublisher,
+    Fleet,
+    Lane,
+    MessageRepo,
+    Scheduler,
+    SessionRepo,
+)
 from chalicelib.services.templates import TemplateService
 
 log = logging.getLogger(__name__)
@@ -116,19 +123,6 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path or "type"
-
-
-class Lane(Protocol):
-    """An outbound queue: one per priority."""
-
-    @property
-    def arn(self) -> str: ...
-    def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None: ...
-
-
-class Scheduler(Protocol):
-    def schedule(self, name: str, at: datetime, queue_arn: str, body: dict[str, Any]) -> None: ...
-    def cancel(self, name: str) -> None: ...
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Tenant, User
@@ -81,6 +82,19 @@ class MessageRepo(Protocol):
 
 class Queue(Protocol):
     def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None: ...
+
+
+class Lane(Protocol):
+    """An outbound queue: one per priority."""
+
+    @property
+    def arn(self) -> str: ...
+    def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None: ...
+
+
+class Scheduler(Protocol):
+    def schedule(self, name: str, at: datetime, queue_arn: str, body: dict[str, Any]) -> None: ...
+    def cancel(self, name: str) -> None: ...
 
 
 class EventPublisher(Protocol):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.auth import (
     LOGIN_PER_ADDRESS,
     LOGIN_PER_USERNAME,
@@ -20,93 +17,11 @@ from chalicelib.domain.auth import (
     Role,
 )
 from chalicelib.domain.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized
-from chalicelib.domain.paging import Page
 from chalicelib.services.auth import AuthService
+from tests.fakes import FakeHasher, FakeThrottle, FakeUsers
 
 PASSWORD = "right-password-1"
 START = 1_700_000_000.0
-
-
-class FakeUsers:
-    """The parts of UserRepo that AuthService uses, in memory."""
-
-    def __init__(self) -> None:
-        self.tenants: dict[str, Tenant] = {}
-        self.users: dict[str, User] = {}  # by username
-        self.keys: dict[tuple[str, str], ApiKey] = {}
-
-    def put_tenant(self, tenant: Tenant) -> None:
-        self.tenants[tenant.id] = tenant
-
-    def get_tenant(self, tenant_id: str) -> Tenant | None:
-        return self.tenants.get(tenant_id)
-
-    def create_user(self, user: User) -> None:
-        if user.username in self.users:
-            raise Conflict("username is already taken", code="username_taken")
-        self.users[user.username] = user
-
-    def find_login(self, username: str) -> User | None:
-        return self.users.get(username)
-
-    def put_api_key(self, key: ApiKey) -> None:
-        self.keys[(key.tenant_id, key.id)] = key
-
-    def get_api_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
-        return self.keys.get((tenant_id, key_id))
-
-    def list_api_keys(self, tenant_id: str, limit: int, cursor: str | None,
-                      created_by: str | None = None) -> Page:
-        return Page([k for (t, _), k in self.keys.items() if t == tenant_id
-                     and created_by in (None, k.created_by)][:limit])
-
-    def delete_api_key(self, tenant_id: str, key_id: str, created_by: str | None = None) -> bool:
-        key = self.keys.get((tenant_id, key_id))
-        if key is None or created_by not in (None, key.created_by):
-            return False
-        del self.keys[(tenant_id, key_id)]
-        return True
-
-
-class FakeThrottle:
-    """ThrottleStore in memory, with the same compare-and-swap and counting rules."""
-
-    def __init__(self) -> None:
-        self.counters: dict[str, Attempts] = {}
-        self.windows: dict[tuple[str, str], int] = {}
-
-    def attempts(self, keys: Sequence[str]) -> dict[str, Attempts]:
-        return {k: self.counters[k] for k in keys if k in self.counters}
-
-    def replace_attempts(self, key: str, expected: Attempts | None, new: Attempts) -> bool:
-        if self.counters.get(key) != expected:
-            return False
-        self.counters[key] = new
-        return True
-
-    def forget_attempts(self, key: str) -> None:
-        self.counters.pop(key, None)
-
-    def take(self, tenant_id: str, window: str, limit: int, expires_epoch: int) -> bool:
-        used = self.windows.get((tenant_id, window), 0)
-        if used >= limit:
-            return False
-        self.windows[(tenant_id, window)] = used + 1
-        return True
-
-
-class FakeHasher:
-    """Plain text "hashes"; counts how often a password was checked."""
-
-    def __init__(self) -> None:
-        self.checks = 0
-
-    def hash(self, password: str) -> str:
-        return f"plain:{password}"
-
-    def verify(self, hashed: str, password: str) -> bool:
-        self.checks += 1
-        return hashed == f"plain:{password}"
 
 
 class Clock:

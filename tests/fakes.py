@@ -1,0 +1,995 @@
+"""In-memory fakes of the ports in ``chalicelib.services.ports``, and ``Services``: every
+service wired by the real ``Container`` on them, for fast tests of the use cases.
+
+Each fake keeps the promise its real adapter makes (the port's and the adapter's docstrings):
+conditional writes refuse what the real condition refuses, lists are bounded pages with
+tenant-bound cursors, queues keep delays. Nothing here does I/O, starts a thread or sleeps;
+time is ``chalicelib.domain.clock``, which ``FakeClock.installed()`` replaces.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import ipaddress
+import json
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple, TypeVar
+from unittest import mock
+from urllib.parse import urlsplit
+
+from chalicelib import resources
+from chalicelib.adapters.media import decode_base64
+from chalicelib.adapters.messages_repo import SEND_TOKEN
+from chalicelib.adapters.sessions_repo import SESSION_COUNTER
+from chalicelib.bootstrap import Container
+from chalicelib.domain import clock as clock_module
+from chalicelib.domain import paging
+from chalicelib.domain.accounts import ApiKey, Tenant, User
+from chalicelib.domain.auth import PLATFORM_TENANT, ROLE_SCOPES, SCOPES, Attempts, Principal, Role
+from chalicelib.domain.content import StoredMedia
+from chalicelib.domain.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    OutcomeUnknown,
+    SessionUnavailable,
+    StaleFence,
+    ValidationFailed,
+)
+from chalicelib.domain.events import Event, EventType
+from chalicelib.domain.idempotency import IdempotencyRecord
+from chalicelib.domain.media import media_key, media_prefix, safe_filename
+from chalicelib.domain.messages import Message, MessageStatus, predecessors
+from chalicelib.domain.paging import Page
+from chalicelib.domain.quotas import Charge, Limits
+from chalicelib.domain.sessions import Session, SessionStatus
+from chalicelib.domain.templates import Template
+from chalicelib.services.auth import AuthService
+from chalicelib.services.idempotency import Idempotency
+from chalicelib.services.media import MediaService
+from chalicelib.services.webhooks import WebhookService
+from chalicelib.settings import Settings
+
+T = TypeVar("T")
+SQS_MAX_DELAY_S = 900
+
+
+# --- time ---------------------------------------------------------------------------------------
+
+
+class FakeClock:
+    """The gateway's clock, moved by hand."""
+
+    def __init__(self, start: datetime = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)) -> None:
+        self.moment = start
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: float = 0, **delta: float) -> datetime:
+        self.moment += timedelta(seconds=seconds, **delta)
+        return self.moment
+
+    @contextmanager
+    def installed(self) -> Iterator[FakeClock]:
+        """Make ``chalicelib.domain.clock.now`` (and so every service and fake) read this."""
+        with mock.patch.object(clock_module, "now", self.now):
+            yield self
+
+
+# --- paging -------------------------------------------------------------------------------------
+
+
+def page_of(tenant_id: str, rows: Sequence[tuple[str, T]], limit: int, cursor: str | None,
+            newest_first: bool = False) -> Page:
+    """One page of ``rows`` (sort key, item) in sort-key order, starting after the cursor's key.
+
+    Cursors are encoded like the real ones (``{"pk": tenant, "sk": last key}``), so another
+    tenant's cursor or garbage is the same 422; ``next_cursor`` is None on the last page.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")  # DynamoDB refuses Limit < 1 too
+    start = paging.decode_cursor(cursor, tenant_id)
+    ordered = sorted(rows, key=lambda row: row[0], reverse=newest_first)
+    if start is not None:
+        if "sk" not in start:
+            raise ValidationFailed.field("cursor", "is not a valid cursor")
+        after = start["sk"]
+        ordered = [r for r in ordered if (r[0] < after if newest_first else r[0] > after)]
+    chunk = ordered[:limit]
+    more = len(ordered) > limit
+    next_cursor = paging.encode_cursor({"pk": tenant_id, "sk": chunk[-1][0]}) if more else None
+    return Page([item for _, item in chunk], next_cursor)
+
+
+def _json(value: Any) -> Any:
+    """``value`` as it comes back from a store that keeps JSON (and refuses anything else)."""
+    return json.loads(json.dumps(value))
+
+
+# --- users, tenants, keys, usage counters -------------------------------------------------------
+
+
+class FakeUsers:
+    """``UserRepo`` and ``AccountRepo`` in memory, like the users table that holds both.
+
+    ``counters`` are the tenant's usage counters (``USAGE#…``); the session and message fakes
+    given the same dict count into it, as the real repositories count into the users table.
+    """
+
+    def __init__(self) -> None:
+        self.tenants: dict[str, Tenant] = {}
+        self.users: dict[str, User] = {}  # by username (the global login claim)
+        self.keys: dict[tuple[str, str], ApiKey] = {}
+        self.revoked: set[tuple[str, str, str]] = set()
+        self.counters: dict[tuple[str, str], int] = {}
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        self.tenants[tenant.id] = tenant
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        return self.tenants.get(tenant_id)
+
+    def set_limits(self, tenant_id: str, limits: dict[str, Any]) -> Tenant | None:
+        tenant = self.tenants.get(tenant_id)
+        if tenant is None:
+            return None
+        tenant = tenant.model_copy(update={"limits": Limits.model_validate(limits)})
+        self.tenants[tenant_id] = tenant
+        return tenant
+
+    def usage(self, tenant_id: str, counters: list[str]) -> dict[str, int]:
+        return {name: self.counters.get((tenant_id, name), 0) for name in counters}
+
+    def create_user(self, user: User) -> None:
+        if user.username in self.users:
+            raise Conflict("username is already taken", code="username_taken")
+        self.users[user.username] = user
+
+    def get_user(self, tenant_id: str, user_id: str) -> User | None:
+        return next((u for u in self.users.values()
+                     if u.tenant_id == tenant_id and u.id == user_id), None)
+
+    def find_login(self, username: str) -> User | None:
+        return self.users.get(username)
+
+    def user_and_revocation(self, tenant_id: str, user_id: str,
+                            jti: str) -> tuple[User | None, bool]:
+        return self.get_user(tenant_id, user_id), (tenant_id, user_id, jti) in self.revoked
+
+    def revoke_token(self, tenant_id: str, user_id: str, jti: str, expires_epoch: int) -> None:
+        self.revoked.add((tenant_id, user_id, jti))
+
+    def bump_token_generation(self, tenant_id: str, user_id: str) -> None:
+        user = self.get_user(tenant_id, user_id)
+        if user is not None:
+            self.users[user.username] = user.model_copy(
+                update={"token_generation": user.token_generation + 1})
+
+    def put_api_key(self, key: ApiKey) -> None:
+        self.keys[(key.tenant_id, key.id)] = key
+
+    def get_api_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
+        return self.keys.get((tenant_id, key_id))
+
+    def list_api_keys(self, tenant_id: str, limit: int, cursor: str | None,
+                      created_by: str | None = None) -> Page:
+        rows = [(f"APIKEY#{k.id}", k) for (t, _), k in self.keys.items()
+                if t == tenant_id and created_by in (None, k.created_by)]
+        return page_of(tenant_id, rows, limit, cursor)
+
+    def delete_api_key(self, tenant_id: str, key_id: str, created_by: str | None = None) -> bool:
+        key = self.keys.get((tenant_id, key_id))
+        if key is None or created_by not in (None, key.created_by):
+            return False
+        del self.keys[(tenant_id, key_id)]
+        return True
+
+
+class FakeThrottle:
+    """``ThrottleStore`` in memory, with the same compare-and-swap and counting rules."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, Attempts] = {}
+        self.windows: dict[tuple[str, str], int] = {}
+
+    def attempts(self, keys: Sequence[str]) -> dict[str, Attempts]:
+        return {k: self.counters[k] for k in keys if k in self.counters}
+
+    def replace_attempts(self, key: str, expected: Attempts | None, new: Attempts) -> bool:
+        if self.counters.get(key) != expected:
+            return False
+        self.counters[key] = new
+        return True
+
+    def forget_attempts(self, key: str) -> None:
+        self.counters.pop(key, None)
+
+    def take(self, tenant_id: str, window: str, limit: int, expires_epoch: int) -> bool:
+        used = self.windows.get((tenant_id, window), 0)
+        if used >= limit:
+            return False
+        self.windows[(tenant_id, window)] = used + 1
+        return True
+
+
+class FakeHasher:
+    """Plain-text "hashes" (fast); counts how often a password was checked."""
+
+    def __init__(self) -> None:
+        self.checks = 0
+
+    def hash(self, password: str) -> str:
+        return f"plain:{password}"
+
+    def verify(self, hashed: str, password: str) -> bool:
+        self.checks += 1
+        return hashed == f"plain:{password}"
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+
+class FakeSessions:
+    """``SessionRepo`` in memory. Items are kept as the table keeps them (JSON, absent
+    attributes for None), so removing a field returns it to its default."""
+
+    def __init__(self, counters: dict[tuple[str, str], int] | None = None) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.counters = counters if counters is not None else {}
+
+    @staticmethod
+    def _dump(session: Session) -> dict[str, Any]:
+        return session.model_dump(mode="json", exclude_none=True)
+
+    def create(self, session: Session, limit: int | None = None,
+               over_limit: Exception | None = None) -> None:
+        key = (session.tenant_id, session.id)
+        if key in self.items:
+            raise Conflict("session already exists")
+        if limit is not None:
+            counter = (session.tenant_id, SESSION_COUNTER)
+            if self.counters.get(counter, 0) >= limit:
+                raise over_limit or Conflict("session limit reached")
+            self.counters[counter] = self.counters.get(counter, 0) + 1
+        self.items[key] = self._dump(session)
+
+    def put(self, session: Session) -> None:
+        """Store ``session`` as it is (a test arranging what hosts would have written)."""
+        self.items[(session.tenant_id, session.id)] = self._dump(session)
+
+    def uncount(self, tenant_id: str) -> None:
+        counter = (tenant_id, SESSION_COUNTER)
+        self.counters[counter] = self.counters.get(counter, 0) - 1
+
+    def get(self, tenant_id: str, session_id: str) -> Session | None:
+        item = self.items.get((tenant_id, session_id))
+        return Session.model_validate(copy.deepcopy(item)) if item else None
+
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        rows = [(f"SESSION#{sid}", Session.model_validate(copy.deepcopy(item)))
+                for (tid, sid), item in self.items.items() if tid == tenant_id]
+        return page_of(tenant_id, rows, limit, cursor)
+
+    def delete(self, tenant_id: str, session_id: str) -> bool:
+        return self.items.pop((tenant_id, session_id), None) is not None
+
+    def update(self, tenant_id: str, session_id: str,
+               changes: dict[str, Any]) -> Session | None:
+        item = self.items.get((tenant_id, session_id))
+        if item is None:
+            return None
+        for name, value in changes.items():
+            if value is None:
+                item.pop(name, None)
+            else:
+                item[name] = _json(value)
+        item["updated_at"] = clock_module.now_iso()
+        return self.get(tenant_id, session_id)
+
+    def set_desired(self, tenant_id: str, session_id: str, status: SessionStatus,
+                    reason: str | None, running: bool,
+                    bump_auth_epoch: bool = False) -> Session | None:
+        item = self.items.get((tenant_id, session_id))
+        if item is None:
+            return None
+        item.update(status=status.value, updated_at=clock_module.now_iso())
+        if reason:
+            item["reason"] = reason
+        else:
+            item.pop("reason", None)
+        if bump_auth_epoch:
+            item["auth_epoch"] = item.get("auth_epoch", 0) + 1
+            item.pop("phone", None)
+        if not running:  # nobody should hold it any more: the lease goes
+            item.pop("owner", None)
+            item.pop("qr", None)
+            item["lease_until_ms"] = 0
+        return self.get(tenant_id, session_id)
+
+    def holds(self, tenant_id: str, session_id: str, host_id: str, fence: int) -> bool:
+        """Whether ``host_id`` holds the session's lease with ``fence`` (the fence check)."""
+        item = self.items.get((tenant_id, session_id))
+        return item is not None and item.get("owner") == host_id and item.get("fence") == fence
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+class FakeMessages:
+    """``MessageRepo`` in memory, plus the session hosts' writes (send tokens, receipts,
+    inbound), with the DynamoDB repository's rules:
+
+    - every status write is allowed by ``predecessors`` (else None), and back to "queued" only
+      while no send token is on the message;
+    - ``timestamps`` keeps when each status was first reached (a requeue is in ``history``
+      only), and a write is stamped no earlier than the message's last change;
+    - ``create`` checks the session exists and spends every charge, all or nothing, raising
+      the first refused charge's error;
+    - the sparse index: "sending" messages are in-flight, scheduled ones are watched until
+      taken; ``inflight``/``overdue`` read them across tenants, oldest change first.
+    """
+
+    def __init__(self, sessions: FakeSessions,
+                 counters: dict[tuple[str, str], int] | None = None) -> None:
+        self.sessions = sessions
+        self.counters = counters if counters is not None else sessions.counters
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.pointers: dict[tuple[str, str, str], str] = {}  # engine id -> message id
+
+    def item(self, tenant_id: str, message_id: str) -> dict[str, Any]:
+        """The stored item, with what the API never shows (``send_token``, ``attempts``)."""
+        return copy.deepcopy(self.items[(tenant_id, message_id)])
+
+    def create(self, message: Message, charges: tuple[Charge, ...] = ()) -> None:
+        if self.sessions.get(message.tenant_id, message.session_id) is None:
+            raise ValidationFailed.field("session_id", "no such session")
+        key = (message.tenant_id, message.id)
+        if key in self.items:
+            raise ValueError(f"message {message.id} exists")
+        counters = [(message.tenant_id, charge.sk) for charge in charges]
+        for counter, charge in zip(counters, charges, strict=True):
+            if self.counters.get(counter, 0) >= charge.limit:
+                raise charge.error
+        for counter in counters:
+            self.counters[counter] = self.counters.get(counter, 0) + 1
+        item = message.model_dump(mode="json", exclude_none=True)
+        if message.status == MessageStatus.SCHEDULED:
+            item["inflight"] = "SCHEDULED"
+        self.items[key] = item
+
+    def update_fields(self, tenant_id: str, message_id: str,
+                      fields: dict[str, Any]) -> Message:
+        item = self.items.get((tenant_id, message_id))
+        if item is None:
+            raise LookupError(f"no message {message_id}")  # the real write's condition fails
+        item.update(_json(fields))
+        return self._message(item)
+
+    def inflight(self, updated_before: str, limit: int = 100) -> list[Message]:
+        return self._watched("SENDING", lambda i: i["updated_at"] < updated_before, limit)
+
+    def overdue(self, due_before: str, limit: int = 100) -> list[Message]:
+        return self._watched("SCHEDULED", lambda i: i.get("schedule_at", "") < due_before, limit)
+
+    def _watched(self, kind: str, keep: Callable[[dict[str, Any]], bool],
+                 limit: int) -> list[Message]:
+        found = sorted((i for i in self.items.values() if i.get("inflight") == kind and keep(i)),
+                       key=lambda i: i["updated_at"])
+        return [self._message(i) for i in found[:limit]]
+
+    def get(self, tenant_id: str, message_id: str) -> Message | None:
+        item = self.items.get((tenant_id, message_id))
+        return self._message(item) if item else None
+
+    def list(self, tenant_id: str, session_id: str | None, chat: str | None, limit: int,
+             cursor: str | None) -> Page:
+        rows = [(f"MSG#{mid}", self._message(item))
+                for (tid, mid), item in self.items.items()
+                if tid == tenant_id and session_id in (None, item["session_id"])
+                and (not (chat and session_id) or item["chat"] == chat)]
+        return page_of(tenant_id, rows, limit, cursor, newest_first=True)
+
+    def transition(self, tenant_id: str, message_id: str, target: MessageStatus,
+                   reason: str | None = None, **fields: Any) -> Message | None:
+        item = self._write(tenant_id, message_id, target, reason, fields)
+        return self._message(item) if item else None
+
+    def _write(self, tenant_id: str, message_id: str, target: MessageStatus,
+               reason: str | None, fields: dict[str, Any],
+               token: str | None = None) -> dict[str, Any] | None:
+        """One conditional status write (``token``: only by the attempt holding it)."""
+        item = self.items.get((tenant_id, message_id))
+        if item is None or item["status"] not in {s.value for s in predecessors(target)}:
+            return None
+        if target == MessageStatus.QUEUED and SEND_TOKEN in item:
+            return None  # a send began: it never goes back to the queue
+        if token is not None and item.get(SEND_TOKEN) != token:
+            return None
+        at = max(clock_module.now_iso(), item["updated_at"])  # never before the last change
+        item.update(status=target.value, updated_at=at, **_json(fields))
+        item["history"].append({"status": target.value, "at": at, "reason": reason})
+        if target != MessageStatus.QUEUED:  # a requeue is no progress: history only
+            item["timestamps"].setdefault(target.value, at)
+        if target == MessageStatus.SENDING:
+            item["inflight"] = "SENDING"
+        else:
+            item.pop("inflight", None)
+        return item
+
+    @staticmethod
+    def _message(item: dict[str, Any]) -> Message:
+        return Message.model_validate(copy.deepcopy(item))
+
+    # --- writes by the owning session host, fenced by its lease ---
+
+    def _fence(self, tenant_id: str, session_id: str, host_id: str, fence: int) -> None:
+        if not self.sessions.holds(tenant_id, session_id, host_id, fence):
+            raise StaleFence(f"{tenant_id}/{session_id} fence {fence}")
+
+    def begin_send(self, tenant_id: str, session_id: str, message_id: str, token: str,
+                   engine_id: str | None, host_id: str, fence: int) -> bool:
+        self._fence(tenant_id, session_id, host_id, fence)
+        item = self.items.get((tenant_id, message_id))
+        if item is None or item["status"] != MessageStatus.SENDING.value or SEND_TOKEN in item:
+            return False
+        pointer = (tenant_id, session_id, engine_id) if engine_id else None
+        if pointer and pointer in self.pointers:
+            return False
+        item[SEND_TOKEN] = token
+        if pointer and engine_id:
+            item["engine_message_id"] = engine_id
+            self.pointers[pointer] = message_id
+        return True
+
+    def abandon_send(self, tenant_id: str, session_id: str, message_id: str, token: str,
+                     engine_id: str | None) -> None:
+        item = self.items.get((tenant_id, message_id))
+        if item is None or item.get(SEND_TOKEN) != token:
+            return
+        del item[SEND_TOKEN]
+        if engine_id:
+            item.pop("engine_message_id", None)
+            self.pointers.pop((tenant_id, session_id, engine_id), None)
+
+    def record_sent(self, tenant_id: str, session_id: str, message_id: str, engine_id: str,
+                    token: str) -> bool:
+        item = self._write(tenant_id, message_id, MessageStatus.SENT, None,
+                           {"engine_message_id": engine_id}, token=token)
+        if item is None:
+            return False
+        self.pointers[(tenant_id, session_id, engine_id)] = message_id
+        return True
+
+    def apply_receipt(self, tenant_id: str, session_id: str, engine_id: str,
+                      target: MessageStatus, host_id: str, fence: int) -> Message | None:
+        message_id = self.pointers.get((tenant_id, session_id, engine_id))
+        if message_id is None:
+            return None
+        self._fence(tenant_id, session_id, host_id, fence)
+        return self.transition(tenant_id, message_id, target)
+
+    def store_inbound(self, message: Message, host_id: str, fence: int) -> bool:
+        self._fence(message.tenant_id, message.session_id, host_id, fence)
+        pointer = (message.tenant_id, message.session_id, message.engine_message_id or message.id)
+        if pointer in self.pointers:
+            return False  # a replay
+        self.pointers[pointer] = message.id
+        self.items[(message.tenant_id, message.id)] = message.model_dump(mode="json",
+                                                                         exclude_none=True)
+        return True
+
+
+# --- templates, idempotency, delivery log -------------------------------------------------------
+
+
+class FakeTemplates:
+    """``TemplateRepo`` in memory: ``put`` writes only a new template, or with ``must_exist``
+    only an existing one (False otherwise)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Template] = {}
+
+    def put(self, template: Template, must_exist: bool = False) -> bool:
+        key = (template.tenant_id, template.id)
+        if (key in self.items) != must_exist:
+            return False
+        self.items[key] = template.model_copy(deep=True)
+        return True
+
+    def get(self, tenant_id: str, template_id: str) -> Template | None:
+        template = self.items.get((tenant_id, template_id))
+        return template.model_copy(deep=True) if template else None
+
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        rows = [(f"TPL#{tid}", t.model_copy(deep=True))
+                for (tenant, tid), t in self.items.items() if tenant == tenant_id]
+        return page_of(tenant_id, rows, limit, cursor)
+
+    def delete(self, tenant_id: str, template_id: str) -> bool:
+        return self.items.pop((tenant_id, template_id), None) is not None
+
+
+class FakeIdempotencyStore:
+    """``IdempotencyStore`` in memory: a key is claimed once and kept 24 h (by the gateway's
+    clock); bodies come back as JSON, as stored."""
+
+    RETENTION = timedelta(hours=24)
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], tuple[datetime, IdempotencyRecord]] = {}
+
+    def begin(self, tenant_id: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
+        now = clock_module.now()
+        held = self.records.get((tenant_id, key))
+        if held is not None and held[0] > now:
+            return held[1]
+        self.records[(tenant_id, key)] = (now + self.RETENTION,
+                                          IdempotencyRecord("in_progress", fingerprint))
+        return None
+
+    def complete(self, tenant_id: str, key: str, status: int, body: Any) -> None:
+        expires, record = self.records[(tenant_id, key)]
+        self.records[(tenant_id, key)] = (expires, IdempotencyRecord(
+            "done", record.fingerprint, status, _json(body)))
+
+    def abandon(self, tenant_id: str, key: str) -> None:
+        self.records.pop((tenant_id, key), None)
+
+
+class FakeDeliveryLog:
+    """``DeliveryLog`` in memory: one entry per event and webhook, replaced by each record."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def record(self, tenant_id: str, event_id: str, webhook_id: str, **fields: Any) -> None:
+        self.entries[(tenant_id, event_id, webhook_id)] = {
+            "event_id": event_id, "webhook_id": webhook_id, **_json(fields)}
+
+    def get(self, tenant_id: str, event_id: str, webhook_id: str) -> dict[str, Any] | None:
+        return self.entries.get((tenant_id, event_id, webhook_id))
+
+
+# --- queues, scheduler, events ------------------------------------------------------------------
+
+
+class Sent(NamedTuple):
+    body: dict[str, Any]
+    delay_seconds: int
+    visible_at: datetime
+
+
+class FakeQueue:
+    """A queue (``Queue``, and ``Lane`` with its ARN) that keeps what was sent: the body as
+    JSON, the delay, and when SQS would first hand it out. A delay outside SQS's 0-900 s is
+    refused (the real adapter would clamp it, and a clamped delay delivers early)."""
+
+    def __init__(self, name: str = "queue") -> None:
+        self.name = name
+        self.arn = f"arn:aws:sqs:us-east-1:000000000000:{name}"
+        self.sent: list[Sent] = []
+        self.outage: Exception | None = None  # raised by every send while set
+
+    def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None:
+        if self.outage is not None:
+            raise self.outage
+        if not 0 <= delay_seconds <= SQS_MAX_DELAY_S:
+            raise ValueError(f"SQS delays are 0-{SQS_MAX_DELAY_S} s, not {delay_seconds}")
+        self.sent.append(Sent(_json(body), delay_seconds,
+                              clock_module.now() + timedelta(seconds=delay_seconds)))
+
+    def receive(self) -> list[dict[str, Any]]:
+        """Take the records whose delay has passed (the others stay)."""
+        now = clock_module.now()
+        due = [s for s in self.sent if s.visible_at <= now]
+        self.sent = [s for s in self.sent if s.visible_at > now]
+        return [s.body for s in due]
+
+
+class Schedule(NamedTuple):
+    fires_at: datetime  # whole seconds, as EventBridge Scheduler's at() takes it
+    queue_arn: str
+    body: dict[str, Any]
+
+
+class FakeScheduler:
+    """One-time schedules by name. Like the adapter, ``at`` is kept to the whole second
+    (truncated), so a caller that does not round up would fire early; a name in use is
+    refused, and cancelling an unknown name is fine."""
+
+    def __init__(self) -> None:
+        self.schedules: dict[str, Schedule] = {}
+
+    def schedule(self, name: str, at: datetime, queue_arn: str, body: dict[str, Any]) -> None:
+        if name in self.schedules:
+            raise ValueError(f"schedule {name} exists")
+        self.schedules[name] = Schedule(at.astimezone(UTC).replace(microsecond=0), queue_arn,
+                                        _json(body))
+
+    def cancel(self, name: str) -> None:
+        self.schedules.pop(name, None)
+
+    def fire(self, lanes: dict[str, FakeQueue]) -> int:
+        """Put every schedule that is due on its queue, as EventBridge would; how many."""
+        now = clock_module.now()
+        due = [(n, s) for n, s in self.schedules.items() if s.fires_at <= now]
+        by_arn = {lane.arn: lane for lane in lanes.values()}
+        for name, schedule in due:
+            by_arn[schedule.queue_arn].send(schedule.body)
+            del self.schedules[name]
+        return len(due)
+
+
+class FakeEvents:
+    """``EventPublisher`` that keeps every event (checked to serialize, as the queue needs)."""
+
+    def __init__(self) -> None:
+        self.published: list[Event] = []
+
+    def publish(self, event: Event) -> None:
+        self.published.append(Event.model_validate(_json(event.model_dump(mode="json"))))
+
+    def of_type(self, event_type: EventType) -> list[Event]:
+        return [e for e in self.published if e.type == event_type]
+
+
+# --- the fleet ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """A scripted send outcome: the host stores its send token (the message is handed to the
+    engine), then ``error`` is raised: the message may have left."""
+
+    error: Exception
+
+
+Outcome = dict[str, Any] | Exception | HandedOver
+
+
+class FleetCall(NamedTuple):
+    operation: str  # "start", "stop", "send", or a ``call`` action
+    session_id: str
+    body: dict[str, Any]
+
+
+class FakeFleet:
+    """The session hosts, as one fake host (``HOST_ID``) that holds the sessions it adopted.
+
+    Like ``HttpFleet``: ``start`` never raises (a host adopts the session later); ``stop`` of a
+    session nobody holds does nothing; ``send`` and ``call`` to one nobody holds raise
+    ``SessionUnavailable``. Every call is recorded in ``calls``.
+
+    ``script(operation, *outcomes)`` sets what the next ``stop``, ``send`` or ``call``
+    (action name) calls do, in order: a dict is the answer, an exception is raised with nothing
+    done, ``HandedOver(error)`` raises after the send token is stored. Unscripted, ``send``
+    does what a host does: store a send token (refused, ``OutcomeUnknown``, if one is there
+    already), send, and record the message "sent" with a new engine id.
+    """
+
+    HOST_ID = "fake-host"
+
+    def __init__(self, sessions: FakeSessions, messages: FakeMessages) -> None:
+        self.sessions = sessions
+        self.messages = messages
+        self.calls: list[FleetCall] = []
+        self.repeats: list[str] = []  # messages handed over again while holding a send token
+        self._script: dict[str, deque[Outcome]] = {}
+        self._sent = 0
+
+    def script(self, operation: str, *outcomes: Outcome) -> None:
+        """What the next calls of ``operation`` do, in order (replacing what was left)."""
+        self._script[operation] = deque(outcomes)
+
+    def adopt(self, tenant_id: str, session_id: str,
+              status: SessionStatus = SessionStatus.WORKING, **fields: Any) -> Session:
+        """What a host does when it takes a session: hold its lease, write its status (and
+        e.g. ``phone``, ``qr``)."""
+        item = self.sessions.items[(tenant_id, session_id)]
+        item.update(owner=self.HOST_ID, fence=item.get("fence", 0) + 1,
+                    lease_until_ms=2**53, status=status.value, **_json(fields))
+        session = self.sessions.get(tenant_id, session_id)
+        assert session is not None
+        return session
+
+    def operations(self, operation: str) -> list[FleetCall]:
+        return [c for c in self.calls if c.operation == operation]
+
+    def _next(self, operation: str) -> Outcome | None:
+        queued = self._script.get(operation)
+        return queued.popleft() if queued else None
+
+    def _holder(self, session: Session) -> Session:
+        current = self.sessions.get(session.tenant_id, session.id)
+        if current is None or current.owner != self.HOST_ID:
+            raise SessionUnavailable("no session host holds this session right now; "
+                                     "it is being (re)started")
+        return current
+
+    def start(self, session: Session) -> None:
+        self.calls.append(FleetCall("start", session.id, {}))
+
+    def stop(self, session: Session, logout: bool = False) -> None:
+        self.calls.append(FleetCall("stop", session.id, {"logout": logout}))
+        if session.owner != self.HOST_ID:
+            return
+        outcome = self._next("stop")
+        if isinstance(outcome, Exception):
+            raise outcome
+
+    def send(self, session: Session, message: Message) -> dict[str, Any]:
+        self.calls.append(FleetCall("send", session.id, {"message_id": message.id}))
+        holder = self._holder(session)
+        tid, sid, mid = session.tenant_id, session.id, message.id
+        if SEND_TOKEN in self.messages.item(tid, mid):
+            self.repeats.append(mid)
+        outcome = self._next("send")
+        if isinstance(outcome, Exception):
+            raise outcome
+        token = f"token-{len(self.calls)}"
+        if not self.messages.begin_send(tid, sid, mid, token, None, self.HOST_ID, holder.fence):
+            raise OutcomeUnknown("this message was already handed to WhatsApp once",
+                                 code="already_attempted")
+        if isinstance(outcome, HandedOver):
+            raise outcome.error
+        self._sent += 1
+        engine_id = f"3EB0FAKE{self._sent:08d}"
+        self.messages.record_sent(tid, sid, mid, engine_id, token)
+        return {**(outcome or {}), "engine_message_id": engine_id}
+
+    def call(self, session: Session, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(FleetCall(action, session.id, _json(body)))
+        self._holder(session)
+        outcome = self._next(action)
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, HandedOver):  # no send token here: the same as its error
+            raise outcome.error
+        return outcome or {}
+
+
+# --- the outside world: URLs, fetches, media, webhooks ------------------------------------------
+
+
+class FakeUrlPolicy:
+    """``UrlPolicy`` without DNS: http(s) URLs of at most ``max_length`` characters with a host
+    and no credentials pass, except hosts in ``refused`` and IP literals that are not global
+    (private ones pass with ``allow_private``). Names resolve nowhere: listing one in
+    ``refused`` stands for a name that resolves to a refused address."""
+
+    def __init__(self, refused: set[str] | None = None, allow_private: bool = False,
+                 max_length: int = 2048) -> None:
+        self.refused = refused if refused is not None else {"localhost", "metadata.internal"}
+        self.allow_private = allow_private
+        self.max_length = max_length
+
+    def check(self, url: str, field: str) -> str:
+        if not isinstance(url, str) or not url.strip():
+            raise ValidationFailed.field(field, "not a valid URL")
+        url = url.strip()
+        if len(url) > self.max_length:
+            raise ValidationFailed.field(
+                field, f"not a valid URL: longer than {self.max_length} characters")
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https"):
+            raise ValidationFailed.field(field, "not http(s): only http:// and https:// URLs "
+                                         "are allowed")
+        if "@" in parts.netloc:
+            raise ValidationFailed.field(field, "not a valid URL: credentials (user:password@) "
+                                         "are not allowed")
+        host = (parts.hostname or "").lower()
+        if not host:
+            raise ValidationFailed.field(field, "not a valid URL: it names no valid host")
+        if host in self.refused or self._private(host):
+            raise ValidationFailed.field(field, f"private or reserved address: {host}")
+        return url
+
+    def _private(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return not address.is_global and not (self.allow_private and address.is_private
+                                              and not address.is_link_local)
+
+
+class FakeFetcher:
+    """``Fetcher`` over ``files`` (URL -> bytes, Content-Type, file name): the policy checks
+    the URL first, an unknown URL answers 404, a file over ``max_bytes`` is too large; each
+    problem is a 422 on the field. ``fetched`` lists what was downloaded."""
+
+    def __init__(self, urls: FakeUrlPolicy, max_bytes: int) -> None:
+        self.urls = urls
+        self.max_bytes = max_bytes
+        self.files: dict[str, tuple[bytes, str | None, str | None]] = {}
+        self.fetched: list[str] = []
+
+    def fetch(self, url: str, field: str) -> tuple[bytes, str | None, str | None]:
+        url = self.urls.check(url, field)
+        if url not in self.files:
+            raise ValidationFailed.field(field, f"unreachable: {urlsplit(url).hostname} "
+                                         "answered HTTP 404")
+        data, mime_type, filename = self.files[url]
+        if len(data) > self.max_bytes:
+            raise ValidationFailed.field(field, f"too large: larger than {self.max_bytes} bytes")
+        self.fetched.append(url)
+        return data, mime_type, filename
+
+
+class FakeMediaStore:
+    """``MediaStore`` in memory, keyed like S3 (``media/<tenant>/<message>/<file>``): a key
+    outside the tenant's prefix is Forbidden, a missing one NotFound; links are fake URLs."""
+
+    MAX_LINK_SECONDS = 7 * 24 * 3600
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, tenant_id: str, message_id: str, data: bytes, mime_type: str,
+            filename: str | None) -> StoredMedia:
+        key = media_key(tenant_id, message_id, filename)
+        self.objects[key] = (bytes(data), mime_type)
+        return StoredMedia(key=key, mime_type=mime_type, size=len(data),
+                           sha256=hashlib.sha256(data).hexdigest(),
+                           filename=safe_filename(filename) if filename else None)
+
+    def get(self, media: StoredMedia, tenant_id: str) -> bytes:
+        self._own(media, tenant_id)
+        if media.key not in self.objects:
+            raise NotFound("media not found (it may have expired)")
+        return self.objects[media.key][0]
+
+    def presigned_url(self, media: StoredMedia, tenant_id: str, expires_s: int = 300) -> str:
+        self._own(media, tenant_id)
+        if not 1 <= expires_s <= self.MAX_LINK_SECONDS:
+            raise ValueError(f"expires_s must be between 1 and {self.MAX_LINK_SECONDS}")
+        return f"https://media.invalid/{media.key}?expires_in={expires_s}"
+
+    @staticmethod
+    def _own(media: StoredMedia, tenant_id: str) -> None:
+        prefix = media_prefix(tenant_id)
+        rest = media.key[len(prefix):] if media.key.startswith(prefix) else ""
+        parts = rest.split("/")
+        if len(parts) != 2 or any(part in ("", ".", "..") for part in parts):
+            raise Forbidden("this media file does not belong to the tenant")
+
+
+class Post(NamedTuple):
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+class FakeWebhookSender:
+    """``WebhookSender``: refuses what the URL policy refuses (``ValidationFailed``, nothing
+    sent), else records the POST and answers the next scripted status for the URL (200 when
+    none), or raises the scripted exception (a transport failure)."""
+
+    def __init__(self, urls: FakeUrlPolicy) -> None:
+        self.urls = urls
+        self.posts: list[Post] = []
+        self._script: dict[str, deque[int | Exception]] = {}
+
+    def script(self, url: str, *outcomes: int | Exception) -> None:
+        """What the next POSTs to ``url`` get, in order (replacing what was left)."""
+        self._script[url] = deque(outcomes)
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        self.urls.check(url, "webhook_url")
+        self.posts.append(Post(url, body, dict(headers)))
+        queued = self._script.get(url)
+        outcome = queued.popleft() if queued else 200
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+# --- everything wired ---------------------------------------------------------------------------
+
+
+class _ExplicitSettings(Settings):
+    """Settings from arguments and defaults only: the environment is never read."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: Any, init_settings: Any,
+                                   **sources: Any) -> tuple[Any, ...]:
+        return (init_settings,)
+
+
+def fake_settings(**changes: Any) -> Settings:
+    values: dict[str, Any] = {
+        "prefix": "wagate-fake", "jwt_secret": "fake-jwt-secret-0123456789abcdef",
+        "internal_secret": "fake-internal-secret", "default_engine": "sandbox",
+        "send_attempts": 5, "send_interval_ms": 0, "allow_private_webhooks": False,
+        "webhook_retry_schedule": "5,300,1800", "default_limits_json": "",
+        "media_max_bytes": 1024 * 1024, "token_ttl_seconds": 3600,
+    }
+    return _ExplicitSettings(**{**values, **changes})
+
+
+def caller(tenant_id: str, role: Role = Role.OWNER) -> Principal:
+    return Principal(tenant_id=tenant_id, user_id=f"u-{tenant_id}", role=role,
+                     scopes=ROLE_SCOPES[role])
+
+
+class Services:
+    """The fakes, and every service built by ``Container(settings, **fakes)``.
+
+    The container builds a few adapters inside the services that use them (the password
+    hasher and throttle of ``auth``, the idempotency store, the media fetcher, the webhook
+    sender): those four services are built here on fakes and passed in whole.
+    """
+
+    TENANTS = ("acme", "globex")
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or fake_settings()
+        s = self.settings
+        self.users = FakeUsers()
+        self.sessions = FakeSessions(self.users.counters)
+        self.messages = FakeMessages(self.sessions)
+        self.templates = FakeTemplates()
+        self.lanes = {name: FakeQueue(f"outbound-{name}") for name in resources.OUTBOUND_LANES}
+        self.scheduler = FakeScheduler()
+        self.events = FakeEvents()
+        self.deliveries = FakeDeliveryLog()
+        self.webhook_retries = FakeQueue("webhook-retries")
+        self.fleet = FakeFleet(self.sessions, self.messages)
+        self.urls = FakeUrlPolicy(allow_private=s.allow_private_webhooks)
+        self.fetcher = FakeFetcher(self.urls, s.media_max_bytes)
+        self.media_store = FakeMediaStore()
+        self.sender = FakeWebhookSender(self.urls)
+        self.idempotency_store = FakeIdempotencyStore()
+        self.throttle = FakeThrottle()
+        self.hasher = FakeHasher()
+        self.container = Container(
+            s, users=self.users, sessions=self.sessions, messages=self.messages,
+            templates=self.templates, lanes=self.lanes, scheduler=self.scheduler,
+            events=self.events, deliveries=self.deliveries,
+            webhook_retries=self.webhook_retries, webhook_urls=self.urls, fleet=self.fleet,
+            media_store=self.media_store,
+            auth=AuthService(self.users, self.hasher, s.jwt_secret, s.token_ttl_seconds,
+                             self.throttle, clock=lambda: clock_module.now().timestamp()),
+            idempotency=Idempotency(self.idempotency_store),
+            media=MediaService(self.fetcher, self.media_store, decode_base64,
+                               s.media_max_bytes),
+            webhooks=WebhookService(self.sessions, self.sender, self.webhook_retries,
+                                    self.deliveries, s.retry_delays))
+        c = self.container
+        self.auth, self.account, self.idempotency = c.auth, c.account, c.idempotency
+        self.messaging, self.session_service = c.messaging, c.session_service
+        self.template_service, self.webhooks, self.media = (c.template_service, c.webhooks,
+                                                            c.media)
+        for tenant in self.TENANTS:
+            self.users.put_tenant(Tenant(id=tenant, name=tenant.title(),
+                                         created_at=clock_module.now_iso()))
+        self.acme, self.globex = caller("acme"), caller("globex")
+        self.admin = Principal(tenant_id=PLATFORM_TENANT, user_id="root", role=Role.ADMIN,
+                               scopes=SCOPES)
+
+    def working_session(self, owner: Principal | None = None, name: str = "shop",
+                        phone: str = "+14155550100", **fields: Any) -> Session:
+        """A session linked to a phone and held by the fake host: it can send."""
+        who = owner or self.acme
+        session = self.session_service.create(who, name, None, None, start=True)
+        return self.fleet.adopt(who.tenant_id, session.id, phone=phone, **fields)
+
+    def run_send_worker(self, receive_count: int = 1) -> int:
+        """Deliver every due record of every lane, as the send worker does; how many."""
+        handled = 0
+        for lane_name, lane in self.lanes.items():
+            for body in lane.receive():
+                handled += 1
+                self.messaging.deliver(body["tenant_id"], body["message_id"], receive_count,
+                                       lane_name, attempt=int(body.get("attempt", 1)),
+                                       waiting_since=body.get("waiting_since"))
+        return handled
+
+    def status(self, who: Principal, message_id: str) -> str:
+        return self.messaging.get(who, message_id).status.value
