@@ -31,6 +31,13 @@ if TYPE_CHECKING:
     from chalicelib.services.idempotency import Idempotency
     from chalicelib.services.media import MediaService
     from chalicelib.services.messaging import MessagingService
+    from chalicelib.services.ports import (
+        Fetcher,
+        IdempotencyStore,
+        PasswordHasher,
+        ThrottleStore,
+        WebhookSender,
+    )
     from chalicelib.services.sessions import SessionService
     from chalicelib.services.templates import TemplateService
     from chalicelib.services.webhooks import WebhookService
@@ -163,19 +170,49 @@ class Container:
         return HttpFleet(self.sessions, self.hosts, self.internal_secret,
                          self.settings.send_interval_ms)
 
+    @cached_property
+    def password_hasher(self) -> PasswordHasher:
+        from chalicelib.adapters.passwords import Argon2Hasher
+
+        return Argon2Hasher(fast=self.settings.fast_password_hashes)
+
+    @cached_property
+    def throttle(self) -> ThrottleStore:
+        from chalicelib.adapters.throttle_repo import DynamoThrottleRepo
+
+        return DynamoThrottleRepo(_dynamodb(), self._table(resources.USERS))
+
+    @cached_property
+    def idempotency_store(self) -> IdempotencyStore:
+        from chalicelib.adapters.idempotency_repo import DynamoIdempotencyStore
+
+        return DynamoIdempotencyStore(_dynamodb(), self._table(resources.IDEMPOTENCY))
+
+    @cached_property
+    def media_fetcher(self) -> Fetcher:
+        from chalicelib.adapters.safe_fetch import SafeFetcher
+
+        s = self.settings
+        return SafeFetcher(s.media_fetch_timeout_seconds, s.media_max_bytes,
+                           allow_private=s.allow_private_webhooks)
+
+    @cached_property
+    def webhook_sender(self) -> WebhookSender:
+        from chalicelib.adapters.webhook_http import SafeWebhookSender
+
+        return SafeWebhookSender(self.settings.webhook_timeout_seconds,
+                                 allow_private=self.settings.allow_private_webhooks)
+
     # --- services ---
 
     @cached_property
     def auth(self) -> AuthService:
-        from chalicelib.adapters.passwords import Argon2Hasher
-        from chalicelib.adapters.throttle_repo import DynamoThrottleRepo
         from chalicelib.services.auth import AuthService
 
-        return AuthService(self.users, Argon2Hasher(fast=self.settings.fast_password_hashes),
+        return AuthService(self.users, self.password_hasher,
                            _secret(self.settings.jwt_secret, self.settings.jwt_secret_arn,
                                    "JWT_SECRET"),
-                           self.settings.token_ttl_seconds,
-                           DynamoThrottleRepo(_dynamodb(), self._table(resources.USERS)))
+                           self.settings.token_ttl_seconds, self.throttle)
 
     @cached_property
     def account(self) -> AccountService:
@@ -185,11 +222,9 @@ class Container:
 
     @cached_property
     def idempotency(self) -> Idempotency:
-        from chalicelib.adapters.idempotency_repo import DynamoIdempotencyStore
         from chalicelib.services.idempotency import Idempotency
 
-        return Idempotency(DynamoIdempotencyStore(_dynamodb(),
-                                                  self._table(resources.IDEMPOTENCY)))
+        return Idempotency(self.idempotency_store)
 
     @cached_property
     def template_service(self) -> TemplateService:
@@ -200,13 +235,10 @@ class Container:
     @cached_property
     def media(self) -> MediaService:
         from chalicelib.adapters.media import decode_base64
-        from chalicelib.adapters.safe_fetch import SafeFetcher
         from chalicelib.services.media import MediaService
 
-        s = self.settings
-        fetcher = SafeFetcher(s.media_fetch_timeout_seconds, s.media_max_bytes,
-                              allow_private=s.allow_private_webhooks)
-        return MediaService(fetcher, self.media_store, decode_base64, s.media_max_bytes)
+        return MediaService(self.media_fetcher, self.media_store, decode_base64,
+                            self.settings.media_max_bytes)
 
     @cached_property
     def session_service(self) -> SessionService:
@@ -225,13 +257,10 @@ class Container:
 
     @cached_property
     def webhooks(self) -> WebhookService:
-        from chalicelib.adapters.webhook_http import SafeWebhookSender
         from chalicelib.services.webhooks import WebhookService
 
-        sender = SafeWebhookSender(self.settings.webhook_timeout_seconds,
-                                   allow_private=self.settings.allow_private_webhooks)
-        return WebhookService(self.sessions, sender, self.webhook_retries, self.deliveries,
-                              self.settings.retry_delays)
+        return WebhookService(self.sessions, self.webhook_sender, self.webhook_retries,
+                              self.deliveries, self.settings.retry_delays)
 
 
 _container: Container | None = None

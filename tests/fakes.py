@@ -23,7 +23,6 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 from chalicelib import resources
-from chalicelib.adapters.media import decode_base64
 from chalicelib.adapters.messages_repo import SEND_TOKEN
 from chalicelib.adapters.sessions_repo import SESSION_COUNTER
 from chalicelib.bootstrap import Container
@@ -49,10 +48,6 @@ from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge, Limits
 from chalicelib.domain.sessions import Session, SessionStatus
 from chalicelib.domain.templates import Template
-from chalicelib.services.auth import AuthService
-from chalicelib.services.idempotency import Idempotency
-from chalicelib.services.media import MediaService
-from chalicelib.services.webhooks import WebhookService
 from chalicelib.settings import Settings
 
 T = TypeVar("T")
@@ -919,12 +914,7 @@ def caller(tenant_id: str, role: Role = Role.OWNER) -> Principal:
 
 
 class Services:
-    """The fakes, and every service built by ``Container(settings, **fakes)``.
-
-    The container builds a few adapters inside the services that use them (the password
-    hasher and throttle of ``auth``, the idempotency store, the media fetcher, the webhook
-    sender): those four services are built here on fakes and passed in whole.
-    """
+    """The fakes, and every service built by ``Container(settings, **fakes)``."""
 
     TENANTS = ("acme", "globex")
 
@@ -953,14 +943,9 @@ class Services:
             templates=self.templates, lanes=self.lanes, scheduler=self.scheduler,
             events=self.events, deliveries=self.deliveries,
             webhook_retries=self.webhook_retries, webhook_urls=self.urls, fleet=self.fleet,
-            media_store=self.media_store,
-            auth=AuthService(self.users, self.hasher, s.jwt_secret, s.token_ttl_seconds,
-                             self.throttle, clock=lambda: clock_module.now().timestamp()),
-            idempotency=Idempotency(self.idempotency_store),
-            media=MediaService(self.fetcher, self.media_store, decode_base64,
-                               s.media_max_bytes),
-            webhooks=WebhookService(self.sessions, self.sender, self.webhook_retries,
-                                    self.deliveries, s.retry_delays))
+            media_store=self.media_store, password_hasher=self.hasher, throttle=self.throttle,
+            idempotency_store=self.idempotency_store, media_fetcher=self.fetcher,
+            webhook_sender=self.sender)
         c = self.container
         self.auth, self.account, self.idempotency = c.auth, c.account, c.idempotency
         self.messaging, self.session_service = c.messaging, c.session_service

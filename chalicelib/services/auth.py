@@ -57,10 +57,14 @@ def _too_many_attempts(retry_after_s: int) -> TooManyRequests:
                            code="too_many_attempts")
 
 
+def _epoch() -> float:
+    return clock.now().timestamp()
+
+
 class AuthService:
     def __init__(self, users: UserRepo, hasher: PasswordHasher, jwt_secret: str,
                  token_ttl_seconds: int, throttle: ThrottleStore,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = _epoch) -> None:
         self._users = users
         self._hasher = hasher
         self._secret = jwt_secret
