@@ -19,8 +19,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# exec: python replaces the recipe's shell, so make's signals (and Ctrl-C) reach the stack.
 run: $(STAMP)
-	PORT=$(PORT) HOSTS=$(HOSTS) $(PY) -m chalicelib.devstack
+	PORT=$(PORT) HOSTS=$(HOSTS) exec $(PY) -m chalicelib.devstack
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -37,6 +38,8 @@ synth: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/session_host.py
+	$(PY) bench/send_path.py
+	$(PY) bench/run_memory.py
 
 clean:
 	rm -rf $(VENV) .wagate infra/cdk.out .pytest_cache .ruff_cache .hypothesis
