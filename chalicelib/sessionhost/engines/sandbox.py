@@ -37,7 +37,19 @@ from chalicelib.sessionhost.engines.base import (
 )
 
 AUTH_FILE = "sandbox-auth.json"
+# What the sandbox remembers of its latest sends and actions: enough for tests and demos,
+# bounded for a long ``make run``.
+KEEP = 256
 log = logging.getLogger(__name__)
+
+
+class _Latest(list):
+    """A list that keeps only its latest ``KEEP`` entries."""
+
+    def append(self, entry: object) -> None:
+        super().append(entry)
+        if len(self) > KEEP:
+            del self[0]
 
 
 class Scheduler:
@@ -103,8 +115,8 @@ class SandboxEngine:
         self._refuse: dict[tuple[str, str], int] = {}  # connects still to refuse, per session
         # What the sandbox network saw, for tests and demos: (session, engine id, message)
         # and (session, action, target, argument).
-        self.outbox: list[tuple[str, str, Outbound]] = []
-        self.actions: list[tuple[str, str, str, object]] = []
+        self.outbox: list[tuple[str, str, Outbound]] = _Latest()
+        self.actions: list[tuple[str, str, str, object]] = _Latest()
 
     @staticmethod
     def _key(session: EngineSession) -> tuple[str, str]:
@@ -148,6 +160,8 @@ class SandboxEngine:
             raise EngineError("media_missing", "the media file did not arrive whole")
         engine_id = "3EB0" + secrets.token_hex(8).upper()
         connection.sent[engine_id] = outbound
+        if len(connection.sent) > KEEP:
+            del connection.sent[next(iter(connection.sent))]
         self.outbox.append((session.session_id, engine_id, outbound))
         generation = connection.generation
         receipts = [(self._delivery_s, MessageStatus.DELIVERED), (self._read_s, MessageStatus.READ)]
