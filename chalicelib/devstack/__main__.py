@@ -87,8 +87,8 @@ def _ports(settings: dict[str, str]) -> list[tuple[int, str]]:
     except ValueError as exc:
         raise SystemExit(f"wagate: PORT, AWS_PORT, HOSTS and HOST_PORT must be numbers "
                          f"({exc})") from None
-    if not 1 <= hosts <= 20:
-        raise SystemExit("wagate: HOSTS must be between 1 and 20")
+    if not 0 <= hosts <= 20:
+        raise SystemExit("wagate: HOSTS must be between 0 and 20")
     ports = [(api, "PORT"), (aws, "AWS_PORT"),
              *((host_port + i, "HOST_PORT") for i in range(hosts))]
     for port, variable in ports:
@@ -123,7 +123,7 @@ def _refuse_busy_ports(ports: list[tuple[int, str]]) -> None:
             raise _in_use(port, variable)
 
 
-def _die_with_parent() -> Callable[[], None] | None:
+def _die_with_parent() -> Callable[[], object] | None:
     """A ``preexec_fn`` that has Linux kill the child when the stack dies (even by SIGKILL).
     The function is looked up before the fork, so the child only calls it."""
     if not sys.platform.startswith("linux"):
