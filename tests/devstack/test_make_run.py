@@ -59,13 +59,14 @@ def alive_in_group(pgid: int) -> list[psutil.Process]:
     return alive
 
 
-def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> object:
+def wait_for(predicate: Callable[[], object], timeout: float,
+             what: str | Callable[[], str]) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := predicate():
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out: {what}")
+    raise AssertionError(f"timed out: {what() if callable(what) else what}")
 
 
 class Run:
@@ -106,7 +107,7 @@ class Run:
         """Nothing of the stack remains: no process, no listening port."""
         self.process.wait(timeout=60)
         wait_for(lambda: not alive_in_group(self.pgid), 30,
-                 f"stack processes to end: {alive_in_group(self.pgid)}\n{self.text()}")
+                 lambda: f"stack processes to end: {alive_in_group(self.pgid)}\n{self.text()}")
         wait_for(lambda: not any(busy(p) for p in self.ports), 30,
                  f"ports {self.ports} to be free")
 
