@@ -35,8 +35,9 @@ assets: $(ASSETS)
 
 install: $(STAMP) $(ASSETS)
 
+# exec: python replaces the recipe's shell, so make's signals (and Ctrl-C) reach the stack.
 run: $(STAMP) $(ASSETS)
-	PORT=$(PORT) HOSTS=$(HOSTS) $(PY) -m chalicelib.devstack
+	PORT=$(PORT) HOSTS=$(HOSTS) exec $(PY) -m chalicelib.devstack
 
 test: $(STAMP) $(ASSETS)
 	$(VENV)/bin/ruff check .
@@ -53,6 +54,10 @@ synth: $(STAMP) $(ASSETS)
 
 bench: $(STAMP)
 	$(PY) bench/session_host.py
+	$(PY) bench/send_path.py
+	$(PY) bench/run_memory.py
+	$(PY) bench/cold_start.py
+	$(PY) bench/failover.py
 
 clean:
 	rm -rf $(VENV) $(SWAGGER_UI_DIR) .wagate infra/cdk.out .pytest_cache .ruff_cache .hypothesis

@@ -5,15 +5,31 @@ another thread writes to them ("dictionary changed size during iteration"). The 
 local stack and tests run API, workers and session hosts on threads, so every moto request
 is served one at a time here — in server mode (``EmbeddedAws``, behind ``make run``) and
 in-process (``serialize_in_process_moto``, for tests and benchmarks).
+
+A long ``make run`` met two more of moto's habits, which ``lean_moto`` changes in both modes:
+- it remembers every model object it ever created (``BaseModel.instances_tracked``, for its
+  dashboard): every SQS message, and every copy of a table that a DynamoDB transaction makes
+  to roll back with. A send runs a few transactions on the messages table, so the stack kept a
+  few copies of that table per message and grew with the square of the messages sent (about
+  1 GB after 200). The embedded AWS serves no dashboard and keeps no dead objects;
+- that copy is deep, of the whole table, for every transaction: the time of a send grew with
+  the messages stored. Here a transaction copies the table's structure and only the items it
+  names, which is all a rollback can need.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.common_models import BaseModel
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -25,7 +41,8 @@ _LOCK = threading.RLock()
 
 
 def serialize_in_process_moto() -> None:
-    """Make ``mock_aws()`` handle one request at a time (idempotent)."""
+    """Make ``mock_aws()`` handle one request at a time, lean like the server (idempotent)."""
+    lean_moto()
     if getattr(BotocoreStubber.process_request, "_serialized", False):
         return
     original = BotocoreStubber.process_request
@@ -38,10 +55,97 @@ def serialize_in_process_moto() -> None:
     BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
 
 
+def lean_moto() -> None:
+    """Keep moto's memory and its transactions' cost in proportion to the data (idempotent)."""
+    if getattr(DynamoDBBackend.transact_write_items, "_lean", False):
+        return
+
+    def untracked(cls: type[BaseModel], *args: Any, **kwargs: Any) -> BaseModel:
+        return super(BaseModel, cls).__new__(cls)  # type: ignore[misc]
+
+    BaseModel.__new__ = untracked  # type: ignore[method-assign, assignment]
+    for cls in _subclasses(BaseModel):
+        cls.instances_tracked.clear()  # type: ignore[attr-defined]
+
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        _transaction.keys = _named_keys(self, transact_items)
+        try:
+            original(self, transact_items)
+        finally:
+            _transaction.keys = None
+
+    transact_write_items._lean = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    Table.__deepcopy__ = _copy_table  # type: ignore[attr-defined]
+
+
+_transaction = threading.local()  # .keys: table name -> the keys the running transaction names
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def _named_keys(backend: DynamoDBBackend, transact_items: list[dict[str, Any]],
+                ) -> dict[str, list[tuple[DynamoType, DynamoType | None]] | None]:
+    """Per table, the item keys a transaction names; None where one cannot be read (that
+    table is then copied whole, as moto does)."""
+    keys: dict[str, list[tuple[DynamoType, DynamoType | None]] | None] = {}
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        name = op.get("TableName")
+        if name not in backend.tables:
+            continue
+        table = backend.tables[name]
+        try:
+            key = op["Item"] if op_type == "Put" else op["Key"]
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = (DynamoType(key[table.range_key_attr]) if table.range_key_attr
+                           else None)
+        except (KeyError, TypeError, AttributeError):
+            keys[name] = None
+            continue
+        if name not in keys or keys[name] is not None:
+            keys[name] = [*(keys.get(name) or []), (hash_value, range_value)]
+    return keys
+
+
+def _copy_table(table: Table, memo: dict[int, Any]) -> Table:
+    """Inside a transaction, the copy a rollback needs: the table's own fields and item map,
+    sharing the items the transaction cannot change and cloning those it names. Anywhere
+    else (backups, restores) a full deep copy, as without this method."""
+    named = (getattr(_transaction, "keys", None) or {}).get(table.name)
+    if named is None or table.stream_shard is not None:
+        clone = Table.__new__(Table)
+        memo[id(table)] = clone
+        clone.__dict__.update(copy.deepcopy(table.__dict__, memo))
+        return clone
+    clone = copy.copy(table)
+    if table.has_range_key:
+        clone.items = defaultdict(dict, {h: dict(r) for h, r in table.items.items()})
+    else:
+        clone.items = defaultdict(dict, table.items)
+    for hash_value, range_value in named:
+        item = table.get_item(hash_value, range_value)
+        if item is None:
+            continue
+        if range_value is None:
+            clone.items[hash_value] = copy.deepcopy(item)
+        else:
+            clone.items[hash_value][range_value] = copy.deepcopy(item)
+    return clone
+
+
 class EmbeddedAws:
-    """A moto server on loopback, one request at a time."""
+    """A moto server on loopback, one request at a time, keeping no dead model objects."""
 
     def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        lean_moto()
         app = DomainDispatcherApplication(create_backend_app)
 
         def serialized(environ: dict[str, Any],

@@ -1,11 +1,16 @@
 """A small local Lambda runtime: polls each SQS queue the Chalice app listens on and
 invokes the very handler Lambda would, with a Lambda-shaped event; deletes only the records
-that did not fail (``batchItemFailures``); fires ``@app.schedule`` handlers on their rate."""
+that did not fail (``batchItemFailures``); fires ``@app.schedule`` handlers on their rate.
+
+It logs only what the handlers do not: a handler that raised (one line per record that comes
+back, with the reason), a schedule fired, a queue that cannot be polled. The handlers log one
+line per record themselves (``chalicelib.workers.batch``)."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import logging
 import re
 import threading
@@ -16,6 +21,8 @@ from typing import Any
 
 from chalice import Chalice
 from chalice.app import Rate, ScheduledEventConfig, SQSEventConfig
+
+from chalicelib.workers.batch import describe
 
 log = logging.getLogger("wagate.runtime")
 _AT = re.compile(r"at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)")
@@ -52,6 +59,17 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
         "eventSourceARN": queue_arn,
         "awsRegion": region,
     } for m in messages]}
+
+
+def _describe(body: str) -> str:
+    try:
+        return describe(json.loads(body))
+    except ValueError:
+        return describe(None)
+
+
+def _failure(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _handler(config: Any) -> Any:
@@ -107,7 +125,8 @@ class LocalLambdaRuntime:
                     "QueueUrl"]
                 self._sqs.send_message(QueueUrl=url, MessageBody=target.get("Input", "{}"))
                 self._scheduler.delete_schedule(Name=summary["Name"], GroupName=group)
-                log.info("scheduler: fired %s", summary["Name"])
+                log.info("scheduler: fired %s: %s", summary["Name"],
+                         _describe(target.get("Input", "{}")))
                 fired += 1
         return fired
 
@@ -115,8 +134,9 @@ class LocalLambdaRuntime:
         while not self._stop.wait(1):
             try:
                 self.fire_due_schedules()
-            except Exception:
-                log.exception("firing schedules failed")
+            except Exception as exc:
+                log.error("firing schedules failed: %s", _failure(exc))
+                log.debug("firing schedules failed", exc_info=True)
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Stop polling; give handlers in flight ``grace_s`` in all to finish (an unfinished
@@ -133,14 +153,17 @@ class LocalLambdaRuntime:
         try:
             result = _handler(source)(event, LambdaContext(source.name)) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
-        except Exception:
-            log.exception("%s raised: the whole batch comes back", source.name)
+        except Exception as exc:
+            for message in messages:
+                log.error("%s: %s comes back: the handler raised %s", source.name,
+                          _describe(message["Body"]), _failure(exc))
+            log.debug("%s raised", source.name, exc_info=True)
             failed = {m["MessageId"] for m in messages}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             self._sqs.delete_message_batch(QueueUrl=url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
-        log.info("%s: %d record(s), %d failed", source.name, len(messages), len(failed))
+        log.debug("%s: %d record(s), %d failed", source.name, len(messages), len(failed))
         return len(failed)
 
     def _poll(self, source: SQSEventConfig) -> None:
@@ -153,11 +176,11 @@ class LocalLambdaRuntime:
                     QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
                     WaitTimeSeconds=0, AttributeNames=["All"],
                     MessageAttributeNames=["All"]).get("Messages", [])
-            except Exception:
+            except Exception as exc:
                 if self._stop.is_set():
                     return
-                log.exception("polling %s failed", source.queue)
-                time.sleep(1)
+                log.error("polling %s failed: %s", source.queue, _failure(exc))
+                self._stop.wait(1)
                 continue
             if messages:
                 self.invoke_sqs(source, url, arn, messages)
@@ -178,6 +201,7 @@ class LocalLambdaRuntime:
                      "region": self._region, "resources": [], "detail": {}}
             try:
                 _handler(source)(event, LambdaContext(source.name))
-                log.info("%s: fired", source.name)
-            except Exception:
-                log.exception("%s raised", source.name)
+                log.debug("%s: fired", source.name)
+            except Exception as exc:
+                log.error("%s: schedule %s raised %s", source.name, event["id"], _failure(exc))
+                log.debug("%s raised", source.name, exc_info=True)

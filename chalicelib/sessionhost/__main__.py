@@ -3,6 +3,10 @@
 Configuration (environment): WAGATE_HOST_PORT (8100), WAGATE_HOST_BIND (0.0.0.0),
 WAGATE_HOST_ADDRESS (advertised base URL), WAGATE_HOST_ID, WAGATE_HOST_CAPACITY (100),
 plus the common WAGATE_* settings. SIGTERM drains: leases are released for others to adopt.
+Under ``make run``, WAGATE_HOST_PARENT_PID names the stack that started the host: when it is
+gone the host leaves at once (that stack held the AWS it would drain to).
+
+Log lines: ``HH:MM:SS.mmm <host id> LEVEL message``, the format of ``make run``'s own lines.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
+import time
 from pathlib import Path
 
 from chalicelib import bootstrap
@@ -46,9 +52,30 @@ def build_host(port: int) -> SessionHost:
                        media=c.media_store)
 
 
+def configure_logging(component: str) -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, force=True, datefmt="%H:%M:%S",
+                        format=f"%(asctime)s.%(msecs)03d {component} %(levelname)s %(message)s")
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Leave, without draining, as soon as ``parent_pid`` is no longer this process's parent."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        logging.warning("the stack (pid %d) is gone: leaving without draining", parent_pid)
+        logging.shutdown()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s host %(levelname)s %(message)s")
-    logging.getLogger("botocore").setLevel(logging.WARNING)
+    configure_logging(os.environ.get("WAGATE_HOST_ID") or "host")
+    if parent := os.environ.get("WAGATE_HOST_PARENT_PID"):
+        exit_with_parent(int(parent))
     port = int(os.environ.get("WAGATE_HOST_PORT", "8100"))
     host = build_host(port)
     server = make_server(host, bootstrap.container().internal_secret,

@@ -1,5 +1,5 @@
 """SQS batches with partial failures (powertools' BatchProcessor): a failed record comes back,
-the others are deleted."""
+the others are deleted. One log line per record, naming the ids its body carries."""
 
 from __future__ import annotations
 
@@ -18,6 +18,30 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.services.messaging import RetryLater
 
 log = logging.getLogger("wagate.workers")
+_ID_CHARS = 64  # a poison record cannot flood the log
+
+
+def describe(body: Any) -> str:
+    """The ids a record's body names (event, type, message, session, tenant, webhook) and, for
+    status events, the status and its reason: ``event=evt_… type=message.status …``."""
+    if not isinstance(body, dict):
+        return "body=(not a JSON object)"
+    event = body["event"] if isinstance(body.get("event"), dict) else body  # webhook retries
+    data = event["data"] if isinstance(event.get("data"), dict) else {}
+    fields = {
+        "event": event.get("id") if "type" in event else None,
+        "type": event.get("type"),
+        "message": body.get("message_id") or data.get("message_id") or (
+            data.get("id") if event.get("type") == "message.received" else None),
+        "session": event.get("session_id") or body.get("session_id"),
+        "tenant": event.get("tenant_id") or body.get("tenant_id"),
+        "webhook": body.get("webhook_id"),
+        "attempt": body.get("attempt"),
+        "status": data.get("status"),
+        "reason": data.get("reason"),
+    }
+    return " ".join(f"{name}={str(value)[:_ID_CHARS]}" for name, value in fields.items()
+                    if value not in (None, ""))
 
 
 def process_batch(event: dict[str, Any], context: Any, name: str,
@@ -31,20 +55,26 @@ def process_batch(event: dict[str, Any], context: Any, name: str,
 
     def record_handler(record: SQSRecord) -> None:
         receive_count = int(record.attributes.approximate_receive_count or 1)
+        ids = f"record={record.message_id}"
         try:
-            handle(json.loads(record.body), receive_count)
-        except RetryLater:
+            body = json.loads(record.body)
+            ids = describe(body)
+            handle(body, receive_count)
+        except RetryLater as exc:
+            wait = ""
             if backoff is not None:
                 try:
                     backoff(record.event_source_arn, record.receipt_handle, receive_count)
-                except Exception:  # the queue's own visibility timeout still brings it back
-                    log.warning("%s: could not shorten the wait of %s", name, record.message_id)
+                except Exception as backoff_exc:  # the queue's visibility timeout still works
+                    wait = f"; its wait stays the queue's ({type(backoff_exc).__name__})"
+            log.info("%s: %s comes back later (receive %d): %s%s", name, ids, receive_count,
+                     exc, wait)
             raise
         except Exception as exc:
-            log.warning("%s: record %s failed (receive %d): %s", name, record.message_id,
-                        receive_count, exc)
+            log.warning("%s: %s failed (receive %d): %s: %s", name, ids, receive_count,
+                        type(exc).__name__, exc)
             raise
-        log.info("%s: record %s done", name, record.message_id)
+        log.info("%s: %s done", name, ids)
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(event=event, record_handler=record_handler,

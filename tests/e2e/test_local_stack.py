@@ -129,7 +129,7 @@ def test_walkthrough_over_http_with_verified_webhooks(stack: Stack):
         receiver.close()
     log = stack.log.read_text()
     assert re.search(r"POST /v1/messages -> 202", log), "one log line per request"
-    assert re.search(r"send_worker: 1 record\(s\), 0 failed", log), "one line per event"
+    assert re.search(rf"send-normal: message={mid} tenant=default done", log), "one per event"
 
 
 def _readme_walkthrough() -> str:

@@ -46,7 +46,19 @@ from chalicelib.sessionhost.engines.base import (
 
 AUTH_FILE = "sandbox-auth.json"
 HELD_RECEIPTS = 1_000  # per session, while no connection of it is up (oldest dropped)
+# What the sandbox remembers of its latest sends and actions: enough for tests and demos,
+# bounded for a long ``make run``.
+KEEP = 256
 log = logging.getLogger(__name__)
+
+
+class _Latest(list):
+    """A list that keeps only its latest ``KEEP`` entries."""
+
+    def append(self, entry: object) -> None:
+        super().append(entry)
+        if len(self) > KEEP:
+            del self[0]
 
 
 class Scheduler:
@@ -116,8 +128,8 @@ class SandboxEngine:
         self._held: dict[tuple[str, str], list[tuple[str, MessageStatus]]] = {}
         # What the sandbox network saw, for tests and demos: (session, engine id, message)
         # and (session, action, target, argument).
-        self.outbox: list[tuple[str, str, Outbound]] = []
-        self.actions: list[tuple[str, str, str, object]] = []
+        self.outbox: list[tuple[str, str, Outbound]] = _Latest()
+        self.actions: list[tuple[str, str, str, object]] = _Latest()
         # Called with each send's engine id once it is on the wire (tests: raise HostDied
         # to play a host that dies before it could answer).
         self.after_send: Callable[[EngineSession, str], None] | None = None
@@ -172,6 +184,8 @@ class SandboxEngine:
             raise EngineError("media_missing", "the media file did not arrive whole")
         engine_id = message_id or self.message_id(session)
         connection.sent[engine_id] = outbound
+        if len(connection.sent) > KEEP:
+            del connection.sent[next(iter(connection.sent))]
         self.outbox.append((session.session_id, engine_id, outbound))
         self._log_wire(session, engine_id, outbound)
         receipts = [(self._delivery_s, MessageStatus.DELIVERED), (self._read_s, MessageStatus.READ)]

@@ -1,0 +1,190 @@
+"""Memory of ``make run``'s stack over a long run of sends, and how fast it stops.
+
+    .venv/bin/python bench/run_memory.py [--messages 1000] [--hosts 1]
+
+Starts the stack (``python -m chalicelib.devstack``) as a real process on free loopback
+ports, with no pause between sends and fast sandbox receipts, pairs a sandbox session over
+HTTP and sends text messages through the API. At 0 and every quarter of the run it waits
+until the last message sent is "read" (the pipeline is drained), then samples the RSS of
+every stack process. Prints:
+- a table of RSS (MB) per process and in all, at each mark;
+- the growth per 100 messages after warm-up (from the first quarter mark to the end);
+- the time from SIGTERM to "stopped." and to the last stack process gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "bench-pass-bench"  # noqa: S105 (the stack it starts is its own)
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` free loopback ports; the last ``hosts`` are consecutive (see main)."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count >= 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return list(range(base, base + count))
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+
+
+def wait(predicate, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def stack_processes(root: psutil.Process) -> dict[str, psutil.Process]:
+    processes = {"stack": root}
+    for index, child in enumerate(sorted(root.children(recursive=True), key=lambda p: p.pid)):
+        processes[f"host-{index + 1}"] = child
+    return processes
+
+
+def rss_mb(processes: dict[str, psutil.Process]) -> dict[str, float]:
+    return {name: p.memory_info().rss / 2**20 for name, p in processes.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--hosts", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=900, help="seconds for the whole run")
+    args = parser.parse_args()
+    deadline = time.monotonic() + args.timeout
+
+    api_port, aws_port, *host_ports = free_ports(2 + args.hosts)
+    tmp = Path(tempfile.mkdtemp(prefix="wagate-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
+    env.update({"PORT": str(api_port), "AWS_PORT": str(aws_port),
+                "HOST_PORT": str(host_ports[0]), "HOSTS": str(args.hosts),
+                "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_STATE_DIR": str(tmp / "state"),
+                "WAGATE_SEND_INTERVAL_MS": "0", "WAGATE_SANDBOX_DELIVERY_MS": "5",
+                "WAGATE_SANDBOX_READ_MS": "10",
+                "WAGATE_DEFAULT_LIMITS_JSON": '{"messages_per_day": 1000000, '
+                                              '"messages_per_month": 1000000, "sessions": 10}'})
+    log_path = tmp / "stack.log"
+    with log_path.open("w") as log:
+        stack = subprocess.Popen([sys.executable, "-m", "chalicelib.devstack"], cwd=ROOT,
+                                 env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait(lambda: "wagate is up" in log_path.read_text() or stack.poll() is not None, 90,
+             "the stack to start")
+        if stack.poll() is not None:
+            raise SystemExit(f"the stack did not start:\n{log_path.read_text()}")
+        processes = stack_processes(psutil.Process(stack.pid))
+        figures = run(f"http://127.0.0.1:{api_port}/v1", args.messages, processes, deadline)
+    except BaseException:
+        stack.kill()
+        print(f"log: {log_path}", file=sys.stderr)
+        raise
+    stopped_s, gone_s = stop(stack, processes, log_path)
+    report(figures, args.messages, stopped_s, gone_s, log_path)
+
+
+def run(base: str, messages: int, processes: dict[str, psutil.Process],
+        deadline: float) -> list[tuple[int, dict[str, float], float]]:
+    http = requests.Session()
+    token = http.post(f"{base}/auth/login", json={"username": "admin", "password": PASSWORD},
+                      timeout=10).json()["token"]
+    http.headers["Authorization"] = f"Bearer {token}"
+    sid = http.post(f"{base}/sessions", json={"name": "bench"}, timeout=10).json()["id"]
+    wait(lambda: http.get(f"{base}/sessions/{sid}", timeout=10).json()["status"] == "SCAN_QR",
+         30, "the QR code")
+    http.post(f"{base}/sandbox/sessions/{sid}/scan", json={}, timeout=10).raise_for_status()
+
+    marks = sorted({0, *(messages * q // 4 for q in range(1, 5))})
+    figures = []
+    last_id: str | None = None
+    started = time.monotonic()
+    for sent in range(messages + 1):
+        if sent in marks:
+            if last_id is not None:
+                wait(lambda mid=last_id: http.get(f"{base}/messages/{mid}", timeout=10).json()[
+                    "status"] == "read", max(1.0, deadline - time.monotonic()),
+                    f"message {sent} to be read")
+            time.sleep(1)  # the event worker finishes the last receipts
+            figures.append((sent, rss_mb(processes), time.monotonic() - started))
+        if sent == messages:
+            break
+        response = http.post(f"{base}/messages", timeout=10, json={
+            "session_id": sid, "to": f"+1415555{1000 + sent % 8999:04d}",
+            "text": f"bench message {sent}"})
+        if response.status_code != 202:
+            raise SystemExit(f"send {sent}: {response.status_code} {response.text}")
+        last_id = response.json()["id"]
+    return figures
+
+
+def stop(stack: subprocess.Popen[bytes], processes: dict[str, psutil.Process],
+         log_path: Path) -> tuple[float, float]:
+    """SIGTERM the stack; seconds until it printed "stopped." and until every process left."""
+    started = time.monotonic()
+    stack.send_signal(signal.SIGTERM)
+    stopped = None
+    limit = started + 120
+    while time.monotonic() < limit:
+        if stopped is None and "stopped." in log_path.read_text():
+            stopped = time.monotonic() - started
+        if stack.poll() is not None and not any(p.is_running() and p.status() != "zombie"
+                                                for p in processes.values()):
+            break
+        time.sleep(0.05)
+    gone = time.monotonic() - started
+    for p in processes.values():
+        if p.is_running():
+            p.kill()
+    return (stopped if stopped is not None else float("nan")), gone
+
+
+def report(figures: list[tuple[int, dict[str, float], float]], messages: int,
+           stopped_s: float, gone_s: float, log_path: Path) -> None:
+    names = list(figures[0][1])
+    print(f"RSS of the local stack (MB) over {messages} messages")
+    print(f"{'messages':>8} {'elapsed s':>9} " + " ".join(f"{n:>8}" for n in names)
+          + f" {'total':>8}")
+    for sent, rss, elapsed in figures:
+        print(f"{sent:>8} {elapsed:>9.1f} " + " ".join(f"{rss[n]:>8.1f}" for n in names)
+              + f" {sum(rss.values()):>8.1f}")
+    if len(figures) > 2:
+        (first, rss_first, _), (last, rss_last, _) = figures[1], figures[-1]
+        per_100 = {n: (rss_last[n] - rss_first[n]) * 100 / (last - first) for n in names}
+        print(f"growth per 100 messages after warm-up ({first}→{last}): "
+              + ", ".join(f"{n} {v:+.2f} MB" for n, v in per_100.items())
+              + f", total {sum(per_100.values()):+.2f} MB")
+    print(f"stop: 'stopped.' {stopped_s:.1f} s after SIGTERM, every process gone after "
+          f"{gone_s:.1f} s")
+    print(f"log: {log_path} ({sum(1 for _ in log_path.open())} lines)")
+
+
+if __name__ == "__main__":
+    main()

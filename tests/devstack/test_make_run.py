@@ -1,0 +1,240 @@
+"""``make run`` is a good citizen: one process group that dies with ``make`` (whatever signal
+``make`` gets), session hosts that die with the stack even when it is killed outright, a busy
+port refused in one line before anything starts, and a log of one line per request or event.
+
+Each test starts the real program on free loopback ports in a session of its own, so "nothing
+remains" means: no live process in that process group, and every port bindable again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "make-run-pass"
+LINE = re.compile(r"\d\d:\d\d:\d\d\.\d{3} [\w.-]+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S")
+
+
+def free_block(count: int) -> list[int]:
+    """``count`` consecutive free loopback ports (session hosts take consecutive ports)."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count < 65535 and not any(busy(p) for p in range(base, base + count)):
+            return list(range(base, base + count))
+
+
+def busy(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def alive_in_group(pgid: int) -> list[psutil.Process]:
+    alive = []
+    for process in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(process.pid) == pgid and process.info["status"] != "zombie":
+                alive.append(process)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+    return alive
+
+
+def wait_for(predicate: Callable[[], object], timeout: float,
+             what: str | Callable[[], str]) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out: {what() if callable(what) else what}")
+
+
+class Run:
+    """One ``make run`` (or ``python -m chalicelib.devstack``) in a process group of its own."""
+
+    def __init__(self, tmp: Path, via_make: bool, hosts: int = 1, **settings: str) -> None:
+        self.ports = free_block(2 + hosts)
+        api, aws, host = self.ports[:3]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
+        env.update({"PORT": str(api), "AWS_PORT": str(aws), "HOST_PORT": str(host),
+                    "HOSTS": str(hosts), "WAGATE_ADMIN_PASSWORD": PASSWORD,
+                    "WAGATE_STATE_DIR": str(tmp / "state"), **settings})
+        # PY and an empty STAMP: make runs this interpreter and installs nothing.
+        command = (["make", "--no-print-directory", "run", f"PY={sys.executable}", "STAMP="]
+                   if via_make else [sys.executable, "-m", "chalicelib.devstack"])
+        self.log = tmp / "stack.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        self.pgid = self.process.pid
+        self.base = f"http://127.0.0.1:{api}/v1"
+
+    def wait_up(self) -> None:
+        deadline = time.monotonic() + 60
+        while "wagate is up" not in self.text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the stack did not start:\n{self.text()}")
+            time.sleep(0.2)
+
+    def text(self) -> str:
+        return self.log.read_text()
+
+    def stack_processes(self) -> list[psutil.Process]:
+        """The stack's python process and its session hosts."""
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+    def assert_gone(self) -> None:
+        """Nothing of the stack remains: no process, no listening port."""
+        self.process.wait(timeout=60)
+        wait_for(lambda: not alive_in_group(self.pgid), 30,
+                 lambda: f"stack processes to end: {alive_in_group(self.pgid)}\n{self.text()}")
+        wait_for(lambda: not any(busy(p) for p in self.ports), 30,
+                 f"ports {self.ports} to be free")
+
+    def kill(self) -> None:
+        for process in alive_in_group(self.pgid):
+            process.kill()
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Iterator[Callable[..., Run]]:
+    started: list[Run] = []
+
+    def start(via_make: bool, hosts: int = 1, **settings: str) -> Run:
+        folder = tmp_path / f"run{len(started)}"
+        folder.mkdir()
+        started.append(Run(folder, via_make, hosts, **settings))
+        started[-1].wait_up()
+        return started[-1]
+
+    yield start
+    for running in started:  # whatever a failed test left behind
+        running.kill()
+
+
+def test_sigterm_to_make_stops_every_stack_process_and_frees_every_port(run):
+    stack = run(via_make=True, hosts=2)
+    make = psutil.Process(stack.process.pid)
+    (python,) = make.children()  # the recipe execs python: no shell in between
+    assert "chalicelib.devstack" in " ".join(python.cmdline())
+    assert len(python.children()) == 2  # the session hosts
+
+    os.kill(stack.process.pid, signal.SIGTERM)
+
+    stack.assert_gone()
+    log = stack.text()
+    assert "stopped." in log and "drained" in log
+    assert "Traceback" not in log
+
+
+def test_sigkill_to_make_still_stops_the_stack_cleanly(run):
+    stack = run(via_make=True)
+    assert len(stack.stack_processes()) == 2
+
+    os.kill(stack.process.pid, signal.SIGKILL)  # make cannot forward anything
+
+    stack.assert_gone()
+    log = stack.text()
+    assert "is gone: stopping" in log  # the stack noticed its parent went away
+    assert "stopped." in log and "drained" in log  # and stopped as on SIGTERM
+
+
+def test_session_hosts_die_with_a_stack_killed_outright(run):
+    stack = run(via_make=False, hosts=2)
+    hosts = stack.stack_processes()
+    assert len(hosts) == 2
+
+    os.kill(stack.process.pid, signal.SIGKILL)
+
+    stack.assert_gone()
+    assert not any(h.is_running() and h.status() != psutil.STATUS_ZOMBIE for h in hosts)
+
+
+@pytest.mark.parametrize(("index", "variable"), [(0, "PORT"), (1, "AWS_PORT"),
+                                                 (2, "HOST_PORT"), (3, "HOST_PORT")])
+def test_a_busy_port_is_refused_in_one_line_before_anything_starts(tmp_path, index, variable):
+    ports = free_block(4)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
+    env.update({"PORT": str(ports[0]), "AWS_PORT": str(ports[1]), "HOST_PORT": str(ports[2]),
+                "HOSTS": "2", "WAGATE_STATE_DIR": str(tmp_path / "state")})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", ports[index]))
+        taken.listen()
+        process = subprocess.Popen([sys.executable, "-m", "chalicelib.devstack"], cwd=ROOT,
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, start_new_session=True)
+        output, _ = process.communicate(timeout=120)
+        left = alive_in_group(process.pid)
+        others_free = [not busy(p) for i, p in enumerate(ports) if i != index]
+
+    assert process.returncode != 0
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines == [f"wagate: port {ports[index]} is in use "
+                     f"(set {variable}=… to choose another)"]
+    assert left == []  # no process left behind
+    assert all(others_free)  # nothing was started on the other ports
+    assert not (tmp_path / "state").exists()  # nor anything else
+
+
+def test_log_is_one_line_per_request_or_event_naming_its_ids_and_reasons(run):
+    stack = run(via_make=False, WAGATE_SANDBOX_DELIVERY_MS="50", WAGATE_SANDBOX_READ_MS="100")
+    b, http = stack.base, requests.Session()
+    token = http.post(f"{b}/auth/login", json={"username": "admin", "password": PASSWORD},
+                      timeout=10).json()["token"]
+    http.headers["Authorization"] = f"Bearer {token}"
+    sid = http.post(f"{b}/sessions", json={"name": "log"}, timeout=10).json()["id"]
+    wait_for(lambda: http.get(f"{b}/sessions/{sid}", timeout=10).json()["status"] == "SCAN_QR",
+             30, "the QR code")
+    http.post(f"{b}/sandbox/sessions/{sid}/scan", json={}, timeout=10)
+    ok, bad = (http.post(f"{b}/messages", timeout=10, json={
+        "session_id": sid, "to": to, "text": "hi"}).json()["id"]
+        for to in ("+14155552671", "+14155550000"))  # …0000 is not on WhatsApp
+    wait_for(lambda: http.get(f"{b}/messages/{ok}", timeout=10).json()["status"] == "read",
+             30, "the first message to be read")
+    wait_for(lambda: re.search(rf"message={bad} .*status=failed", stack.text()), 30,
+             "the failure to reach the event worker")
+    os.kill(stack.process.pid, signal.SIGTERM)
+    stack.assert_gone()
+
+    log = stack.text()
+    without_banner = re.sub(r"\nwagate is up.*?Ctrl-C stops everything\.\n", "\n", log, flags=re.S)
+    lines = [line for line in without_banner.splitlines() if line.strip()]
+    assert lines and all(LINE.match(line) for line in lines), \
+        [line for line in lines if not LINE.match(line)]
+    assert any(re.match(r"\S+ local-host-1 INFO ", line) for line in lines)  # hosts: same format
+    # The send worker and the event worker: one line per record, naming its ids.
+    worker_lines = [line for line in lines if " workers " in line and f"message={ok}" in line]
+    assert len(worker_lines) == 4, worker_lines  # the send, then sent, delivered, read
+    assert re.search(rf" workers INFO send-normal: message={ok} tenant=default done$", log, re.M)
+    for status in ("sent", "delivered", "read"):
+        assert re.search(rf" workers INFO events: event=evt_\w+ type=message.status "
+                         rf"message={ok} session={sid} tenant=default status={status} done$",
+                         log, re.M), status
+    assert re.search(rf"events: event=evt_\w+ type=message.status message={bad} session={sid} "
+                     rf"tenant=default status=failed reason=not_on_whatsapp done$", log, re.M)
+    assert len(re.findall(r" api INFO POST /v1/messages -> 202", log)) == 2
+    # Quiet: no per-batch summaries beside the per-record lines, no banner of Chalice's own.
+    assert "record(s)" not in log and "Serving on" not in log and "Traceback" not in log
