@@ -46,7 +46,7 @@ from chalicelib.domain.media import media_key, media_prefix, safe_filename
 from chalicelib.domain.messages import Message, MessageStatus, predecessors
 from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge, Limits
-from chalicelib.domain.sessions import Session, SessionStatus
+from chalicelib.domain.sessions import Session, SessionStatus, not_ready_error
 from chalicelib.domain.templates import Template
 from chalicelib.settings import Settings
 
@@ -342,8 +342,12 @@ class FakeMessages:
         return copy.deepcopy(self.items[(tenant_id, message_id)])
 
     def create(self, message: Message, charges: tuple[Charge, ...] = ()) -> None:
-        if self.sessions.get(message.tenant_id, message.session_id) is None:
+        session = self.sessions.get(message.tenant_id, message.session_id)
+        if session is None:
             raise ValidationFailed.field("session_id", "no such session")
+        refusal = not_ready_error(session)
+        if refusal is not None:
+            raise refusal
         key = (message.tenant_id, message.id)
         if key in self.items:
             raise ValueError(f"message {message.id} exists")

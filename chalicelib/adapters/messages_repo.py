@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page, storable
@@ -28,8 +29,15 @@ from chalicelib.domain.errors import StaleFence, ValidationFailed
 from chalicelib.domain.messages import Message, MessageStatus, predecessors
 from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge
+from chalicelib.domain.sessions import Session, SessionStatus, not_ready_error
 
 INFLIGHT = "SENDING"
+_DESERIALIZER = TypeDeserializer()
+
+
+def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    """A low-level (typed) DynamoDB item as plain values."""
+    return {k: _DESERIALIZER.deserialize(v) for k, v in item.items()}
 SCHEDULED = "SCHEDULED"
 OVERDUE_PAGES = 10
 SEND_TOKEN = "send_token"  # noqa: S105 (an attribute name; on the item, not on the API)
@@ -63,11 +71,18 @@ class DynamoMessageRepo:
 
     def create(self, message: Message, charges: tuple[Charge, ...] = ()) -> None:
         """Store an accepted message in one transaction with the check that its session
-        exists and the usage counters it spends (each refused at its limit)."""
+        exists and can send now (``domain.sessions.not_ready``: WORKING, or STARTING once
+        paired) and the usage counters it spends (each refused at its limit)."""
         items: list[dict[str, Any]] = [
-            {"ConditionCheck": {"TableName": self._sessions,
-                                "Key": session_key(message.tenant_id, message.session_id),
-                                "ConditionExpression": "attribute_exists(pk)"}},
+            {"ConditionCheck": {
+                "TableName": self._sessions,
+                "Key": session_key(message.tenant_id, message.session_id),
+                "ConditionExpression": "attribute_exists(pk) AND (#st = :working OR "
+                                       "(#st = :starting AND attribute_exists(phone)))",
+                "ExpressionAttributeNames": {"#st": "status"},
+                "ExpressionAttributeValues": {":working": SessionStatus.WORKING.value,
+                                              ":starting": SessionStatus.STARTING.value},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
             {"Put": {"TableName": self._name, "Item": self._item(message),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
         ]
@@ -84,9 +99,14 @@ class DynamoMessageRepo:
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+            cancellations = exc.response.get("CancellationReasons") or []
+            reasons = [r.get("Code") for r in cancellations]
             if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise ValidationFailed.field("session_id", "no such session") from exc
+                item = cancellations[0].get("Item")
+                refusal = not_ready_error(Session.model_validate(plain(_deserialize(item)))) \
+                    if item else None
+                raise refusal or ValidationFailed.field("session_id", "no such session") \
+                    from exc
             for index, charge in enumerate(charges, start=2):
                 if len(reasons) > index and reasons[index] == "ConditionalCheckFailed":
                     raise charge.error from exc

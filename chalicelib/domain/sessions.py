@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from chalicelib.domain.errors import Conflict
+
 
 class SessionStatus(StrEnum):
     STOPPED = "STOPPED"
@@ -63,3 +65,29 @@ class Session(BaseModel):
     @property
     def wants_running(self) -> bool:
         return self.status in RUNNING_STATES
+
+
+def not_ready(session: Session) -> tuple[str, str] | None:
+    """Why a session cannot take messages now, as (reason, explanation); None when it can:
+    it is WORKING, or reconnecting (STARTING after it was paired)."""
+    status = session.status
+    if status == SessionStatus.WORKING or (status == SessionStatus.STARTING and session.phone):
+        return None
+    if status == SessionStatus.STOPPED and session.reason == "logged_out":
+        return "session_logged_out", "the session was logged out: start it and link it again"
+    if status == SessionStatus.STOPPED:
+        return "session_stopped", "the session is stopped: start it first"
+    if status == SessionStatus.FAILED:
+        return "session_failed", f"the session failed ({session.reason or 'no reason'}): " \
+                                 "restart it first"
+    return "session_not_paired", "the session is not linked to a phone: scan its QR code first"
+
+
+def not_ready_error(session: Session) -> Conflict | None:
+    """The 409 ``session_not_ready`` a send to ``session`` gets now (None: it can send)."""
+    why = not_ready(session)
+    if why is None:
+        return None
+    return Conflict(f"cannot send through this session: {why[1]}", code="session_not_ready",
+                    details=[{"field": "session_id", "message": why[1],
+                              "status": session.status.value, "reason": why[0]}])

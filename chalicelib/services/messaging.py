@@ -41,7 +41,7 @@ from chalicelib.domain.messages import (
     StatusChange,
 )
 from chalicelib.domain.paging import Page
-from chalicelib.domain.sessions import Session, SessionStatus
+from chalicelib.domain.sessions import Session, not_ready, not_ready_error
 from chalicelib.domain.text import utf8_bytes
 from chalicelib.domain.vcard import vcard
 from chalicelib.services.account import AccountService
@@ -83,22 +83,6 @@ def retry_delay(attempt: int) -> int:
     13, then 15 — quick at first, since a dead host's sessions move within one lease TTL."""
     return RETRY_DELAYS_S[attempt - 1] if 1 <= attempt <= len(RETRY_DELAYS_S) \
         else RETRY_DELAY_MAX_S
-
-
-def not_ready(session: Session) -> tuple[str, str] | None:
-    """Why a session cannot take messages now, as (reason, explanation); None when it can:
-    it is WORKING, or reconnecting (STARTING after it was paired)."""
-    status = session.status
-    if status == SessionStatus.WORKING or (status == SessionStatus.STARTING and session.phone):
-        return None
-    if status == SessionStatus.STOPPED and session.reason == "logged_out":
-        return "session_logged_out", "the session was logged out: start it and link it again"
-    if status == SessionStatus.STOPPED:
-        return "session_stopped", "the session is stopped: start it first"
-    if status == SessionStatus.FAILED:
-        return "session_failed", f"the session failed ({session.reason or 'no reason'}): " \
-                                 "restart it first"
-    return "session_not_paired", "the session is not linked to a phone: scan its QR code first"
 
 
 def stored_bytes(value: Any) -> int:
@@ -188,7 +172,8 @@ class MessagingService:
         message_id = ids.new_id()
         reply = self._quote(caller, draft.reply_to, "reply_to") if draft.reply_to else None
         metadata = self._metadata(draft.metadata)
-        self._ready_session(caller, draft.session_id)  # before any upload
+        if draft.type in MEDIA_TYPES:  # before any upload (otherwise the accepting write checks)
+            self._ready_session(caller, draft.session_id)
         content = self._content(caller, draft, message_id)
         return self._accept(caller, message_id, draft.session_id, str(chat), content, now,
                             schedule_at, expires_at, draft.priority, draft.typing_ms,
@@ -201,12 +186,9 @@ class MessagingService:
         session = self._sessions.get(caller.tenant_id, session_id)
         if session is None:
             raise ValidationFailed.field("session_id", "no such session")
-        why = not_ready(session)
-        if why is not None:
-            raise Conflict(f"cannot send through this session: {why[1]}",
-                           code="session_not_ready",
-                           details=[{"field": "session_id", "message": why[1],
-                                     "status": session.status.value, "reason": why[0]}])
+        refusal = not_ready_error(session)
+        if refusal is not None:
+            raise refusal
         return session
 
     @staticmethod
@@ -401,7 +383,6 @@ class MessagingService:
             raise ValidationFailed.field("message_id", f"a {original.type} cannot be forwarded")
         content = _CONTENT.validate_python(original.content)
         chat = parse_jid(to, "to")
-        self._ready_session(caller, session_id or original.session_id)
         return self._accept(caller, ids.new_id(), session_id or original.session_id, str(chat),
                             content, clock.now(), None, None, Priority.NORMAL, 0, None,
                             {"forwarded_from": original.id})
