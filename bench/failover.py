@@ -51,10 +51,7 @@ class Stack:
             "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_SANDBOX_WIRE_LOG": str(self.wire),
             "WAGATE_SEND_INTERVAL_MS": "100"})
         self.base = self.child.base
-        token = requests.post(f"{self.base}/auth/login", timeout=5,
-                              json={"username": "admin", "password": PASSWORD}).json()["token"]
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Bearer {token}"
+        self.http = self.child.login(PASSWORD)
 
     def get(self, path: str) -> dict:
         return self.http.get(self.base + path, timeout=10).json()
@@ -74,12 +71,7 @@ def duplicates(wire: Path) -> tuple[int, int]:
 def trial(number: int, tmp: Path) -> dict:
     stack = Stack(tmp)
     try:
-        sid = stack.post("/sessions", {"name": f"failover-{number}"}).json()["id"]
-        wait_until(lambda: stack.get(f"/sessions/{sid}")["status"] == "SCAN_QR", 20,
-                   "the QR code")
-        stack.post(f"/sandbox/sessions/{sid}/scan", {})
-        wait_until(lambda: stack.get(f"/sessions/{sid}")["status"] == "WORKING", 20,
-                   "the session to work")
+        sid = stack.child.pair(stack.http, f"failover-{number}", timeout=20)
         accepted: dict[str, str] = {}
         stop = threading.Event()
 

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import psutil
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -60,7 +59,7 @@ def main() -> None:
         ready_timeout=90)
     try:
         processes = stack_processes(stack)
-        figures = run(stack.base, args.messages, processes, deadline)
+        figures = run(stack, args.messages, processes, deadline)
     except BaseException:
         stack.kill()
         print(f"log: {stack.log}", file=sys.stderr)
@@ -69,16 +68,10 @@ def main() -> None:
     report(figures, args.messages, stopped_s, gone_s, stack.log)
 
 
-def run(base: str, messages: int, processes: dict[str, psutil.Process],
+def run(stack: StackProcess, messages: int, processes: dict[str, psutil.Process],
         deadline: float) -> list[tuple[int, dict[str, float], float]]:
-    http = requests.Session()
-    token = http.post(f"{base}/auth/login", json={"username": "admin", "password": PASSWORD},
-                      timeout=10).json()["token"]
-    http.headers["Authorization"] = f"Bearer {token}"
-    sid = http.post(f"{base}/sessions", json={"name": "bench"}, timeout=10).json()["id"]
-    wait_until(lambda: http.get(f"{base}/sessions/{sid}", timeout=10).json()["status"] == "SCAN_QR",
-               30, "the QR code")
-    http.post(f"{base}/sandbox/sessions/{sid}/scan", json={}, timeout=10).raise_for_status()
+    base, http = stack.base, stack.login(PASSWORD)
+    sid = stack.pair(http, "bench")
 
     marks = sorted({0, *(messages * q // 4 for q in range(1, 5))})
     figures = []

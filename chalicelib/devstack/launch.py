@@ -5,7 +5,8 @@ process, for tests, benchmarks and scripts.
 hosts take consecutive ports from ``HOST_PORT``), gives the child the caller's environment
 without its ``AWS_*`` and ``WAGATE_*`` settings (unless given), logs to ``stack.log`` and waits
 for the banner (``wagate is up``). :class:`StackProcess` is the running stack: its base URL,
-process, log, session host pids, and a bounded stop. :func:`wait_until` is the one bounded
+process, log, session host pids, an admin's HTTP session, sandbox pairing, and a bounded
+stop. :func:`wait_until` is the one bounded
 poll tests and benchmarks share.
 
 The stack itself never imports this module; psutil (a development requirement only) is
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import requests
+
 if TYPE_CHECKING:
     import psutil
 
@@ -36,6 +39,7 @@ READY = "wagate is up"  # the first line of the stack's banner
 PORT_ATTEMPTS = 200
 LOG_TAIL_CHARS = 3000
 REAP_SECONDS = 30  # after SIGKILL, the process is gone at once; this only bounds the wait
+HTTP_SECONDS = 10  # one request to the stack
 T = TypeVar("T")
 
 
@@ -151,6 +155,30 @@ class StackProcess:
         if found is None:
             raise LookupError(f"no session host {host_id} in the stack's banner")
         return int(found[1])
+
+    def login(self, password: str, username: str = "admin") -> requests.Session:
+        """HTTP as the stack's admin (``WAGATE_ADMIN_PASSWORD``): its bearer token is set."""
+        http = requests.Session()
+        answer = http.post(f"{self.base}/auth/login", timeout=HTTP_SECONDS,
+                           json={"username": username, "password": password})
+        answer.raise_for_status()
+        http.headers["Authorization"] = f"Bearer {answer.json()['token']}"
+        return http
+
+    def pair(self, http: requests.Session, name: str, timeout: float = 30.0) -> str:
+        """Create a sandbox session named ``name``, scan its QR code once it shows one, and
+        return its id once it is WORKING (each wait bounded by ``timeout`` seconds)."""
+        sid = http.post(f"{self.base}/sessions", json={"name": name},
+                        timeout=HTTP_SECONDS).json()["id"]
+
+        def status() -> str:
+            return http.get(f"{self.base}/sessions/{sid}", timeout=HTTP_SECONDS).json()["status"]
+
+        wait_until(lambda: status() == "SCAN_QR", timeout, f"the QR code of {name}")
+        http.post(f"{self.base}/sandbox/sessions/{sid}/scan", json={},
+                  timeout=HTTP_SECONDS).raise_for_status()
+        wait_until(lambda: status() == "WORKING", timeout, f"{name} to work")
+        return sid
 
     def children(self) -> list[psutil.Process]:
         """Every process the stack's process started, recursively (the session hosts)."""

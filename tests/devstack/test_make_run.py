@@ -18,7 +18,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-import requests
 
 from chalicelib.devstack import launch
 from chalicelib.devstack.launch import StackProcess, free_ports, port_busy, wait_until
@@ -132,14 +131,8 @@ def test_a_busy_port_is_refused_in_one_line_before_anything_starts(tmp_path, ind
 
 def test_log_is_one_line_per_request_or_event_naming_its_ids_and_reasons(run):
     stack = run(via_make=False, WAGATE_SANDBOX_DELIVERY_MS="50", WAGATE_SANDBOX_READ_MS="100")
-    b, http = stack.base, requests.Session()
-    token = http.post(f"{b}/auth/login", json={"username": "admin", "password": PASSWORD},
-                      timeout=10).json()["token"]
-    http.headers["Authorization"] = f"Bearer {token}"
-    sid = http.post(f"{b}/sessions", json={"name": "log"}, timeout=10).json()["id"]
-    wait_until(lambda: http.get(f"{b}/sessions/{sid}", timeout=10).json()["status"] == "SCAN_QR",
-               30, "the QR code")
-    http.post(f"{b}/sandbox/sessions/{sid}/scan", json={}, timeout=10)
+    b, http = stack.base, stack.login(PASSWORD)
+    sid = stack.pair(http, "log")
     ok, bad = (http.post(f"{b}/messages", timeout=10, json={
         "session_id": sid, "to": to, "text": "hi"}).json()["id"]
         for to in ("+14155552671", "+14155550000"))  # …0000 is not on WhatsApp

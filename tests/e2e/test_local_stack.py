@@ -134,20 +134,9 @@ def two_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess
 
 
 def test_a_killed_host_s_sessions_move_to_the_other_host(two_hosts: StackProcess):
-    b = two_hosts.base
-    token = requests.post(f"{b}/auth/login", json={"username": "admin", "password": PASSWORD},
-                          timeout=5).json()["token"]
-    h = {"Authorization": f"Bearer {token}"}
-    sids = []
-    for name in ("one", "two"):
-        sid = requests.post(f"{b}/sessions", headers=h, json={"name": name}, timeout=5).json()["id"]
-        wait_until(lambda sid=sid: requests.get(f"{b}/sessions/{sid}", headers=h,
-                                                timeout=5).json()["status"] == "SCAN_QR",
-                   15, f"the QR code of {name}", 0.2)
-        requests.post(f"{b}/sandbox/sessions/{sid}/scan", headers=h, json={}, timeout=5)
-        sids.append(sid)
-    owners = {sid: requests.get(f"{b}/sessions/{sid}", headers=h, timeout=5).json()["host"]
-              for sid in sids}
+    b, http = two_hosts.base, two_hosts.login(PASSWORD)
+    sids = [two_hosts.pair(http, name, timeout=15) for name in ("one", "two")]
+    owners = {sid: http.get(f"{b}/sessions/{sid}", timeout=5).json()["host"] for sid in sids}
     assert set(owners.values()) == {"local-host-1", "local-host-2"}  # spread over the fleet
 
     victim_sid = sids[0]
@@ -155,12 +144,12 @@ def test_a_killed_host_s_sessions_move_to_the_other_host(two_hosts: StackProcess
     pid = two_hosts.host_pid(victim)
     os.kill(pid, signal.SIGKILL)  # no drain: its lease simply stops being renewed
     survivor = ({"local-host-1", "local-host-2"} - {victim}).pop()
-    moved = wait_until(lambda: (s := requests.get(f"{b}/sessions/{victim_sid}", headers=h,
-                                                  timeout=5).json())["host"] == survivor
+    moved = wait_until(lambda: (s := http.get(f"{b}/sessions/{victim_sid}",
+                                              timeout=5).json())["host"] == survivor
                        and s["status"] == "WORKING" and s, 20, f"{survivor} to adopt the session",
                        0.2)
     assert moved["phone"]  # auth state came along: no new QR scan
-    mid = requests.post(f"{b}/messages", headers=h, timeout=5, json={
+    mid = http.post(f"{b}/messages", timeout=5, json={
         "session_id": victim_sid, "to": "+14155552671", "text": "after failover"}).json()["id"]
-    wait_until(lambda: requests.get(f"{b}/messages/{mid}", headers=h, timeout=5).json()[
-        "status"] == "read", 15, "the message to be read", 0.2)
+    wait_until(lambda: http.get(f"{b}/messages/{mid}", timeout=5).json()["status"] == "read",
+               15, "the message to be read", 0.2)
