@@ -6,8 +6,7 @@ hosts take consecutive ports from ``HOST_PORT``), gives the child the caller's e
 without its ``AWS_*`` and ``WAGATE_*`` settings (unless given), logs to ``stack.log`` and waits
 for the banner (``wagate is up``). :class:`StackProcess` is the running stack: its base URL,
 process, log, session host pids, an admin's HTTP session, sandbox pairing, and a bounded
-stop. :func:`wait_until` is the one bounded
-poll tests and benchmarks share.
+stop. :func:`wait_until` is the one bounded poll tests and benchmarks share.
 
 The stack itself never imports this module; psutil (a development requirement only) is
 imported where it is needed.
