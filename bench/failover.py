@@ -17,11 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,38 +28,14 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from chalicelib.devstack import launch
+from chalicelib.devstack.launch import wait_until
+
 PASSWORD = "bench-failover-pass"  # noqa: S105 (a throwaway local admin)
 SEND_EVERY_S = 0.25
 TO = "+14155552671"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_pair() -> int:
-    """A free port whose next one is free too (the hosts take consecutive ports)."""
-    while True:
-        port = free_port()
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-
-
-def poll(fn, timeout: float, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(interval)
-    return None
 
 
 def epoch(iso: str) -> float:
@@ -70,52 +43,21 @@ def epoch(iso: str) -> float:
 
 
 class Stack:
-    """``make run`` with two hosts, on free ports, logging to a file."""
+    """``make run`` with two hosts, on free ports, logging to a file; an admin's HTTP."""
 
     def __init__(self, tmp: Path) -> None:
-        host_port = free_pair()
-        port = next(p for p in iter(free_port, None) if p not in (host_port, host_port + 1))
-        aws_port = next(p for p in iter(free_port, None)
-                        if p not in (host_port, host_port + 1, port))
         self.wire = tmp / "wire.jsonl"
-        self.log = tmp / "stack.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
-        env.update({"PORT": str(port), "HOSTS": "2", "AWS_PORT": str(aws_port),
-                    "HOST_PORT": str(host_port), "WAGATE_ADMIN_PASSWORD": PASSWORD,
-                    "WAGATE_STATE_DIR": str(tmp / "state"),
-                    "WAGATE_SANDBOX_WIRE_LOG": str(self.wire),
-                    "WAGATE_SEND_INTERVAL_MS": "100"})
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "chalicelib.devstack"],
-                                            cwd=ROOT, env=env, stdout=out,
-                                            stderr=subprocess.STDOUT)
-        self.base = f"http://127.0.0.1:{port}/v1"
-        if not poll(lambda: "wagate is up" in self.log.read_text()
-                    or self.process.poll() is not None, timeout=60, interval=0.2) \
-                or self.process.poll() is not None:
-            self.stop()
-            raise SystemExit(f"the stack did not start:\n{self.log.read_text()[-3000:]}")
-        token = requests.post(f"{self.base}/auth/login", timeout=5,
-                              json={"username": "admin", "password": PASSWORD}).json()["token"]
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Bearer {token}"
+        self.child = launch.start(tmp, hosts=2, settings={
+            "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_SANDBOX_WIRE_LOG": str(self.wire),
+            "WAGATE_SEND_INTERVAL_MS": "100"})
+        self.base = self.child.base
+        self.http = self.child.login(PASSWORD)
 
     def get(self, path: str) -> dict:
         return self.http.get(self.base + path, timeout=10).json()
 
     def post(self, path: str, body: dict) -> requests.Response:
         return self.http.post(self.base + path, json=body, timeout=10)
-
-    def host_pid(self, host_id: str) -> int:
-        return int(re.search(rf"session host {host_id}: pid (\d+)", self.log.read_text())[1])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 def duplicates(wire: Path) -> tuple[int, int]:
@@ -129,10 +71,7 @@ def duplicates(wire: Path) -> tuple[int, int]:
 def trial(number: int, tmp: Path) -> dict:
     stack = Stack(tmp)
     try:
-        sid = stack.post("/sessions", {"name": f"failover-{number}"}).json()["id"]
-        poll(lambda: stack.get(f"/sessions/{sid}")["status"] == "SCAN_QR", timeout=20)
-        stack.post(f"/sandbox/sessions/{sid}/scan", {})
-        poll(lambda: stack.get(f"/sessions/{sid}")["status"] == "WORKING", timeout=20)
+        sid = stack.child.pair(stack.http, f"failover-{number}", timeout=20)
         accepted: dict[str, str] = {}
         stop = threading.Event()
 
@@ -150,7 +89,7 @@ def trial(number: int, tmp: Path) -> dict:
         sender.start()
         time.sleep(1.0 + number % 3)  # let sends flow; kill at a different point each time
         victim = stack.get(f"/sessions/{sid}")["host"]
-        pid = stack.host_pid(victim)
+        pid = stack.child.host_pid(victim)
         os.kill(pid, signal.SIGKILL)
         killed_at = time.time()
 
@@ -160,7 +99,10 @@ def trial(number: int, tmp: Path) -> dict:
                     if "sent" in m["timestamps"] and epoch(m["timestamps"]["sent"]) > killed_at]
             return min(sent) if sent else None
 
-        first = poll(first_sent_after_kill, timeout=40, interval=0.2)
+        try:
+            first = wait_until(first_sent_after_kill, 40, "a send after the kill", 0.2)
+        except TimeoutError:
+            first = None
         time.sleep(2.0)  # a few more sends after the failover
         stop.set()
         sender.join(timeout=15)
@@ -176,7 +118,7 @@ def trial(number: int, tmp: Path) -> dict:
                 "accepted": len(accepted), "statuses": statuses, "on_wire": on_wire,
                 "duplicates": doubled}
     finally:
-        stack.stop()
+        stack.child.stop(timeout=30)
 
 
 def main() -> None:

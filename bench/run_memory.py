@@ -15,57 +15,25 @@ every stack process. Prints:
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import psutil
-import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from chalicelib.devstack import launch
+from chalicelib.devstack.launch import StackProcess, wait_until
+
 PASSWORD = "bench-pass-bench"  # noqa: S105 (the stack it starts is its own)
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` free loopback ports; the last ``hosts`` are consecutive (see main)."""
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count >= 65535:
-            continue
-        sockets = []
-        try:
-            for port in range(base, base + count):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-            return list(range(base, base + count))
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-
-
-def wait(predicate, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-def stack_processes(root: psutil.Process) -> dict[str, psutil.Process]:
-    processes = {"stack": root}
-    for index, child in enumerate(sorted(root.children(recursive=True), key=lambda p: p.pid)):
+def stack_processes(stack: StackProcess) -> dict[str, psutil.Process]:
+    processes = {"stack": psutil.Process(stack.process.pid)}
+    for index, child in enumerate(sorted(stack.children(), key=lambda p: p.pid)):
         processes[f"host-{index + 1}"] = child
     return processes
 
@@ -82,45 +50,28 @@ def main() -> None:
     args = parser.parse_args()
     deadline = time.monotonic() + args.timeout
 
-    api_port, aws_port, *host_ports = free_ports(2 + args.hosts)
     tmp = Path(tempfile.mkdtemp(prefix="wagate-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
-    env.update({"PORT": str(api_port), "AWS_PORT": str(aws_port),
-                "HOST_PORT": str(host_ports[0]), "HOSTS": str(args.hosts),
-                "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_STATE_DIR": str(tmp / "state"),
-                "WAGATE_SEND_INTERVAL_MS": "0", "WAGATE_SANDBOX_DELIVERY_MS": "5",
-                "WAGATE_SANDBOX_READ_MS": "10",
-                "WAGATE_DEFAULT_LIMITS_JSON": '{"messages_per_day": 1000000, '
-                                              '"messages_per_month": 1000000, "sessions": 10}'})
-    log_path = tmp / "stack.log"
-    with log_path.open("w") as log:
-        stack = subprocess.Popen([sys.executable, "-m", "chalicelib.devstack"], cwd=ROOT,
-                                 env=env, stdout=log, stderr=subprocess.STDOUT)
+    stack = launch.start(tmp, args.hosts, {
+        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_SEND_INTERVAL_MS": "0",
+        "WAGATE_SANDBOX_DELIVERY_MS": "5", "WAGATE_SANDBOX_READ_MS": "10",
+        "WAGATE_DEFAULT_LIMITS_JSON": '{"messages_per_day": 1000000, '
+                                      '"messages_per_month": 1000000, "sessions": 10}'},
+        ready_timeout=90)
     try:
-        wait(lambda: "wagate is up" in log_path.read_text() or stack.poll() is not None, 90,
-             "the stack to start")
-        if stack.poll() is not None:
-            raise SystemExit(f"the stack did not start:\n{log_path.read_text()}")
-        processes = stack_processes(psutil.Process(stack.pid))
-        figures = run(f"http://127.0.0.1:{api_port}/v1", args.messages, processes, deadline)
+        processes = stack_processes(stack)
+        figures = run(stack, args.messages, processes, deadline)
     except BaseException:
         stack.kill()
-        print(f"log: {log_path}", file=sys.stderr)
+        print(f"log: {stack.log}", file=sys.stderr)
         raise
-    stopped_s, gone_s = stop(stack, processes, log_path)
-    report(figures, args.messages, stopped_s, gone_s, log_path)
+    stopped_s, gone_s = stop(stack, processes)
+    report(figures, args.messages, stopped_s, gone_s, stack.log)
 
 
-def run(base: str, messages: int, processes: dict[str, psutil.Process],
+def run(stack: StackProcess, messages: int, processes: dict[str, psutil.Process],
         deadline: float) -> list[tuple[int, dict[str, float], float]]:
-    http = requests.Session()
-    token = http.post(f"{base}/auth/login", json={"username": "admin", "password": PASSWORD},
-                      timeout=10).json()["token"]
-    http.headers["Authorization"] = f"Bearer {token}"
-    sid = http.post(f"{base}/sessions", json={"name": "bench"}, timeout=10).json()["id"]
-    wait(lambda: http.get(f"{base}/sessions/{sid}", timeout=10).json()["status"] == "SCAN_QR",
-         30, "the QR code")
-    http.post(f"{base}/sandbox/sessions/{sid}/scan", json={}, timeout=10).raise_for_status()
+    base, http = stack.base, stack.login(PASSWORD)
+    sid = stack.pair(http, "bench")
 
     marks = sorted({0, *(messages * q // 4 for q in range(1, 5))})
     figures = []
@@ -129,9 +80,9 @@ def run(base: str, messages: int, processes: dict[str, psutil.Process],
     for sent in range(messages + 1):
         if sent in marks:
             if last_id is not None:
-                wait(lambda mid=last_id: http.get(f"{base}/messages/{mid}", timeout=10).json()[
-                    "status"] == "read", max(1.0, deadline - time.monotonic()),
-                    f"message {sent} to be read")
+                wait_until(lambda mid=last_id: http.get(f"{base}/messages/{mid}",
+                                                        timeout=10).json()["status"] == "read",
+                           max(1.0, deadline - time.monotonic()), f"message {sent} to be read")
             time.sleep(1)  # the event worker finishes the last receipts
             figures.append((sent, rss_mb(processes), time.monotonic() - started))
         if sent == messages:
@@ -145,18 +96,17 @@ def run(base: str, messages: int, processes: dict[str, psutil.Process],
     return figures
 
 
-def stop(stack: subprocess.Popen[bytes], processes: dict[str, psutil.Process],
-         log_path: Path) -> tuple[float, float]:
+def stop(stack: StackProcess, processes: dict[str, psutil.Process]) -> tuple[float, float]:
     """SIGTERM the stack; seconds until it printed "stopped." and until every process left."""
     started = time.monotonic()
-    stack.send_signal(signal.SIGTERM)
+    stack.process.send_signal(signal.SIGTERM)
     stopped = None
     limit = started + 120
     while time.monotonic() < limit:
-        if stopped is None and "stopped." in log_path.read_text():
+        if stopped is None and "stopped." in stack.text():
             stopped = time.monotonic() - started
-        if stack.poll() is not None and not any(p.is_running() and p.status() != "zombie"
-                                                for p in processes.values()):
+        if stack.process.poll() is not None and not any(
+                p.is_running() and p.status() != "zombie" for p in processes.values()):
             break
         time.sleep(0.05)
     gone = time.monotonic() - started

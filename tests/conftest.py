@@ -6,9 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -37,6 +35,7 @@ from chalicelib.adapters import aws as aws_clients
 from chalicelib.adapters.provision import provision
 from chalicelib.devstack import routing
 from chalicelib.devstack.embedded_aws import serialize_in_process_moto
+from chalicelib.devstack.launch import free_port, wait_until
 from chalicelib.domain.auth import Role
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.host import SessionHost
@@ -143,12 +142,6 @@ def globex(make_tenant: Callable[[str], Tenant]) -> Tenant:
     return make_tenant("Globex")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class RunningHost:
     """An in-process session host serving its internal API on a free loopback port."""
 
@@ -196,13 +189,10 @@ def host(aws: None, tmp_path: Path) -> Iterator[RunningHost]:
 def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
     """Poll until ``predicate()`` is truthy; its value, or an AssertionError when it never is
     (the bound is generous: it only ends a wait that would otherwise hang)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
+    try:
+        return wait_until(predicate, timeout, "the condition", interval)
+    except TimeoutError as timed_out:
+        raise AssertionError(str(timed_out)) from None
 
 
 def queue_url(queue: resources.Queue, dlq: bool = False) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import ipaddress
 import json
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +22,9 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 from chalicelib import resources
+from chalicelib.adapters.media import MAX_PRESIGN_SECONDS, check_owner
 from chalicelib.adapters.messages_repo import SEND_TOKEN
+from chalicelib.adapters.safe_fetch import address_refusal, parse_url
 from chalicelib.adapters.sessions_repo import SESSION_COUNTER
 from chalicelib.bootstrap import Container
 from chalicelib.domain import clock as clock_module
@@ -33,7 +34,6 @@ from chalicelib.domain.auth import PLATFORM_TENANT, ROLE_SCOPES, SCOPES, Attempt
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.errors import (
     Conflict,
-    Forbidden,
     NotFound,
     OutcomeUnknown,
     SessionUnavailable,
@@ -42,7 +42,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.idempotency import IdempotencyRecord
-from chalicelib.domain.media import media_key, media_prefix, safe_filename
+from chalicelib.domain.media import media_key, safe_filename
 from chalicelib.domain.messages import Message, MessageStatus, predecessors
 from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge, Limits
@@ -757,10 +757,9 @@ class FakeFleet:
 
 
 class FakeUrlPolicy:
-    """``UrlPolicy`` without DNS: http(s) URLs of at most ``max_length`` characters with a host
-    and no credentials pass, except hosts in ``refused`` and IP literals that are not global
-    (private ones pass with ``allow_private``). Names resolve nowhere: listing one in
-    ``refused`` stands for a name that resolves to a refused address."""
+    """``UrlPolicy`` without DNS: the real URL rules (``parse_url``) and, for IP literals, the
+    real address rules (``address_refusal``); names resolve nowhere, so they pass, except
+    hosts in ``refused``, which stand for names that resolve to a refused address."""
 
     def __init__(self, refused: set[str] | None = None, allow_private: bool = False,
                  max_length: int = 2048) -> None:
@@ -769,33 +768,13 @@ class FakeUrlPolicy:
         self.max_length = max_length
 
     def check(self, url: str, field: str) -> str:
-        if not isinstance(url, str) or not url.strip():
-            raise ValidationFailed.field(field, "not a valid URL")
-        url = url.strip()
-        if len(url) > self.max_length:
-            raise ValidationFailed.field(
-                field, f"not a valid URL: longer than {self.max_length} characters")
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in ("http", "https"):
-            raise ValidationFailed.field(field, "not http(s): only http:// and https:// URLs "
-                                         "are allowed")
-        if "@" in parts.netloc:
-            raise ValidationFailed.field(field, "not a valid URL: credentials (user:password@) "
-                                         "are not allowed")
-        host = (parts.hostname or "").lower()
-        if not host:
-            raise ValidationFailed.field(field, "not a valid URL: it names no valid host")
-        if host in self.refused or self._private(host):
+        url, host, _, literal = parse_url(url, field, self.max_length)
+        if host in self.refused:
             raise ValidationFailed.field(field, f"private or reserved address: {host}")
+        reason = None if literal is None else address_refusal(literal, self.allow_private)
+        if reason is not None:
+            raise ValidationFailed.field(field, f"private or reserved address: {host} is {reason}")
         return url
-
-    def _private(self, host: str) -> bool:
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        return not address.is_global and not (self.allow_private and address.is_private
-                                              and not address.is_link_local)
 
 
 class FakeFetcher:
@@ -825,8 +804,6 @@ class FakeMediaStore:
     """``MediaStore`` in memory, keyed like S3 (``media/<tenant>/<message>/<file>``): a key
     outside the tenant's prefix is Forbidden, a missing one NotFound; links are fake URLs."""
 
-    MAX_LINK_SECONDS = 7 * 24 * 3600
-
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
 
@@ -839,24 +816,16 @@ class FakeMediaStore:
                            filename=safe_filename(filename) if filename else None)
 
     def get(self, media: StoredMedia, tenant_id: str) -> bytes:
-        self._own(media, tenant_id)
+        check_owner(media, tenant_id)
         if media.key not in self.objects:
             raise NotFound("media not found (it may have expired)")
         return self.objects[media.key][0]
 
     def presigned_url(self, media: StoredMedia, tenant_id: str, expires_s: int = 300) -> str:
-        self._own(media, tenant_id)
-        if not 1 <= expires_s <= self.MAX_LINK_SECONDS:
-            raise ValueError(f"expires_s must be between 1 and {self.MAX_LINK_SECONDS}")
+        check_owner(media, tenant_id)
+        if not 1 <= expires_s <= MAX_PRESIGN_SECONDS:
+            raise ValueError(f"expires_s must be between 1 and {MAX_PRESIGN_SECONDS}")
         return f"https://media.invalid/{media.key}?expires_in={expires_s}"
-
-    @staticmethod
-    def _own(media: StoredMedia, tenant_id: str) -> None:
-        prefix = media_prefix(tenant_id)
-        rest = media.key[len(prefix):] if media.key.startswith(prefix) else ""
-        parts = rest.split("/")
-        if len(parts) != 2 or any(part in ("", ".", "..") for part in parts):
-            raise Forbidden("this media file does not belong to the tenant")
 
 
 class Post(NamedTuple):

@@ -66,6 +66,16 @@ def decode_base64(data: str | bytes, field: str, max_bytes: int) -> tuple[bytes,
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4's limit
 
 
+def check_owner(media: StoredMedia, tenant_id: str) -> None:
+    """Forbidden unless ``media``'s key is one file of the tenant's (``media/<tenant>/<message
+    id>/<file>``, no empty or dot segments)."""
+    prefix = media_prefix(tenant_id)
+    rest = media.key[len(prefix):] if media.key.startswith(prefix) else ""
+    parts = rest.split("/")
+    if len(parts) != 2 or any(part in ("", ".", "..") for part in parts):
+        raise Forbidden("this media file does not belong to the tenant")
+
+
 class S3MediaStore:
     """Media files in one bucket under ``media/<tenant>/<message id>/<file>``, encrypted
     (SSE-S3), typed, and only ever read back for the tenant whose prefix they carry."""
@@ -97,7 +107,7 @@ class S3MediaStore:
 
     def get(self, media: StoredMedia, tenant_id: str) -> bytes:
         """The file's bytes; Forbidden if the key is not the tenant's, NotFound if gone."""
-        self._own(media, tenant_id)
+        check_owner(media, tenant_id)
         try:
             body = self._s3.get_object(Bucket=self.bucket, Key=media.key)["Body"]
         except ClientError as exc:
@@ -112,7 +122,7 @@ class S3MediaStore:
 
     def presigned_url(self, media: StoredMedia, tenant_id: str, expires_s: int = 300) -> str:
         """A time-limited GET URL for the file (Forbidden if the key is not the tenant's)."""
-        self._own(media, tenant_id)
+        check_owner(media, tenant_id)
         if not 1 <= expires_s <= MAX_PRESIGN_SECONDS:
             raise ValueError(f"expires_s must be between 1 and {MAX_PRESIGN_SECONDS}")
         return self._presign_client().generate_presigned_url(
@@ -125,11 +135,3 @@ class S3MediaStore:
                 "s3", region_name=meta.region_name, endpoint_url=meta.endpoint_url,
                 config=meta.config.merge(BotoConfig(signature_version="s3v4")))
         return self._presigner
-
-    @staticmethod
-    def _own(media: StoredMedia, tenant_id: str) -> None:
-        prefix = media_prefix(tenant_id)
-        rest = media.key[len(prefix):] if media.key.startswith(prefix) else ""
-        parts = rest.split("/")
-        if len(parts) != 2 or any(part in ("", ".", "..") for part in parts):
-            raise Forbidden("this media file does not belong to the tenant")

@@ -150,7 +150,7 @@ class UrlChecker:
 
     def target(self, url: str, field: str) -> Target:
         """Check ``url`` and resolve its host once; the address to connect to."""
-        url, host, port, literal = self._parse(url, field)
+        url, host, port, literal = parse_url(url, field, self.max_length)
         addresses = [literal] if literal is not None else self._resolve(host, port, field)
         for ip in addresses:
             reason = address_refusal(ip, self.allow_private)
@@ -165,36 +165,6 @@ class UrlChecker:
             raise ValidationFailed.field(field, f"unreachable: no usable address for {host}")
         return Target(url, host, port, (ipv4 or usable)[0])
 
-    def _parse(self, url: str, field: str) -> tuple[str, str, int, IPAddress | None]:
-        """The normalized URL, its host, its port, and the host's address if it is a literal."""
-        if not isinstance(url, str) or not url.strip():
-            raise ValidationFailed.field(field, "not a valid URL")
-        url = url.strip()
-        if len(url) > self.max_length:
-            raise ValidationFailed.field(
-                field, f"not a valid URL: longer than {self.max_length} characters")
-        scheme = urlsplit(url).scheme.lower()
-        if scheme not in ("http", "https"):
-            shown = f"{scheme}://" if scheme else "no scheme"
-            raise ValidationFailed.field(
-                field, f"not http(s): only http:// and https:// URLs are allowed ({shown})")
-        try:
-            prepared = requests.PreparedRequest()
-            prepared.prepare_url(url, None)
-            normalized = prepared.url or ""
-            parts = urlsplit(normalized)
-            port = parts.port
-        except (requests.RequestException, ValueError, UnicodeError) as exc:
-            raise ValidationFailed.field(field, "not a valid URL") from exc
-        if "@" in parts.netloc:
-            raise ValidationFailed.field(
-                field, "not a valid URL: credentials (user:password@) are not allowed")
-        host = parts.hostname or ""
-        literal = _literal(host, field)
-        if literal is None and not _HOSTNAME.match(host.removesuffix(".")):
-            raise ValidationFailed.field(field, "not a valid URL: it names no valid host")
-        return normalized, host, port or (443 if parts.scheme == "https" else 80), literal
-
     @staticmethod
     def _resolve(host: str, port: int, field: str) -> list[IPAddress]:
         """Every A and AAAA address of ``host``."""
@@ -208,6 +178,39 @@ class UrlChecker:
         if not addresses:
             raise ValidationFailed.field(field, f"unreachable: cannot resolve {host}")
         return addresses
+
+
+def parse_url(url: str, field: str, max_length: int) -> tuple[str, str, int, IPAddress | None]:
+    """The URL normalized as requests will send it, its host, its port, and the host's address
+    if it is a literal; 422 on ``field`` unless it is an absolute http(s) URL of at most
+    ``max_length`` characters with a valid host and no credentials. No look-up."""
+    if not isinstance(url, str) or not url.strip():
+        raise ValidationFailed.field(field, "not a valid URL")
+    url = url.strip()
+    if len(url) > max_length:
+        raise ValidationFailed.field(
+            field, f"not a valid URL: longer than {max_length} characters")
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        shown = f"{scheme}://" if scheme else "no scheme"
+        raise ValidationFailed.field(
+            field, f"not http(s): only http:// and https:// URLs are allowed ({shown})")
+    try:
+        prepared = requests.PreparedRequest()
+        prepared.prepare_url(url, None)
+        normalized = prepared.url or ""
+        parts = urlsplit(normalized)
+        port = parts.port
+    except (requests.RequestException, ValueError, UnicodeError) as exc:
+        raise ValidationFailed.field(field, "not a valid URL") from exc
+    if "@" in parts.netloc:
+        raise ValidationFailed.field(
+            field, "not a valid URL: credentials (user:password@) are not allowed")
+    host = parts.hostname or ""
+    literal = _literal(host, field)
+    if literal is None and not _HOSTNAME.match(host.removesuffix(".")):
+        raise ValidationFailed.field(field, "not a valid URL: it names no valid host")
+    return normalized, host, port or (443 if parts.scheme == "https" else 80), literal
 
 
 def _literal(host: str, field: str) -> IPAddress | None:

@@ -12,40 +12,21 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-import requests
+
+from chalicelib.devstack import launch
+from chalicelib.devstack.launch import StackProcess, free_ports, port_busy, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "make-run-pass"
 LINE = re.compile(r"\d\d:\d\d:\d\d\.\d{3} [\w.-]+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S")
-
-
-def free_block(count: int) -> list[int]:
-    """``count`` consecutive free loopback ports (session hosts take consecutive ports)."""
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count < 65535 and not any(busy(p) for p in range(base, base + count)):
-            return list(range(base, base + count))
-
-
-def busy(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
+# PY and an empty STAMP: make runs this interpreter and installs nothing.
+MAKE_RUN = ("make", "--no-print-directory", "run", f"PY={sys.executable}", "STAMP=")
 
 
 def alive_in_group(pgid: int) -> list[psutil.Process]:
@@ -59,75 +40,28 @@ def alive_in_group(pgid: int) -> list[psutil.Process]:
     return alive
 
 
-def wait_for(predicate: Callable[[], object], timeout: float,
-             what: str | Callable[[], str]) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out: {what() if callable(what) else what}")
-
-
-class Run:
-    """One ``make run`` (or ``python -m chalicelib.devstack``) in a process group of its own."""
-
-    def __init__(self, tmp: Path, via_make: bool, hosts: int = 1, **settings: str) -> None:
-        self.ports = free_block(2 + hosts)
-        api, aws, host = self.ports[:3]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
-        env.update({"PORT": str(api), "AWS_PORT": str(aws), "HOST_PORT": str(host),
-                    "HOSTS": str(hosts), "WAGATE_ADMIN_PASSWORD": PASSWORD,
-                    "WAGATE_STATE_DIR": str(tmp / "state"), **settings})
-        # PY and an empty STAMP: make runs this interpreter and installs nothing.
-        command = (["make", "--no-print-directory", "run", f"PY={sys.executable}", "STAMP="]
-                   if via_make else [sys.executable, "-m", "chalicelib.devstack"])
-        self.log = tmp / "stack.log"
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        self.pgid = self.process.pid
-        self.base = f"http://127.0.0.1:{api}/v1"
-
-    def wait_up(self) -> None:
-        deadline = time.monotonic() + 60
-        while "wagate is up" not in self.text():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the stack did not start:\n{self.text()}")
-            time.sleep(0.2)
-
-    def text(self) -> str:
-        return self.log.read_text()
-
-    def stack_processes(self) -> list[psutil.Process]:
-        """The stack's python process and its session hosts."""
-        return psutil.Process(self.process.pid).children(recursive=True)
-
-    def assert_gone(self) -> None:
-        """Nothing of the stack remains: no process, no listening port."""
-        self.process.wait(timeout=60)
-        wait_for(lambda: not alive_in_group(self.pgid), 30,
-                 lambda: f"stack processes to end: {alive_in_group(self.pgid)}\n{self.text()}")
-        wait_for(lambda: not any(busy(p) for p in self.ports), 30,
-                 f"ports {self.ports} to be free")
-
-    def kill(self) -> None:
-        for process in alive_in_group(self.pgid):
-            process.kill()
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+def assert_gone(stack: StackProcess) -> None:
+    """Nothing of the stack remains: no process in its group, no listening port."""
+    stack.process.wait(timeout=60)
+    pgid = stack.process.pid
+    wait_until(lambda: not alive_in_group(pgid), 30,
+               lambda: f"stack processes to end: {alive_in_group(pgid)}\n{stack.text()}")
+    wait_until(lambda: not any(port_busy(p) for p in stack.ports), 30,
+               f"ports {stack.ports} to be free")
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Iterator[Callable[..., Run]]:
-    started: list[Run] = []
+def run(tmp_path: Path) -> Iterator[Callable[..., StackProcess]]:
+    """Starts ``make run`` (or ``python -m chalicelib.devstack``) in a process group of its
+    own, and is ready."""
+    started: list[StackProcess] = []
 
-    def start(via_make: bool, hosts: int = 1, **settings: str) -> Run:
+    def start(via_make: bool, hosts: int = 1, **settings: str) -> StackProcess:
         folder = tmp_path / f"run{len(started)}"
         folder.mkdir()
-        started.append(Run(folder, via_make, hosts, **settings))
-        started[-1].wait_up()
+        command = MAKE_RUN if via_make else None
+        started.append(launch.start(folder, hosts, {"WAGATE_ADMIN_PASSWORD": PASSWORD, **settings},
+                                    command=command, new_session=True))
         return started[-1]
 
     yield start
@@ -144,7 +78,7 @@ def test_sigterm_to_make_stops_every_stack_process_and_frees_every_port(run):
 
     os.kill(stack.process.pid, signal.SIGTERM)
 
-    stack.assert_gone()
+    assert_gone(stack)
     log = stack.text()
     assert "stopped." in log and "drained" in log
     assert "Traceback" not in log
@@ -152,11 +86,11 @@ def test_sigterm_to_make_stops_every_stack_process_and_frees_every_port(run):
 
 def test_sigkill_to_make_still_stops_the_stack_cleanly(run):
     stack = run(via_make=True)
-    assert len(stack.stack_processes()) == 2
+    assert len(stack.children()) == 2
 
     os.kill(stack.process.pid, signal.SIGKILL)  # make cannot forward anything
 
-    stack.assert_gone()
+    assert_gone(stack)
     log = stack.text()
     assert "is gone: stopping" in log  # the stack noticed its parent went away
     assert "stopped." in log and "drained" in log  # and stopped as on SIGTERM
@@ -164,34 +98,30 @@ def test_sigkill_to_make_still_stops_the_stack_cleanly(run):
 
 def test_session_hosts_die_with_a_stack_killed_outright(run):
     stack = run(via_make=False, hosts=2)
-    hosts = stack.stack_processes()
+    hosts = stack.children()
     assert len(hosts) == 2
 
     os.kill(stack.process.pid, signal.SIGKILL)
 
-    stack.assert_gone()
+    assert_gone(stack)
     assert not any(h.is_running() and h.status() != psutil.STATUS_ZOMBIE for h in hosts)
 
 
 @pytest.mark.parametrize(("index", "variable"), [(0, "PORT"), (1, "AWS_PORT"),
                                                  (2, "HOST_PORT"), (3, "HOST_PORT")])
 def test_a_busy_port_is_refused_in_one_line_before_anything_starts(tmp_path, index, variable):
-    ports = free_block(4)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
-    env.update({"PORT": str(ports[0]), "AWS_PORT": str(ports[1]), "HOST_PORT": str(ports[2]),
-                "HOSTS": "2", "WAGATE_STATE_DIR": str(tmp_path / "state")})
+    ports = free_ports(4)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", ports[index]))
         taken.listen()
-        process = subprocess.Popen([sys.executable, "-m", "chalicelib.devstack"], cwd=ROOT,
-                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, start_new_session=True)
-        output, _ = process.communicate(timeout=120)
-        left = alive_in_group(process.pid)
-        others_free = [not busy(p) for i, p in enumerate(ports) if i != index]
+        stack = launch.start(tmp_path, hosts=2, ports=ports, new_session=True,
+                             ready_timeout=None)
+        stack.process.wait(timeout=120)
+        left = alive_in_group(stack.process.pid)
+        others_free = [not port_busy(p) for i, p in enumerate(ports) if i != index]
 
-    assert process.returncode != 0
-    lines = [line for line in output.splitlines() if line.strip()]
+    assert stack.process.returncode != 0
+    lines = [line for line in stack.text().splitlines() if line.strip()]
     assert lines == [f"wagate: port {ports[index]} is in use "
                      f"(set {variable}=… to choose another)"]
     assert left == []  # no process left behind
@@ -201,23 +131,17 @@ def test_a_busy_port_is_refused_in_one_line_before_anything_starts(tmp_path, ind
 
 def test_log_is_one_line_per_request_or_event_naming_its_ids_and_reasons(run):
     stack = run(via_make=False, WAGATE_SANDBOX_DELIVERY_MS="50", WAGATE_SANDBOX_READ_MS="100")
-    b, http = stack.base, requests.Session()
-    token = http.post(f"{b}/auth/login", json={"username": "admin", "password": PASSWORD},
-                      timeout=10).json()["token"]
-    http.headers["Authorization"] = f"Bearer {token}"
-    sid = http.post(f"{b}/sessions", json={"name": "log"}, timeout=10).json()["id"]
-    wait_for(lambda: http.get(f"{b}/sessions/{sid}", timeout=10).json()["status"] == "SCAN_QR",
-             30, "the QR code")
-    http.post(f"{b}/sandbox/sessions/{sid}/scan", json={}, timeout=10)
+    b, http = stack.base, stack.login(PASSWORD)
+    sid = stack.pair(http, "log")
     ok, bad = (http.post(f"{b}/messages", timeout=10, json={
         "session_id": sid, "to": to, "text": "hi"}).json()["id"]
         for to in ("+14155552671", "+14155550000"))  # …0000 is not on WhatsApp
-    wait_for(lambda: http.get(f"{b}/messages/{ok}", timeout=10).json()["status"] == "read",
-             30, "the first message to be read")
-    wait_for(lambda: re.search(rf"message={bad} .*status=failed", stack.text()), 30,
-             "the failure to reach the event worker")
+    wait_until(lambda: http.get(f"{b}/messages/{ok}", timeout=10).json()["status"] == "read",
+               30, "the first message to be read")
+    wait_until(lambda: re.search(rf"message={bad} .*status=failed", stack.text()), 30,
+               "the failure to reach the event worker")
     os.kill(stack.process.pid, signal.SIGTERM)
-    stack.assert_gone()
+    assert_gone(stack)
 
     log = stack.text()
     without_banner = re.sub(r"\nwagate is up.*?Ctrl-C stops everything\.\n", "\n", log, flags=re.S)

@@ -6,83 +6,32 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
+from chalicelib.devstack import launch
+from chalicelib.devstack.launch import StackProcess, free_port, wait_until
 from chalicelib.devstack.listen import WebhookReceiver
-from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "wagate-demo-pass"  # the README walkthrough's
 
 
-class Stack:
-    def __init__(self, process: subprocess.Popen[str], base: str, log: Path) -> None:
-        self.process, self.base, self.log = process, base, log
-
-
-def _free_pair() -> int:
-    """A free port whose next one is free too (hosts take consecutive ports)."""
-    while True:
-        port = free_port()
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-
-
-def start_stack(tmp: Path, **settings: str) -> Stack:
-    """``make run``'s program on free loopback ports, started and ready."""
-    hosts = _free_pair()
-    port, aws_port = (next(p for p in iter(free_port, None) if p not in (hosts, hosts + 1))
-                      for _ in range(2))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WAGATE_"))}
-    env.update({"PORT": str(port), "AWS_PORT": str(aws_port), "HOST_PORT": str(hosts),
-                "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_STATE_DIR": str(tmp / "state"),
-                **settings})
-    log = tmp / "stack.log"
-    with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, "-m", "chalicelib.devstack"], cwd=ROOT,
-                                   env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while "wagate is up" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the stack did not start:\n{log.read_text()}")
-        time.sleep(0.2)
-    return Stack(process, f"http://127.0.0.1:{port}/v1", log)
-
-
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("stack"), WAGATE_SANDBOX_DELIVERY_MS="200",
-                          WAGATE_SANDBOX_READ_MS="500")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    running = launch.start(tmp_path_factory.mktemp("stack"), settings={
+        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_SANDBOX_DELIVERY_MS": "200",
+        "WAGATE_SANDBOX_READ_MS": "500"})
     yield running
-    if running.process.poll() is None:
-        running.process.kill()
+    running.kill()
 
 
-def _poll(fn, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
-def test_walkthrough_over_http_with_verified_webhooks(stack: Stack):
+def test_walkthrough_over_http_with_verified_webhooks(stack: StackProcess):
     b = stack.base
     assert requests.get(f"{b}/health", timeout=5).json()["status"] == "ok"
     token = requests.post(f"{b}/auth/login", json={"username": "admin", "password": PASSWORD},
@@ -98,8 +47,8 @@ def test_walkthrough_over_http_with_verified_webhooks(stack: Stack):
                                 json={"name": "shop", "webhook_url": receiver.url}).json()
         receiver.secret = created["webhook_secret"]
         sid = created["id"]
-        _poll(lambda: requests.get(f"{b}/sessions/{sid}", headers=h, timeout=5).json()[
-            "status"] == "SCAN_QR")
+        wait_until(lambda: requests.get(f"{b}/sessions/{sid}", headers=h, timeout=5).json()[
+            "status"] == "SCAN_QR", 15, "the QR code", 0.2)
         qr = requests.get(f"{b}/sessions/{sid}/qr", headers=h, timeout=5).json()
         assert qr["qr"].startswith("2@") and qr["image"].startswith("data:image/png;base64,")
         png = requests.get(f"{b}/sessions/{sid}/qr", headers={**h, "Accept": "image/png"},
@@ -111,14 +60,16 @@ def test_walkthrough_over_http_with_verified_webhooks(stack: Stack):
 
         mid = requests.post(f"{b}/messages", headers=h, timeout=5, json={
             "session_id": sid, "to": "+14155552671", "text": "Hello"}).json()["id"]
-        read = _poll(lambda: (m := requests.get(f"{b}/messages/{mid}", headers=h,
-                                                timeout=5).json())["status"] == "read" and m)
+        read = wait_until(lambda: (m := requests.get(f"{b}/messages/{mid}", headers=h,
+                                                     timeout=5).json())["status"] == "read" and m,
+                          15, "the message to be read", 0.2)
         assert list(read["timestamps"]) == ["queued", "sending", "sent", "delivered", "read"]
 
         requests.post(f"{b}/sandbox/sessions/{sid}/inbound", headers=h, timeout=5,
                       json={"from": "+4915112345678", "text": "Thanks!"})
-        _poll(lambda: receiver.of_type("message.received"))
-        _poll(lambda: len(receiver.of_type("message.status")) == 3)
+        wait_until(lambda: receiver.of_type("message.received"), 15, "the inbound webhook", 0.2)
+        wait_until(lambda: len(receiver.of_type("message.status")) == 3, 15,
+                   "three status webhooks", 0.2)
         assert receiver.rejected == []
         assert receiver.of_type("message.received")[0]["data"]["text"] == "Thanks!"
         assert [e["data"]["status"] for e in receiver.of_type("message.status")] == \
@@ -139,7 +90,7 @@ def _readme_walkthrough() -> str:
     return "\n".join(re.findall(r"```bash\n(.*?)```", section, re.S))
 
 
-def test_readme_walkthrough_runs_verbatim(stack: Stack, tmp_path: Path):
+def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     hook_port = free_port()
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", _readme_walkthrough()],
@@ -164,7 +115,7 @@ def test_readme_walkthrough_runs_verbatim(stack: Stack, tmp_path: Path):
     assert '"error": {' not in out, out
 
 
-def test_sigterm_stops_everything_cleanly(stack: Stack):
+def test_sigterm_stops_everything_cleanly(stack: StackProcess):
     stack.process.send_signal(signal.SIGTERM)
     assert stack.process.wait(timeout=30) == 0
     log = stack.log.read_text()
@@ -173,46 +124,32 @@ def test_sigterm_stops_everything_cleanly(stack: Stack):
 
 
 @pytest.fixture(scope="module")
-def two_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def two_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
     """``make run HOSTS=2`` with a short lease, to watch failover."""
-    running = start_stack(tmp_path_factory.mktemp("fleet"), HOSTS="2",
-                          WAGATE_LEASE_TTL_SECONDS="3", WAGATE_SANDBOX_DELIVERY_MS="100",
-                          WAGATE_SANDBOX_READ_MS="200")
+    running = launch.start(tmp_path_factory.mktemp("fleet"), hosts=2, settings={
+        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_LEASE_TTL_SECONDS": "3",
+        "WAGATE_SANDBOX_DELIVERY_MS": "100", "WAGATE_SANDBOX_READ_MS": "200"})
     yield running
-    running.process.terminate()
-    try:
-        running.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        running.process.kill()
-        raise
+    assert running.stop(timeout=30), "the stack did not end within 30 s of SIGTERM"
 
 
-def test_a_killed_host_s_sessions_move_to_the_other_host(two_hosts: Stack):
-    b = two_hosts.base
-    token = requests.post(f"{b}/auth/login", json={"username": "admin", "password": PASSWORD},
-                          timeout=5).json()["token"]
-    h = {"Authorization": f"Bearer {token}"}
-    sids = []
-    for name in ("one", "two"):
-        sid = requests.post(f"{b}/sessions", headers=h, json={"name": name}, timeout=5).json()["id"]
-        _poll(lambda sid=sid: requests.get(f"{b}/sessions/{sid}", headers=h, timeout=5).json()[
-            "status"] == "SCAN_QR")
-        requests.post(f"{b}/sandbox/sessions/{sid}/scan", headers=h, json={}, timeout=5)
-        sids.append(sid)
-    owners = {sid: requests.get(f"{b}/sessions/{sid}", headers=h, timeout=5).json()["host"]
-              for sid in sids}
+def test_a_killed_host_s_sessions_move_to_the_other_host(two_hosts: StackProcess):
+    b, http = two_hosts.base, two_hosts.login(PASSWORD)
+    sids = [two_hosts.pair(http, name, timeout=15) for name in ("one", "two")]
+    owners = {sid: http.get(f"{b}/sessions/{sid}", timeout=5).json()["host"] for sid in sids}
     assert set(owners.values()) == {"local-host-1", "local-host-2"}  # spread over the fleet
 
     victim_sid = sids[0]
     victim = owners[victim_sid]
-    pid = int(re.search(rf"session host {victim}: pid (\d+)", two_hosts.log.read_text())[1])
+    pid = two_hosts.host_pid(victim)
     os.kill(pid, signal.SIGKILL)  # no drain: its lease simply stops being renewed
     survivor = ({"local-host-1", "local-host-2"} - {victim}).pop()
-    moved = _poll(lambda: (s := requests.get(f"{b}/sessions/{victim_sid}", headers=h,
-                                             timeout=5).json())["host"] == survivor
-                  and s["status"] == "WORKING" and s, timeout=20)
+    moved = wait_until(lambda: (s := http.get(f"{b}/sessions/{victim_sid}",
+                                              timeout=5).json())["host"] == survivor
+                       and s["status"] == "WORKING" and s, 20, f"{survivor} to adopt the session",
+                       0.2)
     assert moved["phone"]  # auth state came along: no new QR scan
-    mid = requests.post(f"{b}/messages", headers=h, timeout=5, json={
+    mid = http.post(f"{b}/messages", timeout=5, json={
         "session_id": victim_sid, "to": "+14155552671", "text": "after failover"}).json()["id"]
-    _poll(lambda: requests.get(f"{b}/messages/{mid}", headers=h, timeout=5).json()[
-        "status"] == "read")
+    wait_until(lambda: http.get(f"{b}/messages/{mid}", timeout=5).json()["status"] == "read",
+               15, "the message to be read", 0.2)
