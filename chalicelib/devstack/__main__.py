@@ -20,7 +20,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from chalicelib.devstack.launch import port_busy
 
 ROOT = Path(__file__).resolve().parents[2]
 log = logging.getLogger("wagate.devstack")
@@ -104,23 +105,13 @@ def _ports(settings: dict[str, str]) -> list[tuple[int, str]]:
     return ports
 
 
-def _busy(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
-
-
 def _in_use(port: int, variable: str) -> SystemExit:
     return SystemExit(f"wagate: port {port} is in use (set {variable}=… to choose another)")
 
 
 def _refuse_busy_ports(ports: list[tuple[int, str]]) -> None:
     for port, variable in ports:
-        if _busy(port):
+        if port_busy(port):
             raise _in_use(port, variable)
 
 
@@ -219,7 +210,7 @@ class LocalStack:
                 return
             except requests.ConnectionError:
                 if process.poll() is not None:
-                    if _busy(port):
+                    if port_busy(port):
                         raise _in_use(port, "HOST_PORT") from None
                     raise SystemExit(f"wagate: session host {index + 1} exited at start "
                                      f"(code {process.returncode})") from None
