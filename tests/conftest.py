@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -258,3 +259,17 @@ def static_site(pages: dict[str, tuple[bytes, str]]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def held_session(tenant_id: str, session_id: str, host_id: str) -> int:
+    """A WORKING session stored and leased to ``host_id`` for an hour; its fencing token."""
+    from chalicelib.domain import clock
+    from chalicelib.domain.sessions import Session, SessionStatus
+
+    sessions = bootstrap.container().sessions
+    now = clock.now_iso()
+    sessions.create(Session(id=session_id, tenant_id=tenant_id, name="held", engine="sandbox",
+                            status=SessionStatus.WORKING, created_at=now, updated_at=now))
+    fence = sessions.claim(tenant_id, session_id, host_id, 3_600_000, int(time.time() * 1000))
+    assert fence is not None
+    return fence

@@ -32,16 +32,16 @@ from chalicelib.domain.quotas import Charge
 from chalicelib.domain.sessions import Session, SessionStatus, not_ready_error
 
 INFLIGHT = "SENDING"
+SCHEDULED = "SCHEDULED"
+OVERDUE_PAGES = 10
+SEND_TOKEN = "send_token"  # noqa: S105 (an attribute name; on the item, not on the API)
+T = TypeVar("T")
 _DESERIALIZER = TypeDeserializer()
 
 
 def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
     """A low-level (typed) DynamoDB item as plain values."""
     return {k: _DESERIALIZER.deserialize(v) for k, v in item.items()}
-SCHEDULED = "SCHEDULED"
-OVERDUE_PAGES = 10
-SEND_TOKEN = "send_token"  # noqa: S105 (an attribute name; on the item, not on the API)
-T = TypeVar("T")
 
 
 def message_key(tenant_id: str, message_id: str) -> dict[str, str]:

@@ -32,6 +32,7 @@ from chalicelib.domain.errors import (
     InternalError,
     NotFound,
     ValidationFailed,
+    field_path,
 )
 
 if TYPE_CHECKING:
@@ -276,19 +277,8 @@ def parse_json(raw: bytes | str) -> Any:
     return data
 
 
-def field_path(loc: tuple[str | int, ...]) -> str:
-    """A pydantic error location as the API names fields: ``poll.options[3]``; an invalid
-    key of a map names the map."""
-    if "[key]" in loc:
-        loc = loc[:max(loc.index("[key]") - 1, 0)]
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
-
-
 def validation_failed(exc: ValidationError, prefix: str = "") -> ValidationFailed:
-    details = [{"field": prefix + field_path(e["loc"]), "message": e["msg"]}
+    details = [{"field": prefix + (field_path(e["loc"]) or "body"), "message": e["msg"]}
                for e in exc.errors()]
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
     return ValidationFailed(summary or "invalid input", details=details)

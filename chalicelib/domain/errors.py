@@ -60,6 +60,17 @@ class TooManyRequests(AppError):
         self.headers = {"Retry-After": str(retry_after_s)}
 
 
+def field_path(loc: tuple[str | int, ...]) -> str:
+    """A validation error's location as the API names fields: ``poll.options[3]``; an invalid
+    key of a map names the map ("" for the whole input)."""
+    if "[key]" in loc:
+        loc = loc[:max(loc.index("[key]") - 1, 0)]
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
 class Unavailable(AppError):
     status, code = 503, "unavailable"
 

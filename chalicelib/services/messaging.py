@@ -30,6 +30,7 @@ from chalicelib.domain.errors import (
     SessionUnavailable,
     Unavailable,
     ValidationFailed,
+    field_path,
 )
 from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.jids import parse_jid
@@ -99,14 +100,6 @@ def stored_bytes(value: Any) -> int:
     if isinstance(value, list | tuple):
         return 3 + sum(stored_bytes(v) + 1 for v in value)
     return utf8_bytes(str(value))
-
-
-def _field_path(loc: tuple[Any, ...]) -> str:
-    """A pydantic error location as the API names fields: ``options[3]``, ``sections[0].title``."""
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "type"
 
 
 @dataclass
@@ -305,7 +298,7 @@ class MessagingService:
             return _CONTENT.validate_python({**body, "type": draft.type})
         except ValidationError as exc:
             prefix = "" if draft.type == "text" else f"{draft.type}."
-            details = [{"field": prefix + _field_path(e["loc"][1:]), "message": e["msg"]}
+            details = [{"field": prefix + (field_path(e["loc"][1:]) or "type"), "message": e["msg"]}
                        for e in exc.errors()]
             raise ValidationFailed("; ".join(f"{d['field']}: {d['message']}" for d in details),
                                    details=details) from exc

@@ -4,7 +4,6 @@ it is handed to an engine at most once."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -23,7 +22,7 @@ from chalicelib.domain.messages import (
     StatusChange,
     can_transition,
 )
-from chalicelib.domain.sessions import Session, SessionStatus
+from tests.conftest import held_session
 
 PROGRESS = ["scheduled", "queued", "sending", "sent", "delivered", "read", "played"]
 BASE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -41,13 +40,7 @@ steps = st.lists(st.tuples(
 
 @pytest.fixture
 def fence(aws) -> int:
-    sessions = container().sessions
-    now = clock.now_iso()
-    sessions.create(Session(id=SESSION, tenant_id=TENANT, name="p", engine="sandbox",
-                            status=SessionStatus.WORKING, created_at=now, updated_at=now))
-    claimed = sessions.claim(TENANT, SESSION, HOST, 3_600_000, int(time.time() * 1000))
-    assert claimed is not None
-    return claimed
+    return held_session(TENANT, SESSION, HOST)
 
 
 @settings(max_examples=60, deadline=None,

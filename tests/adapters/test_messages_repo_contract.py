@@ -5,7 +5,6 @@ later ones wait before them."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from chalicelib.domain import clock, ids
 from chalicelib.domain.errors import StaleFence
 from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
 from chalicelib.domain.sessions import Session, SessionStatus
+from tests.conftest import held_session
 from tests.fakes import FakeClock, FakeMessages, FakeSessions
 
 BASE = datetime(2030, 1, 1, tzinfo=UTC)
@@ -47,13 +47,7 @@ def _message(status: MessageStatus, schedule_at: str | None = None,
 
 @pytest.fixture
 def fence(aws: None) -> int:
-    sessions = container().sessions
-    now = clock.now_iso()
-    sessions.create(Session(id=SESSION, tenant_id=TENANT, name="c", engine="sandbox",
-                            status=SessionStatus.WORKING, created_at=now, updated_at=now))
-    claimed = sessions.claim(TENANT, SESSION, HOST, 3_600_000, int(time.time() * 1000))
-    assert claimed is not None
-    return claimed
+    return held_session(TENANT, SESSION, HOST)
 
 
 def _fake(fence: int) -> FakeMessages:
