@@ -16,7 +16,17 @@ from chalice.app import CloudWatchEvent, SQSEvent
 from chalicelib import resources
 from chalicelib.api import docs, fallback
 from chalicelib.api.edge import REQUEST_ID_HEADER, http_middleware
-from chalicelib.api.v1 import account, auth, health, messages, sandbox, sessions, templates
+from chalicelib.api.v1 import (
+    account,
+    auth,
+    events,
+    health,
+    messages,
+    sandbox,
+    sessions,
+    templates,
+    webhooks,
+)
 
 app = Chalice(app_name="wagate")
 app.log.setLevel(logging.INFO)  # Chalice sets its "wagate" logger to ERROR; ours log under it
@@ -31,7 +41,8 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
                               expose_headers=[REQUEST_ID_HEADER, "Retry-After"], max_age=600)
 
 app.register_middleware(http_middleware, "http")
-for blueprint in (health, auth, account, sessions, messages, templates, sandbox):
+for blueprint in (health, auth, account, sessions, messages, templates, webhooks, events,
+                  sandbox):
     app.register_blueprint(blueprint.bp, url_prefix="/v1")
 app.register_blueprint(docs.bp)
 app.register_blueprint(fallback.bp)  # last: every path nothing else serves
@@ -70,17 +81,17 @@ def reconcile(event: CloudWatchEvent) -> dict[str, Any]:
     return send.reconcile()
 
 
-@app.on_sqs_message(queue=resources.EVENTS.physical_name(_PREFIX),
-                    batch_size=resources.EVENTS.batch_size)
+@app.on_sqs_message(queue=resources.EVENT_QUEUE.physical_name(_PREFIX),
+                    batch_size=resources.EVENT_QUEUE.batch_size)
 def event_worker(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.workers import events
 
     return events.handle_events(event.to_dict(), event.context)
 
 
-@app.on_sqs_message(queue=resources.WEBHOOK_RETRIES.physical_name(_PREFIX),
-                    batch_size=resources.WEBHOOK_RETRIES.batch_size)
-def webhook_retry_worker(event: SQSEvent) -> dict[str, Any]:
+@app.on_sqs_message(queue=resources.WEBHOOK_DELIVERIES.physical_name(_PREFIX),
+                    batch_size=resources.WEBHOOK_DELIVERIES.batch_size)
+def webhook_worker(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.workers import events
 
-    return events.handle_retries(event.to_dict(), event.context)
+    return events.handle_deliveries(event.to_dict(), event.context)

@@ -135,7 +135,7 @@ def main() -> None:
             while c.messages.get("bench", mid).status != "read":
                 time.sleep(0.01)
         host.flush()
-        drain(runtime, resources.EVENTS)
+        drain(runtime, resources.EVENT_QUEUE)
         calls.take()
 
         accepted = client.http.post("/v1/messages", headers=headers, body=body).json_body
@@ -146,7 +146,7 @@ def main() -> None:
         while c.messages.get("bench", accepted["id"]).status != "read":
             time.sleep(0.01)
         host.flush()
-        drain(runtime, resources.EVENTS)
+        drain(runtime, resources.EVENT_QUEUE)
         life += calls.take()
         receiver.close()
 

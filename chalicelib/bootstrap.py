@@ -16,6 +16,7 @@ from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
+    from chalicelib.adapters.events_repo import DynamoEventStore
     from chalicelib.adapters.fleet import HttpFleet
     from chalicelib.adapters.hosts_repo import DynamoHostRepo
     from chalicelib.adapters.media import S3MediaStore
@@ -26,8 +27,11 @@ if TYPE_CHECKING:
     from chalicelib.adapters.sessions_repo import DynamoSessionRepo
     from chalicelib.adapters.templates_repo import DynamoTemplateRepo
     from chalicelib.adapters.users_repo import DynamoUserRepo
+    from chalicelib.adapters.webhooks_repo import DynamoSubscriptionRepo
     from chalicelib.services.account import AccountService
     from chalicelib.services.auth import AuthService
+    from chalicelib.services.deliveries import DeliveryService
+    from chalicelib.services.events import EventService
     from chalicelib.services.idempotency import Idempotency
     from chalicelib.services.media import MediaService
     from chalicelib.services.messaging import MessagingService
@@ -39,8 +43,8 @@ if TYPE_CHECKING:
         WebhookSender,
     )
     from chalicelib.services.sessions import SessionService
+    from chalicelib.services.subscriptions import SubscriptionService
     from chalicelib.services.templates import TemplateService
-    from chalicelib.services.webhooks import WebhookService
 
 
 def _dynamodb() -> Any:
@@ -113,7 +117,21 @@ class Container:
     def deliveries(self) -> DynamoDeliveryLog:
         from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
 
-        return DynamoDeliveryLog(_dynamodb(), self._table(resources.DELIVERIES))
+        return DynamoDeliveryLog(_dynamodb(), self._table(resources.DELIVERIES),
+                                 self.settings.delivery_retention_days)
+
+    @cached_property
+    def subscriptions(self) -> DynamoSubscriptionRepo:
+        from chalicelib.adapters.webhooks_repo import DynamoSubscriptionRepo
+
+        return DynamoSubscriptionRepo(_dynamodb(), self._table(resources.WEBHOOKS))
+
+    @cached_property
+    def event_store(self) -> DynamoEventStore:
+        from chalicelib.adapters.events_repo import DynamoEventStore
+
+        return DynamoEventStore(_dynamodb(), self._table(resources.EVENTS),
+                                self.settings.event_retention_days)
 
     @cached_property
     def lanes(self) -> dict[str, SqsQueue]:
@@ -145,18 +163,20 @@ class Container:
     def events(self) -> SqsEventPublisher:
         from chalicelib.adapters.queues import SqsEventPublisher
 
-        return SqsEventPublisher(self.queue(resources.EVENTS))
+        return SqsEventPublisher(self.queue(resources.EVENT_QUEUE))
 
     @cached_property
-    def webhook_retries(self) -> SqsQueue:
-        return self.queue(resources.WEBHOOK_RETRIES)
+    def webhook_queue(self) -> SqsQueue:
+        """Every webhook delivery attempt and replay step."""
+        return self.queue(resources.WEBHOOK_DELIVERIES)
 
     @cached_property
     def webhook_urls(self) -> UrlChecker:
         """The SSRF policy a webhook URL must pass when it is registered."""
         from chalicelib.adapters.safe_fetch import MAX_WEBHOOK_URL_LENGTH, UrlChecker
 
-        return UrlChecker(self.settings.allow_private_webhooks, MAX_WEBHOOK_URL_LENGTH)
+        allow_private = self.settings.allow_private_webhooks
+        return UrlChecker(allow_private, MAX_WEBHOOK_URL_LENGTH, https_only=not allow_private)
 
     @cached_property
     def internal_secret(self) -> str:
@@ -245,7 +265,7 @@ class Container:
         from chalicelib.services.sessions import SessionService
 
         return SessionService(self.sessions, self.fleet, self.events, self.settings.default_engine,
-                              self.account, self.webhook_urls)
+                              self.account, self.subscription_service)
 
     @cached_property
     def messaging(self) -> MessagingService:
@@ -256,11 +276,27 @@ class Container:
                                 self.template_service, self.account, self.settings.send_attempts)
 
     @cached_property
-    def webhooks(self) -> WebhookService:
-        from chalicelib.services.webhooks import WebhookService
+    def subscription_service(self) -> SubscriptionService:
+        from chalicelib.services.subscriptions import SubscriptionService
 
-        return WebhookService(self.sessions, self.webhook_sender, self.webhook_retries,
-                              self.deliveries, self.settings.retry_delays)
+        return SubscriptionService(self.subscriptions, self.sessions, self.webhook_urls,
+                                   self.events, self.settings.webhook_secret_overlap_seconds)
+
+    @cached_property
+    def delivery_service(self) -> DeliveryService:
+        from chalicelib.services.deliveries import DeliveryService
+
+        s = self.settings
+        return DeliveryService(self.subscriptions, self.subscription_service, self.deliveries,
+                               self.webhook_queue, self.event_store, self.webhook_sender,
+                               s.retry_delays, s.webhook_disable_after_seconds,
+                               s.event_retention_days, s.webhook_replay_max_events)
+
+    @cached_property
+    def event_service(self) -> EventService:
+        from chalicelib.services.events import EventService
+
+        return EventService(self.event_store)
 
 
 _container: Container | None = None

@@ -74,9 +74,18 @@ MESSAGES = Table(
     ttl_attribute="expires_at_epoch",
 )
 OTPS = Table("otps", ttl_attribute="expires_at_epoch")
+WEBHOOKS = Table("webhooks")  # subscriptions: pk tenant id, sk "WH#<id>"
+EVENTS = Table(
+    "events",
+    # The tenant's events, oldest first, kept for catch-up and replay: pk tenant id,
+    # sk "EVT#<event id>" (ULIDs sort by time); "by_session" serves ?session_id=.
+    indexes=(Index("by_session", pk="session_key", sk="sk"),),
+    ttl_attribute="expires_at_epoch",
+    point_in_time_recovery=False,
+)
 DELIVERIES = Table(
     "deliveries",
-    # Webhook delivery log: pk tenant id, sk "DLV#<event id>#<webhook id>".
+    # Webhook delivery log: pk tenant id, sk "DLV#<webhook id>#<delivery id>" (newest first).
     ttl_attribute="expires_at_epoch",
     point_in_time_recovery=False,
 )
@@ -94,8 +103,8 @@ HOSTS = Table(
     point_in_time_recovery=False,
 )
 
-TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, DELIVERIES, TEMPLATES,
-                             IDEMPOTENCY, HOSTS)
+TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, WEBHOOKS, EVENTS, DELIVERIES,
+                             TEMPLATES, IDEMPOTENCY, HOSTS)
 
 @dataclass(frozen=True)
 class Bucket:
@@ -129,9 +138,12 @@ OUTBOUND_HIGH = Queue("outbound-high", visibility_timeout=60, max_receive_count=
 OUTBOUND = Queue("outbound", visibility_timeout=60, max_receive_count=5, batch_size=10)
 OUTBOUND_BULK = Queue("outbound-bulk", visibility_timeout=120, max_receive_count=5,
                       batch_size=10)
-EVENTS = Queue("events", visibility_timeout=60, max_receive_count=5, batch_size=10)
-WEBHOOK_RETRIES = Queue("webhook-retries", visibility_timeout=60, max_receive_count=5,
-                        batch_size=10)
+EVENT_QUEUE = Queue("events", visibility_timeout=60, max_receive_count=5, batch_size=10)
+# Every webhook delivery attempt (first tries, retries after an SQS delay, redeliveries) and
+# replay pages. A batch posts one record at a time, each within the webhook timeout (10 s).
+WEBHOOK_DELIVERIES = Queue("webhook-deliveries", visibility_timeout=180, max_receive_count=5,
+                           batch_size=10)
 
-QUEUES: tuple[Queue, ...] = (OUTBOUND_HIGH, OUTBOUND, OUTBOUND_BULK, EVENTS, WEBHOOK_RETRIES)
+QUEUES: tuple[Queue, ...] = (OUTBOUND_HIGH, OUTBOUND, OUTBOUND_BULK, EVENT_QUEUE,
+                             WEBHOOK_DELIVERIES)
 OUTBOUND_LANES = {"high": OUTBOUND_HIGH, "normal": OUTBOUND, "bulk": OUTBOUND_BULK}

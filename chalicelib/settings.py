@@ -31,8 +31,26 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 10.0
     webhook_retry_schedule: str = Field(
         "5,300,1800,7200,18000,36000,36000",
-        description="Seconds to wait before each webhook retry (Standard Webhooks schedule).",
+        description="Seconds to wait before each webhook retry after the immediate first try "
+                    "(the Standard Webhooks / Svix schedule: about 27 hours; ±10% jitter).",
     )
+    webhook_disable_after_seconds: int = Field(
+        5 * 24 * 3600, description="Disable a webhook whose every delivery failed this long.")
+    webhook_secret_overlap_seconds: int = Field(
+        24 * 3600, description="After a secret rotation the old secret also signs this long.")
+    webhook_replay_max_events: int = Field(
+        10_000, description="Most events one replay request re-delivers.")
+    event_retention_days: int = Field(
+        7, description="How long GET /v1/events and replays can reach back.")
+    delivery_retention_days: int = Field(30, description="How long the delivery log keeps "
+                                                         "an attempt.")
+    push_provider: str = Field(
+        "sandbox", description="Push notifications to devices: fcm, sandbox (kept for "
+                               "GET /v1/sandbox/pushes) or off.")
+    fcm_project_id: str = Field("", description="Firebase project of the FCM HTTP v1 API.")
+    fcm_credentials_json: str = Field(
+        "", description="The Firebase service account's JSON key (or fcm_credentials_arn).")
+    fcm_credentials_arn: str = ""
     scheduler_role_arn: str = Field(
         "arn:aws:iam::000000000000:role/wagate-scheduler",
         description="Role EventBridge Scheduler assumes to put due messages on the queues.")

@@ -176,7 +176,7 @@ class WagateStack(Stack):
             source_dir=self.source_dir,
             prefix=self.prefix,
             tables={spec.key: self.tables[spec.key] for spec in HOST_TABLES},
-            events_queue=self.queues[resources.EVENTS.key],
+            events_queue=self.queues[resources.EVENT_QUEUE.key],
             internal_secret=self.internal_secret,
             settings=FleetSettings.from_context(self.node),
         )

@@ -28,7 +28,7 @@ from chalicelib.adapters.safe_fetch import address_refusal, parse_url
 from chalicelib.adapters.sessions_repo import SESSION_COUNTER
 from chalicelib.bootstrap import Container
 from chalicelib.domain import clock as clock_module
-from chalicelib.domain import paging
+from chalicelib.domain import ids, paging
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.auth import PLATFORM_TENANT, ROLE_SCOPES, SCOPES, Attempts, Principal, Role
 from chalicelib.domain.content import StoredMedia
@@ -40,7 +40,7 @@ from chalicelib.domain.errors import (
     StaleFence,
     ValidationFailed,
 )
-from chalicelib.domain.events import Event, EventType
+from chalicelib.domain.events import Event, EventType, matches
 from chalicelib.domain.idempotency import IdempotencyRecord
 from chalicelib.domain.media import media_key, safe_filename
 from chalicelib.domain.messages import Message, MessageStatus, predecessors
@@ -48,6 +48,7 @@ from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge, Limits
 from chalicelib.domain.sessions import Session, SessionStatus, not_ready_error
 from chalicelib.domain.templates import Template
+from chalicelib.domain.webhooks import MAX_SUBSCRIPTIONS, Delivery, Subscription
 from chalicelib.settings import Settings
 
 T = TypeVar("T")
@@ -542,17 +543,107 @@ class FakeIdempotencyStore:
 
 
 class FakeDeliveryLog:
-    """``DeliveryLog`` in memory: one entry per event and webhook, replaced by each record."""
+    """``DeliveryLog`` in memory: deliveries by (tenant, webhook, delivery id)."""
 
     def __init__(self) -> None:
-        self.entries: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.items: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.writes = 0
 
-    def record(self, tenant_id: str, event_id: str, webhook_id: str, **fields: Any) -> None:
-        self.entries[(tenant_id, event_id, webhook_id)] = {
-            "event_id": event_id, "webhook_id": webhook_id, **_json(fields)}
+    def add(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            self.writes += 1
+            self.items[(delivery.tenant_id, delivery.webhook_id, delivery.id)] = _json(
+                delivery.model_dump(mode="json"))
 
-    def get(self, tenant_id: str, event_id: str, webhook_id: str) -> dict[str, Any] | None:
-        return self.entries.get((tenant_id, event_id, webhook_id))
+    def get(self, tenant_id: str, webhook_id: str, delivery_id: str) -> Delivery | None:
+        item = self.items.get((tenant_id, webhook_id, delivery_id))
+        return Delivery.model_validate(item) if item else None
+
+    def save(self, delivery: Delivery, expected_attempts: int) -> bool:
+        key = (delivery.tenant_id, delivery.webhook_id, delivery.id)
+        current = self.items.get(key)
+        if current is not None and current["attempt_count"] != expected_attempts:
+            return False
+        self.writes += 1
+        self.items[key] = _json(delivery.model_dump(mode="json"))
+        return True
+
+    def list(self, tenant_id: str, webhook_id: str, limit: int, cursor: str | None,
+             status: str | None = None, event_type: str | None = None) -> Page:
+        rows = [(f"DLV#{w}#{d}", Delivery.model_validate(item))
+                for (t, w, d), item in self.items.items()
+                if t == tenant_id and w == webhook_id
+                and (status is None or item["status"] == status)
+                and (event_type is None or matches([event_type], item["event"]["type"]))]
+        return page_of(tenant_id, rows, limit, cursor, newest_first=True)
+
+
+class FakeSubscriptions:
+    """``SubscriptionRepo`` in memory."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Subscription] = {}
+
+    def create(self, subscription: Subscription) -> None:
+        self.items[(subscription.tenant_id, subscription.id)] = subscription.model_copy()
+
+    def get(self, tenant_id: str, webhook_id: str) -> Subscription | None:
+        found = self.items.get((tenant_id, webhook_id))
+        return found.model_copy() if found else None
+
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        rows = [(f"WH#{i}", s.model_copy()) for (t, i), s in self.items.items() if t == tenant_id]
+        return page_of(tenant_id, rows, limit, cursor)
+
+    def all(self, tenant_id: str) -> list[Subscription]:
+        return self.list(tenant_id, MAX_SUBSCRIPTIONS, None).items
+
+    def update(self, tenant_id: str, webhook_id: str,
+               changes: dict[str, Any]) -> Subscription | None:
+        current = self.items.get((tenant_id, webhook_id))
+        if current is None:
+            return None
+        updated = Subscription.model_validate({**current.model_dump(), **changes})
+        self.items[(tenant_id, webhook_id)] = updated
+        return updated.model_copy()
+
+    def set_failing_since(self, tenant_id: str, webhook_id: str, moment: str | None) -> None:
+        current = self.items.get((tenant_id, webhook_id))
+        if current is not None and (moment is None or current.failing_since is None):
+            current.failing_since = moment
+
+    def delete(self, tenant_id: str, webhook_id: str) -> bool:
+        return self.items.pop((tenant_id, webhook_id), None) is not None
+
+
+class FakeEventStore:
+    """``EventStore`` in memory (ordered by event id, like the table's sort key)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], tuple[Event, set[str]]] = {}
+
+    def handled(self, tenant_id: str, event_id: str) -> set[str] | None:
+        found = self.items.get((tenant_id, event_id))
+        return set(found[1]) if found else None
+
+    def save(self, event: Event, handled: set[str]) -> None:
+        self.items[(event.tenant_id, event.id)] = (event, set(handled))
+
+    def _rows(self, tenant_id: str) -> list[tuple[str, Event]]:
+        return [(f"EVT#{i}", e) for (t, i), (e, _) in self.items.items() if t == tenant_id]
+
+    def list(self, tenant_id: str, after: str | None, cursor: str | None,
+             types: list[str] | None, session_id: str | None, limit: int) -> Page:
+        rows = [(k, e) for k, e in self._rows(tenant_id)
+                if (after is None or e.id > after) and (not types or matches(types, e.type))
+                and (session_id is None or e.session_id == session_id)]
+        return page_of(tenant_id, rows, limit, cursor)
+
+    def window(self, tenant_id: str, since: datetime, until: datetime, cursor: str | None,
+               limit: int) -> Page:
+        low, high = (f"evt_{ids.floor_id(since)}", f"evt_{ids.floor_id(until)}")
+        rows = [(k, e) for k, e in self._rows(tenant_id) if low <= e.id < high]
+        return page_of(tenant_id, rows, limit, cursor)
 
 
 # --- queues, scheduler, events ------------------------------------------------------------------
@@ -573,6 +664,7 @@ class FakeQueue:
         self.name = name
         self.arn = f"arn:aws:sqs:us-east-1:000000000000:{name}"
         self.sent: list[Sent] = []
+        self.batches = 0
         self.outage: Exception | None = None  # raised by every send while set
 
     def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None:
@@ -582,6 +674,11 @@ class FakeQueue:
             raise ValueError(f"SQS delays are 0-{SQS_MAX_DELAY_S} s, not {delay_seconds}")
         self.sent.append(Sent(_json(body), delay_seconds,
                               clock_module.now() + timedelta(seconds=delay_seconds)))
+
+    def send_many(self, bodies: Sequence[tuple[dict[str, Any], int]]) -> None:
+        self.batches += 1
+        for body, delay in bodies:
+            self.send(body, delay)
 
     def receive(self) -> list[dict[str, Any]]:
         """Take the records whose delay has passed (the others stay)."""
@@ -837,7 +934,8 @@ class Post(NamedTuple):
 class FakeWebhookSender:
     """``WebhookSender``: refuses what the URL policy refuses (``ValidationFailed``, nothing
     sent), else records the POST and answers the next scripted status for the URL (200 when
-    none), or raises the scripted exception (a transport failure)."""
+    none; the answer's body is ``b"ok"``), or raises the scripted exception (a transport
+    failure)."""
 
     def __init__(self, urls: FakeUrlPolicy) -> None:
         self.urls = urls
@@ -848,14 +946,14 @@ class FakeWebhookSender:
         """What the next POSTs to ``url`` get, in order (replacing what was left)."""
         self._script[url] = deque(outcomes)
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         self.urls.check(url, "webhook_url")
         self.posts.append(Post(url, body, dict(headers)))
         queued = self._script.get(url)
         outcome = queued.popleft() if queued else 200
         if isinstance(outcome, Exception):
             raise outcome
-        return outcome
+        return outcome, b"ok"
 
 
 # --- everything wired ---------------------------------------------------------------------------
@@ -902,7 +1000,9 @@ class Services:
         self.scheduler = FakeScheduler()
         self.events = FakeEvents()
         self.deliveries = FakeDeliveryLog()
-        self.webhook_retries = FakeQueue("webhook-retries")
+        self.subscriptions = FakeSubscriptions()
+        self.event_store = FakeEventStore()
+        self.webhook_queue = FakeQueue("webhook-deliveries")
         self.fleet = FakeFleet(self.sessions, self.messages)
         self.urls = FakeUrlPolicy(allow_private=s.allow_private_webhooks)
         self.fetcher = FakeFetcher(self.urls, s.media_max_bytes)
@@ -914,16 +1014,19 @@ class Services:
         self.container = Container(
             s, users=self.users, sessions=self.sessions, messages=self.messages,
             templates=self.templates, lanes=self.lanes, scheduler=self.scheduler,
-            events=self.events, deliveries=self.deliveries,
-            webhook_retries=self.webhook_retries, webhook_urls=self.urls, fleet=self.fleet,
+            events=self.events, deliveries=self.deliveries, subscriptions=self.subscriptions,
+            event_store=self.event_store, webhook_queue=self.webhook_queue,
+            webhook_urls=self.urls, fleet=self.fleet,
             media_store=self.media_store, password_hasher=self.hasher, throttle=self.throttle,
             idempotency_store=self.idempotency_store, media_fetcher=self.fetcher,
             webhook_sender=self.sender)
         c = self.container
         self.auth, self.account, self.idempotency = c.auth, c.account, c.idempotency
         self.messaging, self.session_service = c.messaging, c.session_service
-        self.template_service, self.webhooks, self.media = (c.template_service, c.webhooks,
-                                                            c.media)
+        self.template_service, self.media = c.template_service, c.media
+        self.subscription_service, self.delivery_service = (c.subscription_service,
+                                                            c.delivery_service)
+        self.event_service = c.event_service
         for tenant in self.TENANTS:
             self.users.put_tenant(Tenant(id=tenant, name=tenant.title(),
                                          created_at=clock_module.now_iso()))
@@ -935,7 +1038,7 @@ class Services:
                         phone: str = "+14155550100", **fields: Any) -> Session:
         """A session linked to a phone and held by the fake host: it can send."""
         who = owner or self.acme
-        session = self.session_service.create(who, name, None, None, start=True)
+        session, _ = self.session_service.create(who, name, None, None, start=True)
         return self.fleet.adopt(who.tenant_id, session.id, phone=phone, **fields)
 
     def run_send_worker(self, receive_count: int = 1) -> int:

@@ -46,14 +46,18 @@ def is_condition_failure(error: ClientError) -> bool:
 
 
 def query_page(table: Any, tenant_id: str, limit: int, cursor: str | None,
+               max_reads: int | None = None,
                **query: Any) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of a query; the cursor is checked to belong to ``tenant_id``."""
+    """One page of a query; the cursor is checked to belong to ``tenant_id``. With
+    ``max_reads``, a filtered page stops after that many reads (short, with a cursor)."""
     start = paging.decode_cursor(cursor, tenant_id)
     if start:
         query["ExclusiveStartKey"] = start
     items: list[dict[str, Any]] = []
+    reads = 0
     # A FilterExpression may return short pages: keep reading until the page is full.
     while True:
+        reads += 1
         try:
             response = table.query(Limit=limit - len(items), **query)
         except ClientError as exc:
@@ -63,7 +67,7 @@ def query_page(table: Any, tenant_id: str, limit: int, cursor: str | None,
             raise
         items.extend(plain(i) for i in response.get("Items", []))
         last = response.get("LastEvaluatedKey")
-        if not last or len(items) >= limit:
+        if not last or len(items) >= limit or (max_reads and reads >= max_reads):
             break
         query["ExclusiveStartKey"] = last
     if last and "pk" not in last:

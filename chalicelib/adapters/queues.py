@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.domain.events import Event
 
 MAX_DELAY_SECONDS = 900
+BATCH = 10  # SQS SendMessageBatch takes ten
 
 
 class SqsQueue:
@@ -37,7 +39,23 @@ class SqsQueue:
 
     def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None:
         self._sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(body),
-                               DelaySeconds=max(0, min(delay_seconds, MAX_DELAY_SECONDS)))
+                               DelaySeconds=_delay(delay_seconds))
+
+    def send_many(self, bodies: Sequence[tuple[dict[str, Any], int]]) -> None:
+        """Send (body, delay seconds) pairs, ten to a call; raises if SQS refused any."""
+        for start in range(0, len(bodies), BATCH):
+            entries = [{"Id": str(i), "MessageBody": json.dumps(body),
+                        "DelaySeconds": _delay(delay)}
+                       for i, (body, delay) in enumerate(bodies[start:start + BATCH])]
+            failed = self._sqs.send_message_batch(QueueUrl=self.url,
+                                                  Entries=entries).get("Failed") or []
+            if failed:
+                raise RuntimeError(f"SQS refused {len(failed)} of {len(entries)} records: "
+                                   f"{failed[0].get('Code')}")
+
+
+def _delay(seconds: int) -> int:
+    return max(0, min(seconds, MAX_DELAY_SECONDS))
 
 
 class SqsEventPublisher:

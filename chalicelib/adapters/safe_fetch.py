@@ -21,6 +21,7 @@ blocked ranges is still used here.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import socket
@@ -140,9 +141,11 @@ class UrlChecker:
     allows. Every refusal is a 422 ``ValidationFailed`` on the field.
     """
 
-    def __init__(self, allow_private: bool = False, max_length: int = MAX_URL_LENGTH) -> None:
+    def __init__(self, allow_private: bool = False, max_length: int = MAX_URL_LENGTH,
+                 https_only: bool = False) -> None:
         self.allow_private = allow_private
         self.max_length = max_length
+        self.https_only = https_only
 
     def check(self, url: str, field: str) -> str:
         """The URL, normalized, if requests may be sent to it (422 on ``field`` if not)."""
@@ -159,6 +162,8 @@ class UrlChecker:
                          else host if host == str(ip) else f"{host} ({ip})")
                 raise ValidationFailed.field(
                     field, f"private or reserved address: {shown} is {reason}")
+        if self.https_only and not url.lower().startswith("https://"):
+            raise ValidationFailed.field(field, "not https: webhooks need an https:// URL")
         usable = [ip for ip in addresses if ip.version == 4 or urllib3.util.connection.HAS_IPV6]
         ipv4 = [ip for ip in usable if ip.version == 4]  # preferred: IPv6 egress is rarer
         if not usable:
@@ -294,11 +299,15 @@ class SafeClient:
                 yield response
 
     def post(self, url: str, body: bytes, headers: dict[str, str], field: str,
-             timeout_s: float) -> int:
-        """POST ``body``; the HTTP status (the response body is never read)."""
+             timeout_s: float, read_bytes: int = 0) -> tuple[int, bytes]:
+        """POST ``body``; the HTTP status and the first ``read_bytes`` of the answer."""
         with self.open("POST", url, field, timeout=(min(timeout_s, 5.0), timeout_s),
                        headers=headers, data=body) as response:
-            return response.status_code
+            head = b""
+            if read_bytes:
+                with contextlib.suppress(Exception):  # the status is the answer; the body a hint
+                    head = next(response.iter_content(read_bytes), b"")[:read_bytes]
+            return response.status_code, head
 
 
 class Fetched(NamedTuple):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.adapters.safe_fetch import MAX_WEBHOOK_URL_LENGTH, SafeClient, UrlChecker
+from chalicelib.domain.webhooks import RESPONSE_BODY_BYTES
 
 
 class SafeWebhookSender:
@@ -12,8 +13,11 @@ class SafeWebhookSender:
 
     def __init__(self, timeout_seconds: float, allow_private: bool = False) -> None:
         self._timeout_s = timeout_seconds
-        self._client = SafeClient(UrlChecker(allow_private, MAX_WEBHOOK_URL_LENGTH),
+        # https is required unless private addresses are allowed (the local stack).
+        self._client = SafeClient(UrlChecker(allow_private, MAX_WEBHOOK_URL_LENGTH,
+                                             https_only=not allow_private),
                                   "wagate-webhooks/1")
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        return self._client.post(url, body, headers, "webhook_url", self._timeout_s)
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        return self._client.post(url, body, headers, "webhook_url", self._timeout_s,
+                                 read_bytes=RESPONSE_BODY_BYTES)

@@ -27,6 +27,16 @@ QUERY: dict[str, dict[str, Any]] = {
                    "schema": {"type": "string", "maxLength": QUERY_LIMITS["session_id"]}},
     "chat": {"description": "Only this chat (a phone number or JID; needs session_id).",
              "schema": {"type": "string", "maxLength": QUERY_LIMITS["chat"]}},
+    "status": {"description": "Only deliveries in this status.",
+               "schema": {"type": "string",
+                          "enum": ["pending", "succeeded", "retrying", "failed"]}},
+    "event_type": {"description": "Only this event type (or prefix, like message.*).",
+                   "schema": {"type": "string", "maxLength": QUERY_LIMITS["event_type"]}},
+    "after": {"description": "Only events after this event id (evt_…), e.g. the last one you "
+                             "handled.",
+              "schema": {"type": "string", "maxLength": QUERY_LIMITS["after"]}},
+    "types": {"description": "Comma-separated event types or prefixes (message.*).",
+              "schema": {"type": "string", "maxLength": QUERY_LIMITS["types"]}},
 }
 _GENERIC = {
     400: "invalid_json: the body is not JSON, or nests too deep",

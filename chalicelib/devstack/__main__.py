@@ -53,7 +53,7 @@ def _configure_environment() -> dict[str, str]:
         "WAGATE_INTERNAL_SECRET": secrets.token_urlsafe(32),
         "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true",
         "WAGATE_STATE_DIR": str(ROOT / ".wagate" / "state"),
-        "WAGATE_WEBHOOK_RETRY_SCHEDULE": "2,10,30,120,600",
+        "WAGATE_WEBHOOK_RETRY_SCHEDULE": "1,5,15,30,60,120",
         "WAGATE_LEASE_TTL_SECONDS": "10",
     }
     for key, value in defaults.items():

@@ -1,35 +1,250 @@
-"""The event catalog: what the gateway tells webhooks."""
+"""The event catalogue: every event the gateway publishes, its payload model, and the one
+builder of each. Publishers (services, session hosts) call a builder; consumers (webhooks,
+push devices, and later bots, OTP, campaigns) read ``Event``.
+
+Later features add their types here (``otp.*``, ``campaign.*``, ``group.*``, ``call.*``,
+``presence.*``): a member of ``EventType``, a data model, an entry in ``CATALOGUE`` and a
+builder.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain import clock, ids
+from chalicelib.domain.messages import Message, MessageStatus
+from chalicelib.domain.sessions import Session
+
+EVENT_ID_PREFIX = "evt_"
 
 
 class EventType(StrEnum):
+    SESSION_STATUS = "session.status"
     MESSAGE_RECEIVED = "message.received"
     MESSAGE_STATUS = "message.status"
-    SESSION_STATUS = "session.status"
+    MESSAGE_REACTION = "message.reaction"
+    MESSAGE_EDITED = "message.edited"
+    MESSAGE_REVOKED = "message.revoked"
+    MESSAGE_FAILED = "message.failed"
+    WEBHOOK_DISABLED = "webhook.disabled"
+    WEBHOOK_TEST = "webhook.test"
 
 
 class Event(BaseModel):
+    """One thing that happened in a tenant. ``id`` sorts by creation time (a ULID)."""
+
     id: str
     type: EventType
     tenant_id: str
-    session_id: str
+    session_id: str | None = None
     timestamp: str
     data: dict[str, Any]
 
     @classmethod
-    def new(cls, type_: EventType, tenant_id: str, session_id: str, data: dict[str, Any]) -> Event:
-        return cls(id=f"evt_{ids.new_id()}", type=type_, tenant_id=tenant_id,
+    def new(cls, type_: EventType, tenant_id: str, session_id: str | None,
+            data: dict[str, Any]) -> Event:
+        return cls(id=f"{EVENT_ID_PREFIX}{ids.new_id()}", type=type_, tenant_id=tenant_id,
                    session_id=session_id, timestamp=clock.now_iso(), data=data)
 
-    def payload(self) -> dict[str, Any]:
-        """The JSON body a webhook receives."""
-        return {"type": self.type.value, "timestamp": self.timestamp,
-                "data": {"session_id": self.session_id, **self.data}}
+
+# --- payload models (the ``data`` of each type) ---
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionStatusData(_Data):
+    status: str = Field(description="STOPPED, STARTING, SCAN_QR, WORKING or FAILED.")
+    reason: str | None = None
+    phone: str | None = None
+
+
+class MessageStatusData(_Data):
+    message_id: str
+    chat: str
+    status: str = Field(description="queued … sent, delivered, read, played; failed, expired, "
+                                    "canceled.")
+    at: str
+    reason: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class MessageFailedData(_Data):
+    message_id: str
+    chat: str
+    reason: str | None = None
+    error: dict[str, Any] | None = None
+    at: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class MessageReceivedData(BaseModel):
+    """The inbound message as ``GET /v1/messages/{id}`` shows it."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    chat: str
+    sender: str | None = None
+    type: str
+    text: str | None = None
+
+
+class MessageReactionData(_Data):
+    message_id: str | None = Field(description="Our id of the message reacted to, if known.")
+    engine_message_id: str
+    chat: str
+    sender: str | None = None
+    reaction: str = Field(description="The emoji; empty when the reaction was removed.")
+    at: str
+
+
+class MessageEditedData(_Data):
+    message_id: str | None
+    engine_message_id: str
+    chat: str
+    text: str
+    at: str
+
+
+class MessageRevokedData(_Data):
+    message_id: str | None
+    engine_message_id: str
+    chat: str
+    at: str
+
+
+class WebhookDisabledData(_Data):
+    webhook_id: str
+    url: str
+    reason: str = Field(description="gone (the receiver answered 410) or failing (every "
+                                    "delivery failed for the configured window).")
+
+
+class WebhookTestData(_Data):
+    webhook_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: EventType
+    description: str
+    data: type[BaseModel]
+
+
+CATALOGUE: dict[EventType, EventSpec] = {spec.type: spec for spec in (
+    EventSpec(EventType.SESSION_STATUS, "A session changed status (QR, connected, stopped…).",
+              SessionStatusData),
+    EventSpec(EventType.MESSAGE_RECEIVED, "A message arrived on a session.", MessageReceivedData),
+    EventSpec(EventType.MESSAGE_STATUS, "A message moved on: sent, delivered, read, played, or "
+                                        "failed, expired, canceled.", MessageStatusData),
+    EventSpec(EventType.MESSAGE_REACTION, "Someone reacted to a message.", MessageReactionData),
+    EventSpec(EventType.MESSAGE_EDITED, "A message's text was edited.", MessageEditedData),
+    EventSpec(EventType.MESSAGE_REVOKED, "A message was deleted for everyone.",
+              MessageRevokedData),
+    EventSpec(EventType.MESSAGE_FAILED, "A message will not be sent (with the reason).",
+              MessageFailedData),
+    EventSpec(EventType.WEBHOOK_DISABLED, "A webhook subscription was turned off by the "
+                                          "gateway.", WebhookDisabledData),
+    EventSpec(EventType.WEBHOOK_TEST, "Sent by POST /v1/webhooks/{id}/test to that webhook "
+                                      "only.", WebhookTestData),
+)}
+# Types only ever sent to one subscription on request: never fanned out, stored or replayed.
+DIRECT_ONLY = frozenset({EventType.WEBHOOK_TEST})
+
+
+def _event(type_: EventType, tenant_id: str, session_id: str | None, data: BaseModel) -> Event:
+    return Event.new(type_, tenant_id, session_id, data.model_dump(mode="json"))
+
+
+# --- builders: the one place each event is made ---
+
+
+def session_status(session: Session) -> Event:
+    return _event(EventType.SESSION_STATUS, session.tenant_id, session.id, SessionStatusData(
+        status=session.status.value, reason=session.reason, phone=session.phone))
+
+
+def message_status(message: Message) -> Event:
+    last = message.history[-1] if message.history else None
+    return _event(EventType.MESSAGE_STATUS, message.tenant_id, message.session_id,
+                  MessageStatusData(message_id=message.id, chat=message.chat,
+                                    status=message.status.value,
+                                    at=last.at if last else message.updated_at,
+                                    reason=last.reason if last else None,
+                                    metadata=message.metadata))
+
+
+def message_sent(tenant_id: str, session_id: str, message: dict[str, Any]) -> Event:
+    """``message.status`` "sent", from the message as the worker handed it to a host."""
+    return _event(EventType.MESSAGE_STATUS, tenant_id, session_id, MessageStatusData(
+        message_id=message["id"], chat=message["chat"], status="sent", at=clock.now_iso(),
+        metadata=message.get("metadata") or {}))
+
+
+def message_failed(message: Message) -> Event:
+    last = message.history[-1] if message.history else None
+    return _event(EventType.MESSAGE_FAILED, message.tenant_id, message.session_id,
+                  MessageFailedData(message_id=message.id, chat=message.chat,
+                                    reason=last.reason if last else None, error=message.error,
+                                    at=last.at if last else message.updated_at,
+                                    metadata=message.metadata))
+
+
+def status_changes(message: Message) -> list[Event]:
+    """What a status change of ``message`` publishes: ``message.status``, and
+    ``message.failed`` too when it failed."""
+    events = [message_status(message)]
+    if message.status == MessageStatus.FAILED:
+        events.append(message_failed(message))
+    return events
+
+
+def message_received(message: Message) -> Event:
+    return Event.new(EventType.MESSAGE_RECEIVED, message.tenant_id, message.session_id,
+                     message.model_dump(mode="json", exclude={"tenant_id", "history"}))
+
+
+def message_reaction(tenant_id: str, session_id: str, data: MessageReactionData) -> Event:
+    return _event(EventType.MESSAGE_REACTION, tenant_id, session_id, data)
+
+
+def message_edited(tenant_id: str, session_id: str, data: MessageEditedData) -> Event:
+    return _event(EventType.MESSAGE_EDITED, tenant_id, session_id, data)
+
+
+def message_revoked(tenant_id: str, session_id: str, data: MessageRevokedData) -> Event:
+    return _event(EventType.MESSAGE_REVOKED, tenant_id, session_id, data)
+
+
+def webhook_disabled(tenant_id: str, webhook_id: str, url: str, reason: str) -> Event:
+    return _event(EventType.WEBHOOK_DISABLED, tenant_id, None,
+                  WebhookDisabledData(webhook_id=webhook_id, url=url, reason=reason))
+
+
+def webhook_test(tenant_id: str, webhook_id: str) -> Event:
+    return _event(EventType.WEBHOOK_TEST, tenant_id, None, WebhookTestData(
+        webhook_id=webhook_id, message="A test event from wagate: your endpoint works."))
+
+
+# --- which events a subscription wants ---
+
+
+def valid_pattern(pattern: str) -> bool:
+    """``*``, a catalogued type, or a prefix of some like ``message.*``."""
+    if pattern == "*":
+        return True
+    if pattern.endswith(".*"):
+        prefix = pattern[:-1]
+        return any(t.value.startswith(prefix) for t in CATALOGUE)
+    return pattern in CATALOGUE
+
+
+def matches(patterns: list[str], event_type: str) -> bool:
+    return any(p == "*" or p == event_type or (p.endswith(".*") and event_type.startswith(p[:-1]))
+               for p in patterns)

@@ -23,16 +23,6 @@ ENGINES = ("sandbox", "neonize")
 RUNNING_STATES = frozenset({SessionStatus.STARTING, SessionStatus.SCAN_QR, SessionStatus.WORKING})
 
 
-class Webhook(BaseModel):
-    id: str
-    url: str
-    secret: str
-    events: list[str] = ["*"]
-
-    def wants(self, event_type: str) -> bool:
-        return "*" in self.events or event_type in self.events
-
-
 class Qr(BaseModel):
     code: str
     expires_at: str
@@ -49,7 +39,6 @@ class Session(BaseModel):
     reason: str | None = None
     phone: str | None = None
     push_name: str | None = None
-    webhooks: list[Webhook] = []
     qr: Qr | None = None
     created_at: str
     updated_at: str

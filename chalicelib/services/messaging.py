@@ -32,7 +32,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
     field_path,
 )
-from chalicelib.domain.events import Event, EventType
+from chalicelib.domain.events import status_changes
 from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.messages import (
     Direction,
@@ -120,16 +120,6 @@ class Draft:
     priority: Priority = Priority.NORMAL
     typing_ms: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
-
-
-def message_status_event(message: Message) -> Event:
-    last = message.history[-1] if message.history else None
-    return Event.new(EventType.MESSAGE_STATUS, message.tenant_id, message.session_id,
-                     {"message_id": message.id, "chat": message.chat,
-                      "status": message.status.value,
-                      "at": last.at if last else message.updated_at,
-                      "reason": last.reason if last else None,
-                      "metadata": message.metadata})
 
 
 def _utc(moment: datetime) -> datetime:
@@ -366,7 +356,7 @@ class MessagingService:
                            code="not_cancelable")
         if message.status == MessageStatus.SCHEDULED:
             self._scheduler.cancel(_schedule_name(message_id))
-        self._events.publish(message_status_event(canceled))
+        self._publish_changes(canceled)
         return canceled
 
     def forward(self, caller: Principal, message_id: str, to: str,
@@ -521,7 +511,7 @@ class MessagingService:
                        "message": "the session host did not confirm the send"})
             if failed is not None:
                 resolved += 1
-                self._events.publish(message_status_event(failed))
+                self._publish_changes(failed)
         return resolved
 
     def _fail(self, message: Message, reason: str, detail: str | None = None) -> None:
@@ -533,5 +523,9 @@ class MessagingService:
         ended = self._messages.transition(message.tenant_id, message.id, status, reason=reason,
                                           **fields)
         if ended is not None:
-            self._events.publish(message_status_event(ended))
+            self._publish_changes(ended)
 
+
+    def _publish_changes(self, message: Message) -> None:
+        for event in status_changes(message):
+            self._events.publish(event)

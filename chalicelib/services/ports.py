@@ -16,6 +16,7 @@ from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge
 from chalicelib.domain.sessions import Session, SessionStatus
 from chalicelib.domain.templates import Template
+from chalicelib.domain.webhooks import Delivery, Subscription
 
 
 class UserRepo(Protocol):
@@ -82,6 +83,8 @@ class MessageRepo(Protocol):
 
 class Queue(Protocol):
     def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None: ...
+    def send_many(self, bodies: Sequence[tuple[dict[str, Any], int]]) -> None:
+        """Send (body, delay seconds) pairs, ten to a call."""
 
 
 class Lane(Protocol):
@@ -116,13 +119,48 @@ class PasswordHasher(Protocol):
 
 
 class WebhookSender(Protocol):
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        """POST and return the HTTP status; raises OSError-like errors on transport failure
-        and ``ValidationFailed`` when the SSRF policy refuses the URL (nothing is sent)."""
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST; the HTTP status and the first KB of the answer. Raises OSError-like errors on
+        transport failure and ``ValidationFailed`` when the SSRF policy refuses the URL
+        (nothing is sent)."""
+
+
+class SubscriptionRepo(Protocol):
+    def create(self, subscription: Subscription) -> None: ...
+    def get(self, tenant_id: str, webhook_id: str) -> Subscription | None: ...
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page: ...
+    def all(self, tenant_id: str) -> list[Subscription]:
+        """Every subscription of the tenant (there are at most ``MAX_SUBSCRIPTIONS``)."""
+    def update(self, tenant_id: str, webhook_id: str,
+               changes: dict[str, Any]) -> Subscription | None:
+        """Set fields (None removes one) of an existing subscription; None if there is none."""
+    def set_failing_since(self, tenant_id: str, webhook_id: str, moment: str | None) -> None:
+        """Start (only if not started) or end (None) a failing streak."""
+    def delete(self, tenant_id: str, webhook_id: str) -> bool: ...
+
+
+class EventStore(Protocol):
+    """The tenant's events, kept for catch-up and replay, with the consumers each has had."""
+
+    def handled(self, tenant_id: str, event_id: str) -> set[str] | None:
+        """The consumers that have run for a stored event; None if it is not stored yet."""
+    def save(self, event: Event, handled: set[str]) -> None: ...
+    def list(self, tenant_id: str, after: str | None, cursor: str | None,
+             types: list[str] | None, session_id: str | None, limit: int) -> Page:
+        """Events oldest first, after event id ``after`` or from ``cursor``."""
+    def window(self, tenant_id: str, since: datetime, until: datetime, cursor: str | None,
+               limit: int) -> Page:
+        """Events created in [since, until), oldest first."""
 
 
 class DeliveryLog(Protocol):
-    def record(self, tenant_id: str, event_id: str, webhook_id: str, **fields: Any) -> None: ...
+    def add(self, deliveries: Sequence[Delivery]) -> None:
+        """Store new (pending) deliveries, 25 to a call."""
+    def get(self, tenant_id: str, webhook_id: str, delivery_id: str) -> Delivery | None: ...
+    def save(self, delivery: Delivery, expected_attempts: int) -> bool:
+        """Store the delivery if it still has ``expected_attempts`` attempts; else False."""
+    def list(self, tenant_id: str, webhook_id: str, limit: int, cursor: str | None,
+             status: str | None = None, event_type: str | None = None) -> Page: ...
 
 
 class UrlPolicy(Protocol):

@@ -2,61 +2,57 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import secrets
 from typing import Any
 
 from chalicelib.domain import clock, ids
 from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import Conflict, NotFound, SessionUnavailable, ValidationFailed
-from chalicelib.domain.events import Event, EventType
+from chalicelib.domain.events import session_status
 from chalicelib.domain.jids import normalize_phone
 from chalicelib.domain.paging import Page
-from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus, Webhook
+from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus
+from chalicelib.domain.webhooks import Subscription
 from chalicelib.services.account import AccountService
-from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo, UrlPolicy
-
-
-def new_webhook_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-
-
-def session_status_event(session: Session) -> Event:
-    return Event.new(EventType.SESSION_STATUS, session.tenant_id, session.id,
-                     {"status": session.status.value, "reason": session.reason,
-                      "phone": session.phone})
+from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
+from chalicelib.services.subscriptions import SubscriptionService
 
 
 class SessionService:
     def __init__(self, sessions: SessionRepo, fleet: Fleet, events: EventPublisher,
-                 default_engine: str, account: AccountService, urls: UrlPolicy) -> None:
+                 default_engine: str, account: AccountService,
+                 subscriptions: SubscriptionService) -> None:
         self._sessions = sessions
         self._fleet = fleet
         self._events = events
         self._default_engine = default_engine
         self._account = account
-        self._urls = urls
+        self._subscriptions = subscriptions
 
     def create(self, caller: Principal, name: str, webhook_url: str | None,
-               engine: str | None, start: bool, send_interval_ms: int | None = None) -> Session:
+               engine: str | None, start: bool,
+               send_interval_ms: int | None = None) -> tuple[Session, Subscription | None]:
+        """The new session, and the subscription of its ``webhook_url`` (with its secret)."""
         engine = engine or self._default_engine
         if engine not in ENGINES:
             raise ValidationFailed.field("engine", f"must be one of {', '.join(ENGINES)}")
         if webhook_url is not None:
-            webhook_url = self._urls.check(webhook_url, "webhook_url")
+            webhook_url = self._subscriptions.check_session_url(caller.tenant_id, webhook_url)
         now = clock.now_iso()
-        webhooks = [Webhook(id=ids.new_id(), url=webhook_url, secret=new_webhook_secret())] \
-            if webhook_url else []
         session = Session(id=ids.new_id(), tenant_id=caller.tenant_id, name=name, engine=engine,
                           status=SessionStatus.STARTING if start else SessionStatus.STOPPED,
-                          webhooks=webhooks, send_interval_ms=send_interval_ms,
-                          created_at=now, updated_at=now)
+                          send_interval_ms=send_interval_ms, created_at=now, updated_at=now)
         limit, over = self._account.session_limit(caller.tenant_id)
         self._sessions.create(session, limit=limit, over_limit=over)
+        webhook = self._subscriptions.set_session_url(caller.tenant_id, session.id, webhook_url) \
+            if webhook_url else None
         if start:
             self._fleet.start(session)
-        return session
+        return session, webhook
+
+    def webhooks(self, caller: Principal) -> dict[str, list[Subscription]]:
+        """The subscriptions of the sessions' ``webhook_url``, by session id."""
+        return self._subscriptions.of_sessions(caller.tenant_id)
 
     def get(self, caller: Principal, session_id: str) -> Session:
         session = self._sessions.get(caller.tenant_id, session_id)
@@ -72,7 +68,7 @@ class SessionService:
         if not session.wants_running:
             session = self._require(self._sessions.set_desired(
                 caller.tenant_id, session_id, SessionStatus.STARTING, None, running=True))
-            self._events.publish(session_status_event(session))
+            self._events.publish(session_status(session))
         self._fleet.start(session)
         return session
 
@@ -86,7 +82,7 @@ class SessionService:
             caller.tenant_id, session_id, SessionStatus.STOPPED, reason, running=False,
             bump_auth_epoch=logout))
         if before.status != SessionStatus.STOPPED:
-            self._events.publish(session_status_event(after))
+            self._events.publish(session_status(after))
         return after
 
     def restart(self, caller: Principal, session_id: str) -> Session:
@@ -97,11 +93,25 @@ class SessionService:
         self.stop(caller, session_id, logout=True)
         if self._sessions.delete(caller.tenant_id, session_id):
             self._sessions.uncount(caller.tenant_id)
+        self._subscriptions.set_session_url(caller.tenant_id, session_id, None)
 
-    def update(self, caller: Principal, session_id: str, changes: dict[str, Any]) -> Session:
-        """Change a session's name or pacing (``None`` pacing: back to the default)."""
-        session = self._sessions.update(caller.tenant_id, session_id, changes)
-        return self._require(session)
+    def update(self, caller: Principal, session_id: str,
+               changes: dict[str, Any]) -> tuple[Session, Subscription | None]:
+        """Change a session's name, pacing (``None``: back to the default) or ``webhook_url``
+        (its subscription keeps its secret; a new one's secret comes back; ``None`` removes
+        it)."""
+        webhook = None
+        if "webhook_url" in changes:
+            url = changes.pop("webhook_url")
+            if url is not None:
+                url = self._subscriptions.check_session_url(caller.tenant_id, url, session_id)
+            self.get(caller, session_id)
+            webhook = self._subscriptions.set_session_url(caller.tenant_id, session_id, url)
+            if webhook is not None and webhook.created_at != webhook.updated_at:
+                webhook = None  # an existing one: its secret is not shown again
+        session = self._sessions.update(caller.tenant_id, session_id, changes) if changes \
+            else self._sessions.get(caller.tenant_id, session_id)
+        return self._require(session), webhook
 
     def pairing_code(self, caller: Principal, session_id: str, phone: str) -> dict[str, Any]:
         """Link by phone number: the code the user types in WhatsApp > Linked devices."""

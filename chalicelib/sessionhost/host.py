@@ -24,7 +24,7 @@ from pydantic import TypeAdapter
 from chalicelib.adapters.hosts_repo import DynamoHostRepo, HostRecord
 from chalicelib.adapters.messages_repo import DynamoMessageRepo
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
-from chalicelib.domain import clock, ids
+from chalicelib.domain import clock, events, ids
 from chalicelib.domain.content import Content, Quote
 from chalicelib.domain.errors import (
     AppError,
@@ -34,15 +34,12 @@ from chalicelib.domain.errors import (
     StaleFence,
     ValidationFailed,
 )
-from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
 from chalicelib.domain.sessions import Session, SessionStatus
 from chalicelib.domain.text import utf8_bytes
 from chalicelib.services.media import MediaStore
-from chalicelib.services.messaging import message_status_event
 from chalicelib.services.ports import EventPublisher
-from chalicelib.services.sessions import session_status_event
 from chalicelib.sessionhost.engines.base import (
     INBOUND_MAX_BYTES,
     Engine,
@@ -68,13 +65,6 @@ def _age_s(iso: str) -> float:
 
 class NotOwner(Conflict):
     code = "not_owner"
-
-
-def sent_event(tenant_id: str, session_id: str, message: dict[str, Any]) -> Event:
-    """``message.status`` "sent", from the message as the worker handed it over (no read)."""
-    return Event.new(EventType.MESSAGE_STATUS, tenant_id, session_id, {
-        "message_id": message["id"], "chat": message["chat"], "status": "sent",
-        "at": clock.now_iso(), "reason": None, "metadata": message.get("metadata") or {}})
 
 
 class EngineRefused(AppError):
@@ -369,7 +359,7 @@ class SessionHost:
                 # Pace with jitter so a burst does not look like a bot to WhatsApp.
                 running.next_send_at = time.monotonic() + interval_s * random.uniform(0.8, 1.2)  # noqa: S311
         if self._messages.record_sent(tenant_id, session_id, message["id"], engine_id, token):
-            self._events.publish(sent_event(tenant_id, session_id, message))
+            self._events.publish(events.message_sent(tenant_id, session_id, message))
         else:
             log.info("sent %s (%s) but its status had moved on", message["id"], engine_id)
         return {"engine_message_id": engine_id}
@@ -520,7 +510,7 @@ class SessionHost:
                                              updated_at=clock.now_iso(), **fields)
         running.status = session.status
         if publish:
-            self._events.publish(session_status_event(session))
+            self._events.publish(events.session_status(session))
         return session
 
     def _on_qr(self, running: Running, code: str, expires_at: datetime) -> None:
@@ -607,9 +597,7 @@ class SessionHost:
                           message_id, inbound.engine_message_id, *running.key)
             raise
         if stored_now:
-            self._events.publish(Event.new(
-                EventType.MESSAGE_RECEIVED, running.tenant_id, running.session_id,
-                message.model_dump(mode="json", exclude={"tenant_id", "history"})))
+            self._events.publish(events.message_received(message))
 
     @staticmethod
     def _bounded(inbound: Inbound, message_id: str) -> Inbound:
@@ -632,4 +620,5 @@ class SessionHost:
             message = self._messages.apply_receipt(running.tenant_id, running.session_id,
                                                    engine_id, status, self.host_id, running.fence)
             if message is not None:
-                self._events.publish(message_status_event(message))
+                for event in events.status_changes(message):
+                    self._events.publish(event)

@@ -1,20 +1,60 @@
-"""The event worker: events → webhooks; and the webhook retry queue."""
+"""The event worker (events queue → consumers) and the webhook delivery worker.
+
+``CONSUMERS`` is the one registry: each event type maps to the consumers that act on it,
+each named, so a redelivered SQS record never runs one twice for the same event id
+(``EventService.consume``). Later features (bots, OTP, campaign counters) add their
+entries here.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.bootstrap import container
-from chalicelib.domain.events import Event
+from chalicelib.bootstrap import Container, container
+from chalicelib.domain.events import Event, EventType
 from chalicelib.workers.batch import process_batch
+
+if TYPE_CHECKING:
+    from chalicelib.services.events import Consumer
+
+ALL = "*"  # consumers of every event type
+
+
+def _webhooks(c: Container) -> Callable[[Event, bool], None]:
+    return c.delivery_service.fan_out
+
+
+def _push(c: Container) -> Callable[[Event, bool], None]:
+    return lambda event, _first_try: c.device_service.notify(event)
+
+
+# Event type (or ALL) → (consumer name, how the container provides it).
+CONSUMERS: dict[str, list[tuple[str, Callable[[Container], Callable[[Event, bool], None]]]]] = {
+    ALL: [("webhooks", _webhooks)],
+    EventType.MESSAGE_RECEIVED: [("push", _push)],
+}
+
+
+def consumers_of(event_type: str, c: Container) -> list[Consumer]:
+    from chalicelib.services.events import Consumer
+
+    entries = CONSUMERS.get(ALL, []) + CONSUMERS.get(event_type, [])
+    return [Consumer(name, provide(c)) for name, provide in entries]
 
 
 def handle_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    webhooks = container().webhooks
-    return process_batch(event, context, "events",
-                         lambda body, _: webhooks.dispatch(Event.model_validate(body)))
+    c = container()
+
+    def consume(body: dict[str, Any], receive_count: int) -> None:
+        published = Event.model_validate(body)
+        c.event_service.consume(published, consumers_of(published.type.value, c),
+                                first_try=receive_count == 1)
+
+    return process_batch(event, context, "events", consume)
 
 
-def handle_retries(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    webhooks = container().webhooks
-    return process_batch(event, context, "webhook-retries", lambda body, _: webhooks.retry(body))
+def handle_deliveries(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    deliveries = container().delivery_service
+    return process_batch(event, context, "webhook-deliveries",
+                         lambda body, count: deliveries.handle(body, first_try=count == 1))

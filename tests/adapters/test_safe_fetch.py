@@ -527,8 +527,8 @@ def test_a_redirect_to_another_scheme_is_refused(server: FileServer) -> None:
 
 def test_webhooks_post_and_never_follow_redirects(server: FileServer) -> None:
     sender = SafeWebhookSender(2.0, allow_private=True)
-    assert sender.post(f"{server.base}/hook", b'{"a":1}', {"webhook-id": "e1"}) == 204
-    assert sender.post(f"{server.base}/hook-moved", b"{}", {}) == 307
+    assert sender.post(f"{server.base}/hook", b'{"a":1}', {"webhook-id": "e1"})[0] == 204
+    assert sender.post(f"{server.base}/hook-moved", b"{}", {})[0] == 307
     assert server.paths == ["/hook", "/hook-moved"]
     assert server.bodies == [b'{"a":1}', b"{}"]
 

@@ -31,7 +31,7 @@ def test_text_goes_queued_sent_delivered_read(acme: Tenant, working: str):
                                                       "delivered", "read"]
     assert set(read["timestamps"]) == {"queued", "sending", "sent", "delivered", "read"}
     assert read["engine_message_id"]
-    statuses = [json.loads(m["Body"])["data"]["status"] for m in receive(resources.EVENTS)
+    statuses = [json.loads(m["Body"])["data"]["status"] for m in receive(resources.EVENT_QUEUE)
                 if json.loads(m["Body"])["type"] == "message.status"]
     assert statuses == ["sent", "delivered", "read"]
 
@@ -60,7 +60,7 @@ def test_inbound_message_is_stored_and_listed(acme: Tenant, working: str):
     assert inbound["direction"] == "inbound" and inbound["status"] == "received"
     assert inbound["chat"] == "4915112345678@s.whatsapp.net"
     assert inbound["sender_phone"] == "+4915112345678" and inbound["push_name"] == "Max"
-    events = [json.loads(m["Body"]) for m in receive(resources.EVENTS)]
+    events = [json.loads(m["Body"]) for m in receive(resources.EVENT_QUEUE)]
     received = [e for e in events if e["type"] == "message.received"]
     assert received[0]["data"]["text"] == "hi there"
 

@@ -100,7 +100,7 @@ def test_a_dropped_connection_reconnects_by_itself(acme: Tenant, host):
     acme.call("POST", f"/v1/sandbox/sessions/{sid}/drop", {"refuse_reconnects": 2})
     wait_for(lambda: _status(acme, sid)["status"] == "WORKING")
     assert _status(acme, sid)["reason"] is None
-    statuses = [json.loads(m["Body"])["data"]["status"] for m in receive(resources.EVENTS)
+    statuses = [json.loads(m["Body"])["data"]["status"] for m in receive(resources.EVENT_QUEUE)
                 if json.loads(m["Body"])["type"] == "session.status"]
     # One STARTING for the whole outage, not one per attempt: no webhook floods.
     assert statuses == ["SCAN_QR", "WORKING", "STARTING", "WORKING"]

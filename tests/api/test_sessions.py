@@ -62,7 +62,7 @@ def test_status_changes_are_published_as_events(acme: Tenant, host):
     created = _create(acme)
     wait_for(lambda: _session(acme, created["id"])["status"] == "SCAN_QR")
     acme.call("POST", f"/v1/sandbox/sessions/{created['id']}/scan", {})
-    bodies = [json.loads(m["Body"]) for m in receive(resources.EVENTS)]
+    bodies = [json.loads(m["Body"]) for m in receive(resources.EVENT_QUEUE)]
     statuses = [b["data"]["status"] for b in bodies if b["type"] == "session.status"]
     assert statuses == ["SCAN_QR", "WORKING"]
 

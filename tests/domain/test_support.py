@@ -20,7 +20,7 @@ from chalicelib.domain.errors import (
     Unavailable,
     ValidationFailed,
 )
-from chalicelib.domain.sessions import RUNNING_STATES, Session, SessionStatus, Webhook
+from chalicelib.domain.sessions import RUNNING_STATES, Session, SessionStatus
 
 # --- errors ------------------------------------------------------------------------------------
 
@@ -111,18 +111,6 @@ def test_session_wants_running(status: SessionStatus) -> None:
     assert (status in RUNNING_STATES) == expected
 
 
-def test_session_defaults_are_independent() -> None:
-    first, second = make_session(SessionStatus.STOPPED), make_session(SessionStatus.STOPPED)
-    first.webhooks.append(Webhook(id="w1", url="https://example.com", secret="s"))
-    assert second.webhooks == []
-    assert (second.fence, second.lease_until_ms, second.auth_epoch) == (0, 0, 0)
-
-
-def test_webhook_wants() -> None:
-    everything = Webhook(id="w1", url="https://example.com", secret="s")
-    assert everything.events == ["*"]
-    assert everything.wants("message.received")
-    picky = Webhook(id="w2", url="https://example.com", secret="s", events=["message.status"])
-    assert picky.wants("message.status")
-    assert not picky.wants("message.received")
-    assert not Webhook(id="w3", url="https://example.com", secret="s", events=[]).wants("x")
+def test_session_defaults() -> None:
+    session = make_session(SessionStatus.STOPPED)
+    assert (session.fence, session.lease_until_ms, session.auth_epoch) == (0, 0, 0)

@@ -393,8 +393,8 @@ def test_task_role_sends_only_to_the_events_queue(template_json: dict[str, Any])
     statements = role_statements(template_json, _task_role_id(template_json))
     for spec in resources.QUEUES:
         queue = get_att_arn(queue_id(template_json, spec.physical_name(PREFIX)))
-        assert granted(statements, "sqs:SendMessage", queue) == (spec == resources.EVENTS)
-        assert granted(statements, "sqs:GetQueueUrl", queue) == (spec == resources.EVENTS)
+        assert granted(statements, "sqs:SendMessage", queue) == (spec == resources.EVENT_QUEUE)
+        assert granted(statements, "sqs:GetQueueUrl", queue) == (spec == resources.EVENT_QUEUE)
         assert not granted(statements, "sqs:ReceiveMessage", queue)
 
 

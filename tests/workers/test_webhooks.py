@@ -42,7 +42,7 @@ def test_session_message_and_inbound_events_arrive_signed(acme: Tenant, host,
     acme.call("POST", f"/v1/sandbox/sessions/{sid}/inbound", {"from": "+4915112345678",
                                                               "text": "hello back"})
     time.sleep(0.3)  # let the sandbox recipient read it
-    run_worker(resources.EVENTS)
+    run_worker(resources.EVENT_QUEUE)
     assert receiver.rejected == []
     assert [e["data"]["status"] for e in receiver.of_type("session.status")] == \
         ["SCAN_QR", "WORKING"]
@@ -61,7 +61,7 @@ def test_failed_delivery_is_retried_with_the_same_webhook_id(acme: Tenant, host,
                                                              receiver: WebhookReceiver):
     _session_with_hook(acme, receiver)
     receiver.replies = [500, 204, 503]  # the first event fails twice, the second goes through
-    run_worker(resources.EVENTS)
+    run_worker(resources.EVENT_QUEUE)
     assert receiver.types() == ["session.status"]
     retrying = [d for d in _deliveries(acme.id) if d["status"] == "retrying"]
     assert len(retrying) == 1 and retrying[0]["last_error"] == "HTTP 500"
@@ -85,7 +85,7 @@ def test_a_webhook_that_never_answers_ends_dead_not_dropped(acme: Tenant, host,
                                                             receiver: WebhookReceiver):
     _session_with_hook(acme, receiver)
     receiver.replies = [500] * 20
-    run_worker(resources.EVENTS)
+    run_worker(resources.EVENT_QUEUE)
     schedule = container().settings.retry_delays
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and any(
@@ -101,7 +101,7 @@ def test_a_webhook_that_never_answers_ends_dead_not_dropped(acme: Tenant, host,
 def test_410_gone_stops_retrying(acme: Tenant, host, receiver: WebhookReceiver):
     _session_with_hook(acme, receiver)
     receiver.replies = [410, 410]
-    run_worker(resources.EVENTS)
+    run_worker(resources.EVENT_QUEUE)
     assert {d["status"] for d in _deliveries(acme.id)} == {"dead"}
     assert run_worker(resources.WEBHOOK_RETRIES) == 0
 
@@ -128,7 +128,7 @@ def test_a_loopback_hook_is_refused_at_delivery_once_private_is_off(
         sockets: Sockets):
     _session_with_hook(acme, receiver)  # registered while the local stack allowed loopback
     set_private_webhooks(monkeypatch, False)
-    run_worker(resources.EVENTS)
+    run_worker(resources.EVENT_QUEUE)
     assert receiver.attempts == 0
     deliveries = _deliveries(acme.id)
     assert len(deliveries) == 2 and {d["status"] for d in deliveries} == {"retrying"}
@@ -145,7 +145,7 @@ def test_a_hook_that_rebinds_to_the_metadata_service_is_never_connected_to(
                                                  "webhook_url": "http://hooks.example.test/in"})
     assert created.status_code == 201, created.body
     acme.call("POST", f"/v1/sessions/{created.json['id']}/start")
-    run_worker(resources.EVENTS)
+    run_worker(resources.EVENT_QUEUE)
     deliveries = _deliveries(acme.id)
     assert deliveries and {d["status"] for d in deliveries} == {"retrying"}
     assert {d["last_error"] for d in deliveries} == {

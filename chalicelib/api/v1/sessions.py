@@ -16,10 +16,11 @@ LIVE_ERRORS = {409: "session_not_ready", 503: "session_unavailable",
                504: "outcome_unknown (the host did not answer in time)"}
 
 
-def _out(session: Any) -> Any:
+def _out(principal: Principal, session: Any) -> Any:
     from chalicelib.api.v1.schemas.sessions import SessionOut
 
-    return SessionOut.of(session)
+    hooks = container().session_service.webhooks(principal).get(session.id, [])
+    return SessionOut.of(session, hooks)
 
 
 @bp.route("/sessions", methods=["POST"], content_types=JSON_TYPES)
@@ -31,34 +32,46 @@ def create_session(request: Request, principal: Principal) -> Any:
     from chalicelib.api.v1.schemas.sessions import SessionCreated
 
     body = request.body()
-    session = container().session_service.create(
+    session, webhook = container().session_service.create(
         principal, body.name, body.webhook_url, body.engine, body.start, body.send_interval_ms)
-    return SessionCreated.of(session)
+    return SessionCreated.with_secret(session, webhook)
 
 
 @bp.route("/sessions", methods=["GET"])
 @endpoint(bp, scope="sessions:read", out="sessions:Page[SessionOut]", query=("limit", "cursor"))
 def list_sessions(request: Request, principal: Principal) -> dict[str, Any]:
     """The tenant's sessions."""
+    from chalicelib.api.v1.schemas.sessions import SessionOut
+
     limit, cursor = request.page_args()
-    return page_json(container().session_service.list(principal, limit, cursor), _out)
+    service = container().session_service
+    page = service.list(principal, limit, cursor)
+    hooks = service.webhooks(principal) if page.items else {}
+    return page_json(page, lambda s: SessionOut.of(s, hooks.get(s.id, [])))
 
 
 @bp.route("/sessions/{session_id}", methods=["GET"])
 @endpoint(bp, scope="sessions:read", out="sessions:SessionOut")
 def get_session(request: Request, principal: Principal, session_id: str) -> Any:
     """One session: its status, phone and the host holding it."""
-    return _out(container().session_service.get(principal, session_id))
+    return _out(principal, container().session_service.get(principal, session_id))
 
 
 @bp.route("/sessions/{session_id}", methods=["PATCH"], content_types=JSON_TYPES)
-@endpoint(bp, scope="sessions:write", body="sessions:SessionPatch", out="sessions:SessionOut")
+@endpoint(bp, scope="sessions:write", body="sessions:SessionPatch",
+          out="sessions:SessionUpdated", responses={409: "webhook_limit"})
 def update_session(request: Request, principal: Principal, session_id: str) -> Any:
-    """Rename a session or change its send pacing (null: back to the default)."""
+    """Rename a session, change its send pacing (null: back to the default) or its
+    ``webhook_url`` (the webhook keeps its secret; a new webhook's secret is shown here once;
+    null removes it)."""
+    from chalicelib.api.v1.schemas.sessions import SessionUpdated
+
     changes = request.body().model_dump(exclude_unset=True)
     if changes.get("name", "") is None:
         changes.pop("name")
-    return _out(container().session_service.update(principal, session_id, changes))
+    session, created = container().session_service.update(principal, session_id, changes)
+    return SessionUpdated.model_validate({**_out(principal, session).model_dump(),
+                                          "webhook_secret": created.secret if created else None})
 
 
 @bp.route("/sessions/{session_id}/pairing-code", methods=["POST"], content_types=JSON_TYPES)
@@ -107,7 +120,7 @@ def _control(action: str) -> None:
             session = service.restart(principal, session_id)
         else:
             session = service.stop(principal, session_id, logout=action == "logout")
-        return _out(session)
+        return _out(principal, session)
 
     control.__name__ = f"{action}_session"
     control.__doc__ = _CONTROL_DOCS[action]

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from chalicelib.api.v1.schemas.common import Body, HttpUrl, Name, Out, token
 from chalicelib.domain.sessions import Session
+from chalicelib.domain.webhooks import Subscription
 
 SendInterval = Field(default=None, ge=0, le=60_000,
                      description="Least pause between two sends, in ms (jittered ±20%); "
@@ -27,12 +28,16 @@ class SessionIn(Body):
 class SessionPatch(Body):
     name: Name | None = None
     send_interval_ms: int | None = SendInterval
+    webhook_url: HttpUrl | None = Field(
+        default=None, description="Point the session's webhook elsewhere (it keeps its secret); "
+                                  "null removes it. A new one's secret is in the answer, once.")
 
 
 class WebhookOut(Out):
     id: str
     url: str
     events: list[str]
+    enabled: bool
 
 
 class WebhookCreated(WebhookOut):
@@ -54,29 +59,41 @@ class SessionOut(Out):
     host: str | None = Field(description="The session host holding its connection, if any.")
 
     @classmethod
-    def of(cls, session: Session) -> SessionOut:
-        return cls.model_validate(cls._fields_of(session, {"id", "url", "events"}))
+    def of(cls, session: Session, webhooks: list[Subscription]) -> SessionOut:
+        return cls.model_validate(cls._fields_of(session, webhooks, {"id", "url", "events",
+                                                                     "enabled"}))
 
     @staticmethod
-    def _fields_of(session: Session, webhook_fields: set[str]) -> dict[str, object]:
+    def _fields_of(session: Session, webhooks: list[Subscription],
+                   webhook_fields: set[str]) -> dict[str, object]:
         body = session.model_dump(mode="json", include={
             "id", "name", "engine", "status", "reason", "phone", "push_name",
             "send_interval_ms", "created_at", "updated_at"})
-        body["webhooks"] = [w.model_dump(include=webhook_fields) for w in session.webhooks]
+        body["webhooks"] = [w.model_dump(include=webhook_fields) for w in webhooks]
         body["host"] = session.owner
         return body
 
 
+class SessionUpdated(SessionOut):
+    webhook_secret: str | None = Field(
+        description="The secret of the webhook this change created (whsec_…), shown once; "
+                    "null otherwise.")
+
+
 class SessionCreated(SessionOut):
+    """A session with its webhook's secret, shown this once (on create, and on the PATCH that
+    gives it a webhook)."""
+
     webhooks: list[WebhookCreated]  # type: ignore[assignment]
     webhook_secret: str | None = Field(
         description="The signing secret of webhook_url (whsec_…): shown once.")
 
     @classmethod
-    def of(cls, session: Session) -> SessionCreated:
-        body = cls._fields_of(session, {"id", "url", "events", "secret"})
-        return cls.model_validate({**body, "webhook_secret": session.webhooks[0].secret
-                                   if session.webhooks else None})
+    def with_secret(cls, session: Session, webhook: Subscription | None) -> SessionCreated:
+        hooks = [webhook] if webhook else []
+        body = cls._fields_of(session, hooks, {"id", "url", "events", "enabled", "secret"})
+        return cls.model_validate({**body, "webhook_secret": webhook.secret if webhook
+                                   else None})
 
 
 class PairingCodeIn(Body):
