@@ -103,6 +103,16 @@ class Tenant:
     def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
         return call(self.client, method, path, self.token, body, **kwargs)
 
+    def member(self, username: str | None = None) -> Tenant:
+        """A member of this tenant, logged in."""
+        username = username or f"{self.username}-member"
+        added = self.call("POST", f"/v1/tenants/{self.id}/users",
+                          {"username": username, "password": PASSWORD, "role": "member"})
+        assert added.status_code == 201, added.body
+        token = call(self.client, "POST", "/v1/auth/login",
+                     body={"username": username, "password": PASSWORD}).json["token"]
+        return Tenant(self.client, self.id, username, token)
+
     def api_key(self, scopes: list[str]) -> str:
         response = self.call("POST", "/v1/api-keys", {"name": "k", "scopes": scopes})
         assert response.status_code == 201, response.body

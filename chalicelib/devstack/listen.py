@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ class WebhookReceiver:
         self.rejected: list[str] = []
         self.replies: list[int] = []
         self.attempt_ids: list[str] = []
+        self.requests: deque[tuple[bytes, dict[str, str]]] = deque(maxlen=1000)  # the latest
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -64,6 +66,7 @@ class WebhookReceiver:
 
     def handle(self, body: bytes, headers: dict[str, str]) -> int:
         self.attempt_ids.append(headers.get("webhook-id", ""))
+        self.requests.append((body, headers))
         if self.replies and (forced := self.replies.pop(0)) >= 300:
             return forced
         secret = self._current_secret()

@@ -438,8 +438,8 @@ def test_loopback_is_reached_only_with_the_setting_on(sockets: Sockets, way: str
         for url in urls:
             answer = WAYS[way](url, True)
             # static_site serves GET only: a POST is answered 501, which proves it arrived
-            assert answer == (Fetched(b"hello", "text/plain", "page") if way == "fetch"
-                              else 501)
+            assert (answer if way == "fetch" else answer[0]) == (
+                Fetched(b"hello", "text/plain", "page") if way == "fetch" else 501)
     assert sockets.connected == ["127.0.0.1"] * 4
 
 
@@ -533,11 +533,21 @@ def test_webhooks_post_and_never_follow_redirects(server: FileServer) -> None:
     assert server.bodies == [b'{"a":1}', b"{}"]
 
 
-def test_a_webhook_answer_is_never_read(server: FileServer) -> None:
+def test_only_the_first_kilobyte_of_a_webhook_answer_is_read(server: FileServer) -> None:
     sender = SafeWebhookSender(2.0, allow_private=True)
-    assert sender.post(f"{server.base}/hook-huge", b"{}", {}) == 200
+    status, head = sender.post(f"{server.base}/hook-huge", b"{}", {})
+    assert status == 200 and len(head) == 1024
     assert server.huge_done.wait(5)
     assert server.huge_sent < HUGE_TOTAL // 4
+
+
+def test_webhooks_need_https_unless_private_addresses_are_allowed() -> None:
+    checker = UrlChecker(False, MAX_WEBHOOK_URL_LENGTH, https_only=True)
+    with pytest.raises(ValidationFailed) as refused_:
+        checker.check("http://93.184.215.14/hook", "url")
+    assert refused_.value.details[0] == {"field": "url",
+                                         "message": "not https: webhooks need an https:// URL"}
+    assert checker.check("https://93.184.215.14/hook", "url") == "https://93.184.215.14/hook"
 
 
 def test_a_webhook_url_longer_than_2048_characters_is_refused() -> None:

@@ -35,6 +35,7 @@ ACME_PEER = "+14155552671"  # whom acme writes to
 ACME_SENDER = "+4915112345678"  # who writes to acme
 GLOBEX_PEER = "+442071838750"
 INTRUDER_USERNAME = "mallory"
+ACME_HOOK = "http://127.0.0.1:9/acme-hook"  # nothing listens: deliveries stay pending
 
 Caller = Callable[..., Any]
 
@@ -49,12 +50,15 @@ class AcmeWorld:
     inbound_id: str
     key_id: str
     key: str
+    webhook_id: str
+    delivery_id: str
 
     @property
     def ids(self) -> dict[str, str]:
         """The placeholders a route may name, with acme's values."""
         return {"sid": self.session_id, "sent": self.sent_id, "inbound": self.inbound_id,
-                "key": self.key_id, "tenant": self.tenant.id}
+                "key": self.key_id, "tenant": self.tenant.id, "wh": self.webhook_id,
+                "dlv": self.delivery_id}
 
     @property
     def markers(self) -> list[str]:
@@ -62,7 +66,7 @@ class AcmeWorld:
         return [self.tenant.id, self.session_id, self.idle_session_id, self.sent_id,
                 self.inbound_id, self.key_id, self.key.rsplit("_", 1)[1],
                 ACME_PHONE.lstrip("+"), ACME_PEER.lstrip("+"), ACME_SENDER.lstrip("+"),
-                "acme-secret-text"]
+                "acme-secret-text", self.webhook_id, self.delivery_id, ACME_HOOK]
 
     def state(self) -> dict[str, Any]:
         """Everything acme can see of its own data (after the host handled pending events)."""
@@ -72,6 +76,9 @@ class AcmeWorld:
             "sessions": get("GET", "/v1/sessions?limit=100").json,
             "messages": get("GET", "/v1/messages?limit=100").json,
             "keys": get("GET", "/v1/api-keys?limit=100").json,
+            "webhooks": get("GET", "/v1/webhooks?limit=100").json,
+            "deliveries": get("GET", f"/v1/webhooks/{self.webhook_id}/deliveries?limit=100").json,
+            "events": get("GET", "/v1/events?limit=100").json,
             "running": self.host.host.session_count,
         }
 
@@ -113,8 +120,15 @@ def world(acme: Tenant, host: RunningHost) -> AcmeWorld:
 
     key = acme.call("POST", "/v1/api-keys", {"name": "acme-key", "scopes": ALL_SCOPES})
     assert key.status_code == 201, key.body
+    hooks = [acme.call("POST", "/v1/webhooks", {"url": ACME_HOOK, "description": name})
+             for name in ("acme-one", "acme-two")]
+    assert [h.status_code for h in hooks] == [201, 201], hooks[0].body
+    run_worker(resources.EVENT_QUEUE)  # events stored, deliveries pending (no delivery worker)
+    webhook_id = hooks[0].json["id"]
+    deliveries = acme.call("GET", f"/v1/webhooks/{webhook_id}/deliveries").json["items"]
+    assert len(deliveries) > 1
     return AcmeWorld(acme, host, sid, idle, sent.json["id"], inbound_id, key.json["id"],
-                     key.json["key"])
+                     key.json["key"], webhook_id, deliveries[0]["id"])
 
 
 @pytest.fixture
@@ -150,6 +164,15 @@ ROUTES = [
     ("GET", "/v1/messages/{sent}", None),
     ("GET", "/v1/messages/{inbound}", None),
     ("DELETE", "/v1/api-keys/{key}", None),
+    ("GET", "/v1/webhooks/{wh}", None),
+    ("PATCH", "/v1/webhooks/{wh}", {"url": "http://127.0.0.1:9/globex"}),
+    ("DELETE", "/v1/webhooks/{wh}", None),
+    ("POST", "/v1/webhooks/{wh}/rotate-secret", {}),
+    ("POST", "/v1/webhooks/{wh}/test", {}),
+    ("GET", "/v1/webhooks/{wh}/deliveries", None),
+    ("GET", "/v1/webhooks/{wh}/deliveries/{dlv}", None),
+    ("POST", "/v1/webhooks/{wh}/deliveries/{dlv}/redeliver", {}),
+    ("POST", "/v1/webhooks/{wh}/replay", {"since": "2026-01-01T00:00:00Z"}),
     ("POST", "/v1/tenants/{tenant}/users",
      {"username": INTRUDER_USERNAME, "password": PASSWORD, "role": "owner"}),
 ]
@@ -191,7 +214,8 @@ def test_sending_through_another_tenants_session_is_422(
 
 
 LISTS = ["/v1/sessions", "/v1/messages", "/v1/messages?session_id={sid}",
-         "/v1/messages?session_id={sid}&chat=%2B14155552671", "/v1/api-keys"]
+         "/v1/messages?session_id={sid}&chat=%2B14155552671", "/v1/api-keys", "/v1/webhooks",
+         "/v1/events", "/v1/events?session_id={sid}"]
 
 
 def _with(path: str, query: str) -> str:

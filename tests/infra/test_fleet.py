@@ -169,7 +169,7 @@ def test_every_chalice_function_runs_in_the_private_subnets_with_the_lambda_sg(
     template_json: dict[str, Any],
 ) -> None:
     functions = list(logical_ids(template_json, "AWS::Serverless::Function"))
-    assert {"APIHandler", "SendWorker", "EventWorker", "WebhookRetryWorker"} <= set(functions)
+    assert {"APIHandler", "SendWorker", "EventWorker", "WebhookWorker"} <= set(functions)
     for function_id in functions:
         vpc_config = _resources(template_json)[function_id]["Properties"]["VpcConfig"]
         assert vpc_config["SecurityGroupIds"] == [get_att_group_id(_lambda_sg(template_json))]

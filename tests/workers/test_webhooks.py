@@ -21,28 +21,49 @@ def receiver() -> Iterator[WebhookReceiver]:
     server.close()
 
 
-def _session_with_hook(acme: Tenant, receiver: WebhookReceiver) -> str:
+def _session_with_hook(acme: Tenant, receiver: WebhookReceiver) -> tuple[str, str]:
+    """A working session whose webhook_url is the receiver; (session id, webhook id)."""
     created = acme.call("POST", "/v1/sessions", {"name": "shop", "webhook_url": receiver.url})
     receiver.secret = created.json["webhook_secret"]
     sid = created.json["id"]
     wait_for(lambda: acme.call("GET", f"/v1/sessions/{sid}").json["status"] == "SCAN_QR")
     acme.call("POST", f"/v1/sandbox/sessions/{sid}/scan", {})
-    return sid
+    return sid, created.json["webhooks"][0]["id"]
 
 
-def _deliveries(tenant_id: str) -> list[dict]:
-    return container().deliveries.list(tenant_id, 50, None).items
+def _deliveries(acme: Tenant, webhook_id: str) -> list[dict]:
+    answer = acme.call("GET", f"/v1/webhooks/{webhook_id}/deliveries?limit=100")
+    assert answer.status_code == 200, answer.body
+    return answer.json["items"]
+
+
+def deliver() -> None:
+    """Events → fan-out → first attempts, like the two workers on AWS."""
+    run_worker(resources.EVENT_QUEUE)
+    run_worker(resources.WEBHOOK_DELIVERIES)
+
+
+def work_retries(acme: Tenant, webhook_id: str, timeout: float = 15) -> list[dict]:
+    """Work the deliveries queue until no delivery is pending or retrying; the deliveries."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run_worker(resources.WEBHOOK_DELIVERIES)
+        deliveries = _deliveries(acme, webhook_id)
+        if not any(d["status"] in ("pending", "retrying") for d in deliveries) or \
+                time.monotonic() > deadline:
+            return deliveries
+        time.sleep(0.3)
 
 
 def test_session_message_and_inbound_events_arrive_signed(acme: Tenant, host,
                                                           receiver: WebhookReceiver):
-    sid = _session_with_hook(acme, receiver)
+    sid, wid = _session_with_hook(acme, receiver)
     acme.call("POST", "/v1/messages", {"session_id": sid, "to": "+14155552671", "text": "yo"})
     run_worker(resources.OUTBOUND)
     acme.call("POST", f"/v1/sandbox/sessions/{sid}/inbound", {"from": "+4915112345678",
                                                               "text": "hello back"})
     time.sleep(0.3)  # let the sandbox recipient read it
-    run_worker(resources.EVENT_QUEUE)
+    deliver()
     assert receiver.rejected == []
     assert [e["data"]["status"] for e in receiver.of_type("session.status")] == \
         ["SCAN_QR", "WORKING"]
@@ -54,56 +75,66 @@ def test_session_message_and_inbound_events_arrive_signed(acme: Tenant, host,
     assert inbound["data"]["sender_phone"] == "+4915112345678"
     assert all(set(e) == {"type", "timestamp", "data"} for e in
                (r["payload"] for r in receiver.received))
-    assert {d["status"] for d in _deliveries(acme.id)} == {"delivered"}
+    deliveries = _deliveries(acme, wid)
+    assert {d["status"] for d in deliveries} == {"succeeded"}
+    assert {d["event_id"] for d in deliveries} == {r["id"] for r in receiver.received}
+    assert all(d["attempts"][0]["http_status"] == 204 for d in deliveries)
 
 
 def test_failed_delivery_is_retried_with_the_same_webhook_id(acme: Tenant, host,
                                                              receiver: WebhookReceiver):
-    _session_with_hook(acme, receiver)
+    _, wid = _session_with_hook(acme, receiver)
     receiver.replies = [500, 204, 503]  # the first event fails twice, the second goes through
-    run_worker(resources.EVENT_QUEUE)
+    deliver()
     assert receiver.types() == ["session.status"]
-    retrying = [d for d in _deliveries(acme.id) if d["status"] == "retrying"]
-    assert len(retrying) == 1 and retrying[0]["last_error"] == "HTTP 500"
+    retrying = [d for d in _deliveries(acme, wid) if d["status"] == "retrying"]
+    assert len(retrying) == 1 and retrying[0]["attempts"][0]["error"] == "HTTP 500"
+    assert retrying[0]["next_attempt_at"] is not None
 
-    def retried() -> bool:
-        run_worker(resources.WEBHOOK_RETRIES)
-        return len(receiver.received) == 2
-
-    wait_for(retried, timeout=10, interval=0.5)
+    deliveries = work_retries(acme, wid)
     assert sorted(e["data"]["status"] for e in receiver.of_type("session.status")) == \
         ["SCAN_QR", "WORKING"]
     assert len({r["id"] for r in receiver.received}) == 2
     assert receiver.attempts == 4
-    delivered = [d for d in _deliveries(acme.id) if d["status"] == "delivered"]
-    assert sorted(d["attempts"] for d in delivered) == [1, 3]
+    assert {d["status"] for d in deliveries} == {"succeeded"}
+    assert sorted(d["attempt_count"] for d in deliveries) == [1, 3]
     retried_id = receiver.attempt_ids[0]
     assert receiver.attempt_ids.count(retried_id) == 3  # one event id across its retries
 
 
-def test_a_webhook_that_never_answers_ends_dead_not_dropped(acme: Tenant, host,
-                                                            receiver: WebhookReceiver):
-    _session_with_hook(acme, receiver)
+def test_a_webhook_that_never_answers_ends_failed_not_dropped(acme: Tenant, host,
+                                                              receiver: WebhookReceiver):
+    _, wid = _session_with_hook(acme, receiver)
     receiver.replies = [500] * 20
-    run_worker(resources.EVENT_QUEUE)
+    deliver()
     schedule = container().settings.retry_delays
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(
-            d["status"] == "retrying" for d in _deliveries(acme.id)):
-        run_worker(resources.WEBHOOK_RETRIES)
-        time.sleep(0.3)
-    deliveries = _deliveries(acme.id)
-    assert {d["status"] for d in deliveries} == {"dead"}
-    assert all(d["attempts"] == len(schedule) + 1 for d in deliveries)
+    deliveries = work_retries(acme, wid)
+    assert {d["status"] for d in deliveries} == {"failed"}
+    assert all(d["attempt_count"] == len(schedule) + 1 for d in deliveries)
     assert receiver.attempts == 2 * (len(schedule) + 1)
+    webhook = acme.call("GET", f"/v1/webhooks/{wid}").json
+    assert webhook["enabled"] and webhook["failing_since"] is not None
 
 
-def test_410_gone_stops_retrying(acme: Tenant, host, receiver: WebhookReceiver):
-    _session_with_hook(acme, receiver)
-    receiver.replies = [410, 410]
-    run_worker(resources.EVENT_QUEUE)
-    assert {d["status"] for d in _deliveries(acme.id)} == {"dead"}
-    assert run_worker(resources.WEBHOOK_RETRIES) == 0
+def test_410_gone_disables_the_webhook_and_tells_the_others(acme: Tenant, host,
+                                                            receiver: WebhookReceiver):
+    other = WebhookReceiver()
+    try:
+        hook = acme.call("POST", "/v1/webhooks", {"url": other.url,
+                                                  "events": ["webhook.*"]}).json
+        other.secret = hook["secret"]
+        _, wid = _session_with_hook(acme, receiver)
+        receiver.replies = [410, 410]
+        deliver()
+        assert {d["status"] for d in _deliveries(acme, wid)} == {"failed"}
+        webhook = acme.call("GET", f"/v1/webhooks/{wid}").json
+        assert (webhook["enabled"], webhook["disabled_reason"]) == (False, "gone")
+        deliver()
+        [disabled] = other.of_type("webhook.disabled")
+        assert disabled["data"] == {"webhook_id": wid, "url": receiver.url, "reason": "gone"}
+        assert receiver.attempts == 1  # the second event was not sent to a disabled webhook
+    finally:
+        other.close()
 
 
 def set_private_webhooks(monkeypatch: pytest.MonkeyPatch, allowed: bool) -> None:
@@ -114,7 +145,8 @@ def set_private_webhooks(monkeypatch: pytest.MonkeyPatch, allowed: bool) -> None
     monkeypatch.setenv("WAGATE_ALLOW_PRIVATE_WEBHOOKS", str(allowed).lower())
     get_settings.cache_clear()
     bootstrap.container().settings = get_settings()
-    for built in ("webhooks", "webhook_urls", "session_service"):
+    for built in ("webhook_urls", "webhook_sender", "session_service", "subscription_service",
+                  "delivery_service"):
         bootstrap.container().__dict__.pop(built, None)
 
 
@@ -126,15 +158,15 @@ def sockets(monkeypatch: pytest.MonkeyPatch) -> Sockets:
 def test_a_loopback_hook_is_refused_at_delivery_once_private_is_off(
         acme: Tenant, host, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch,
         sockets: Sockets):
-    _session_with_hook(acme, receiver)  # registered while the local stack allowed loopback
+    _, wid = _session_with_hook(acme, receiver)  # registered while the stack allowed loopback
     set_private_webhooks(monkeypatch, False)
-    run_worker(resources.EVENT_QUEUE)
+    deliver()
     assert receiver.attempts == 0
-    deliveries = _deliveries(acme.id)
+    deliveries = _deliveries(acme, wid)
     assert len(deliveries) == 2 and {d["status"] for d in deliveries} == {"retrying"}
-    assert {d["last_error"] for d in deliveries} == {
+    assert {d["attempts"][0]["error"] for d in deliveries} == {
         "refused: webhook_url: private or reserved address: 127.0.0.1 is loopback"}
-    assert {d["last_status_code"] for d in deliveries} == {0}
+    assert {d["attempts"][0]["http_status"] for d in deliveries} == {None}
 
 
 def test_a_hook_that_rebinds_to_the_metadata_service_is_never_connected_to(
@@ -145,10 +177,10 @@ def test_a_hook_that_rebinds_to_the_metadata_service_is_never_connected_to(
                                                  "webhook_url": "http://hooks.example.test/in"})
     assert created.status_code == 201, created.body
     acme.call("POST", f"/v1/sessions/{created.json['id']}/start")
-    run_worker(resources.EVENT_QUEUE)
-    deliveries = _deliveries(acme.id)
+    deliver()
+    deliveries = _deliveries(acme, created.json["webhooks"][0]["id"])
     assert deliveries and {d["status"] for d in deliveries} == {"retrying"}
-    assert {d["last_error"] for d in deliveries} == {
+    assert {d["attempts"][0]["error"] for d in deliveries} == {
         "refused: webhook_url: private or reserved address: hooks.example.test resolves to "
         "169.254.169.254, which is a cloud metadata address"}
     assert "169.254.169.254" not in sockets.connected
