@@ -16,7 +16,7 @@ from chalice.app import CloudWatchEvent, SQSEvent
 from chalicelib import resources
 from chalicelib.api import docs, fallback
 from chalicelib.api.edge import REQUEST_ID_HEADER, http_middleware
-from chalicelib.api.v1 import account, auth, health, messages, sandbox, sessions, templates
+from chalicelib.api.v1 import account, auth, devices, health, messages, sandbox, sessions, templates
 
 app = Chalice(app_name="wagate")
 app.log.setLevel(logging.INFO)  # Chalice sets its "wagate" logger to ERROR; ours log under it
@@ -31,7 +31,7 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
                               expose_headers=[REQUEST_ID_HEADER, "Retry-After"], max_age=600)
 
 app.register_middleware(http_middleware, "http")
-for blueprint in (health, auth, account, sessions, messages, templates, sandbox):
+for blueprint in (health, auth, account, sessions, messages, templates, sandbox, devices):
     app.register_blueprint(blueprint.bp, url_prefix="/v1")
 app.register_blueprint(docs.bp)
 app.register_blueprint(fallback.bp)  # last: every path nothing else serves

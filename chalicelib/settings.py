@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         "5,300,1800,7200,18000,36000,36000",
         description="Seconds to wait before each webhook retry (Standard Webhooks schedule).",
     )
+    push_provider: str = Field(
+        "sandbox", description="Push notifications to devices: fcm, sandbox (kept for "
+                               "GET /v1/sandbox/pushes) or off.")
+    fcm_project_id: str = Field("", description="Firebase project of the FCM HTTP v1 API.")
+    fcm_credentials_json: str = Field(
+        "", description="The Firebase service account's JSON key (or fcm_credentials_arn).")
+    fcm_credentials_arn: str = ""
     scheduler_role_arn: str = Field(
         "arn:aws:iam::000000000000:role/wagate-scheduler",
         description="Role EventBridge Scheduler assumes to put due messages on the queues.")

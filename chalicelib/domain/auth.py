@@ -20,9 +20,11 @@ SCOPES = frozenset({
     "messages:read", "messages:send",
     "api_keys:read", "api_keys:write",
     "users:write",
+    "webhooks:read", "webhooks:write", "events:read", "devices:write",
 })
 _MEMBER_SCOPES = frozenset({"sessions:read", "sessions:write", "messages:read", "messages:send",
-                            "api_keys:read", "api_keys:write"})
+                            "api_keys:read", "api_keys:write", "webhooks:read", "events:read",
+                            "devices:write"})
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.ADMIN: SCOPES,
     Role.OWNER: SCOPES,
