@@ -1034,9 +1034,9 @@ class FakePusher:
         if isinstance(outcome, Exception):
             raise outcome
         if outcome == PushOutcome.SENT:
-            self.kept[(device.tenant_id, push.event_id, device.id)] = {
+            self.kept.setdefault((device.tenant_id, push.event_id, device.id), {
                 "event_id": push.event_id, "device_id": device.id, "title": push.title,
-                "body": push.body, "data": dict(push.data)}
+                "body": push.body, "data": dict(push.data)})
         return outcome
 
     def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:

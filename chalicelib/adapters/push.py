@@ -123,7 +123,8 @@ class SandboxPushes:
             "session_id": push.session_id, "device_id": device.id, "user_id": device.user_id,
             "device_type": device.device_type.value, "title": push.title, "body": push.body,
             "data": push.data, "created_at": clock.iso(now),
-            "expires_at_epoch": int(now.timestamp()) + SANDBOX_PUSH_TTL_SECONDS})
+            "expires_at_epoch": int(now.timestamp()) + SANDBOX_PUSH_TTL_SECONDS},
+            must_exist=False)  # sent again for the same event: the first one stays
         return PushOutcome.SENT
 
     def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:

@@ -1,8 +1,10 @@
 """Tenant isolation: one tenant can neither read, list nor change another's sessions,
-messages or API keys, and gets 404 (never 403) so that existence does not leak.
+messages, API keys, push devices or sandbox pushes, and gets 404 (never 403) so that
+existence does not leak.
 
-acme owns a WORKING sandbox session (plus an idle one), a sent and an inbound message and
-an API key; globex attacks them with its owner's login token and with an all-scopes API key.
+acme owns a WORKING sandbox session (plus an idle one), a sent and an inbound message, an
+API key, two push devices and the pushes the inbound message gave them; globex attacks them
+with its owner's login token and with an all-scopes API key.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import resources
+from chalicelib import bootstrap, resources
 from chalicelib.domain import ids
 from chalicelib.domain.auth import SCOPES
+from chalicelib.domain.events import Event, EventType
 from tests.conftest import (
     PASSWORD,
     RunningHost,
@@ -35,6 +38,8 @@ ACME_PEER = "+14155552671"  # whom acme writes to
 ACME_SENDER = "+4915112345678"  # who writes to acme
 GLOBEX_PEER = "+442071838750"
 INTRUDER_USERNAME = "mallory"
+ACME_DEVICE_TOKENS = ("acme-device-token-1", "acme-device-token-2")
+ACME_FCM_TOKEN = "acme-fcm-token"
 
 Caller = Callable[..., Any]
 
@@ -49,12 +54,13 @@ class AcmeWorld:
     inbound_id: str
     key_id: str
     key: str
+    device_id: str
 
     @property
     def ids(self) -> dict[str, str]:
         """The placeholders a route may name, with acme's values."""
         return {"sid": self.session_id, "sent": self.sent_id, "inbound": self.inbound_id,
-                "key": self.key_id, "tenant": self.tenant.id}
+                "key": self.key_id, "tenant": self.tenant.id, "device": self.device_id}
 
     @property
     def markers(self) -> list[str]:
@@ -62,7 +68,7 @@ class AcmeWorld:
         return [self.tenant.id, self.session_id, self.idle_session_id, self.sent_id,
                 self.inbound_id, self.key_id, self.key.rsplit("_", 1)[1],
                 ACME_PHONE.lstrip("+"), ACME_PEER.lstrip("+"), ACME_SENDER.lstrip("+"),
-                "acme-secret-text"]
+                "acme-secret-text", self.device_id, *ACME_DEVICE_TOKENS, ACME_FCM_TOKEN]
 
     def state(self) -> dict[str, Any]:
         """Everything acme can see of its own data (after the host handled pending events)."""
@@ -72,6 +78,8 @@ class AcmeWorld:
             "sessions": get("GET", "/v1/sessions?limit=100").json,
             "messages": get("GET", "/v1/messages?limit=100").json,
             "keys": get("GET", "/v1/api-keys?limit=100").json,
+            "devices": get("GET", "/v1/devices?limit=100").json,
+            "pushes": get("GET", "/v1/sandbox/pushes?limit=100").json,
             "running": self.host.host.session_count,
         }
 
@@ -113,8 +121,20 @@ def world(acme: Tenant, host: RunningHost) -> AcmeWorld:
 
     key = acme.call("POST", "/v1/api-keys", {"name": "acme-key", "scopes": ALL_SCOPES})
     assert key.status_code == 201, key.body
+    device_ids = []
+    for device_token in ACME_DEVICE_TOKENS:
+        device = acme.call("POST", "/v1/devices", {
+            "device_type": "android", "device_token": device_token,
+            "notifiable_token": ACME_FCM_TOKEN})
+        assert device.status_code == 200, device.body
+        device_ids.append(device.json["id"])
+    # The pushes of the inbound message (as the event worker's push consumer sends them).
+    message = acme.call("GET", f"/v1/messages/{inbound_id}").json
+    bootstrap.container().device_service.notify(
+        Event.new(EventType.MESSAGE_RECEIVED, acme.id, sid, message))
+    assert len(acme.call("GET", "/v1/sandbox/pushes").json["items"]) == 2
     return AcmeWorld(acme, host, sid, idle, sent.json["id"], inbound_id, key.json["id"],
-                     key.json["key"])
+                     key.json["key"], device_ids[0])
 
 
 @pytest.fixture
@@ -150,6 +170,7 @@ ROUTES = [
     ("GET", "/v1/messages/{sent}", None),
     ("GET", "/v1/messages/{inbound}", None),
     ("DELETE", "/v1/api-keys/{key}", None),
+    ("DELETE", "/v1/devices/{device}", None),
     ("POST", "/v1/tenants/{tenant}/users",
      {"username": INTRUDER_USERNAME, "password": PASSWORD, "role": "owner"}),
 ]
@@ -191,7 +212,8 @@ def test_sending_through_another_tenants_session_is_422(
 
 
 LISTS = ["/v1/sessions", "/v1/messages", "/v1/messages?session_id={sid}",
-         "/v1/messages?session_id={sid}&chat=%2B14155552671", "/v1/api-keys"]
+         "/v1/messages?session_id={sid}&chat=%2B14155552671", "/v1/api-keys", "/v1/devices",
+         "/v1/sandbox/pushes"]
 
 
 def _with(path: str, query: str) -> str:
@@ -227,7 +249,7 @@ def test_lists_and_cursors_never_show_another_tenants_items(
     cursor = first.json["next_cursor"]
     assert cursor, first.body
     before = world.state()
-    acme_items = {item["id"] for key in ("sessions", "messages", "keys")
+    acme_items = {item["id"] for key in ("sessions", "messages", "keys", "devices", "pushes")
                   for item in before[key]["items"]}
     expected = {"/v1/sessions": {own_session["id"]}, "/v1/messages": {own_message["id"]}}
 

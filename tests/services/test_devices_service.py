@@ -35,9 +35,9 @@ def service(services: Services) -> DeviceService:
     return services.container.device_service
 
 
-def register(services: Services, who: Principal, token: str = "phone-1",
+def register(services: Services, who: Principal, device: str = "phone-1",
              fcm: str = "fcm-1", **fields: object):
-    return service(services).register(who, DeviceType.ANDROID, token, fcm, **fields)
+    return service(services).register(who, DeviceType.ANDROID, device, fcm, **fields)
 
 
 def test_registering_the_same_device_token_again_replaces_the_device(services: Services,
@@ -69,15 +69,15 @@ def test_each_user_sees_and_deletes_only_their_own_devices(services: Services):
 
 
 def test_a_user_has_at_most_100_devices_and_a_deleted_one_frees_its_place(services: Services):
-    made = [register(services, services.acme, token=f"d{i}") for i in
+    made = [register(services, services.acme, device=f"d{i}") for i in
             range(MAX_DEVICES_PER_USER)]
     with pytest.raises(Conflict) as refused:
-        register(services, services.acme, token="one-too-many")
+        register(services, services.acme, device="one-too-many")
     assert refused.value.code == "device_limit_reached"
-    register(services, services.acme, token="d7", fcm="new")  # an update is not a new device
-    register(services, member("acme", "someone-else"), token="one-too-many")  # per user
+    register(services, services.acme, device="d7", fcm="new")  # an update is not a new device
+    register(services, member("acme", "someone-else"), device="one-too-many")  # per user
     service(services).delete(services.acme, made[0].id)
-    register(services, services.acme, token="one-too-many")
+    register(services, services.acme, device="one-too-many")
     seen, cursor = [], None
     for _ in range(5):
         page = service(services).list(services.acme, 30, cursor)
@@ -94,7 +94,7 @@ def test_every_enabled_device_of_the_tenant_gets_the_push(services: Services):
     ann, bob = member("acme", "ann"), member("acme", "bob")
     register(services, ann, fcm="ann-phone")
     register(services, bob, fcm="bob-phone")
-    register(services, bob, token="tablet", fcm="bob-tablet", enabled=False)
+    register(services, bob, device="tablet", fcm="bob-tablet", enabled=False)
     register(services, services.globex, fcm="globex-phone")
     event = received("acme")
     service(services).notify(event)
@@ -116,10 +116,10 @@ def test_other_events_push_nothing(services: Services):
 
 def test_an_unregistered_token_disables_its_device_and_the_others_still_get_pushes(
         services: Services):
-    dead = register(services, services.acme, token="old", fcm="dead")
-    register(services, services.acme, token="broken", fcm="boom")
-    register(services, services.acme, token="down", fcm="down")
-    register(services, services.acme, token="fine", fcm="fine")
+    dead = register(services, services.acme, device="old", fcm="dead")
+    register(services, services.acme, device="broken", fcm="boom")
+    register(services, services.acme, device="down", fcm="down")
+    register(services, services.acme, device="fine", fcm="fine")
     services.pusher.outcomes.update(dead=PushOutcome.UNREGISTERED, down=PushOutcome.FAILED,
                                     boom=RuntimeError("push service exploded"))
     service(services).notify(received("acme"))
@@ -133,7 +133,7 @@ def test_an_unregistered_token_disables_its_device_and_the_others_still_get_push
     services.pusher.pushes.clear()
     service(services).notify(received("acme"))
     assert "dead" not in {p.device.notifiable_token for p in services.pusher.pushes}
-    revived = register(services, services.acme, token="old", fcm="fresh")
+    revived = register(services, services.acme, device="old", fcm="fresh")
     assert revived.id == dead.id and (revived.enabled, revived.disabled_reason) == (True, None)
 
 
@@ -147,7 +147,7 @@ def test_a_token_refreshed_while_its_old_one_was_rejected_stays_enabled(services
 
 def test_notifying_twice_for_one_event_keeps_one_push_per_device(services: Services):
     register(services, services.acme, fcm="dead")
-    register(services, services.acme, token="other", fcm="fine")
+    register(services, services.acme, device="other", fcm="fine")
     services.pusher.outcomes["dead"] = PushOutcome.UNREGISTERED
     event = received("acme")
     service(services).notify(event)
@@ -161,7 +161,7 @@ def test_the_fan_out_reads_bounded_pages(services: Services):
     users = [member("acme", f"u{i}") for i in range(3)]
     for who in users:
         for n in range(45):
-            register(services, who, token=f"t{n}", fcm=f"{who.user_id}-{n}")
+            register(services, who, device=f"t{n}", fcm=f"{who.user_id}-{n}")
     service(services).notify(received("acme"))
     assert len({p.device.id for p in services.pusher.pushes}) == 135
 
