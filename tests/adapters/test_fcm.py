@@ -188,3 +188,18 @@ def test_credentials_without_a_project_are_refused(key: rsa.RSAPrivateKey):
     with pytest.raises(ValueError, match="project"):
         FcmPusher(info)
     assert FcmPusher(info, project_id="other")._url.endswith("/v1/projects/other/messages:send")
+
+
+def test_the_container_builds_the_configured_pusher(key: rsa.RSAPrivateKey):
+    from chalicelib.adapters.push import NoPusher
+    from chalicelib.bootstrap import Container
+    from tests.fakes import fake_settings
+
+    assert isinstance(Container(fake_settings(push_provider="off")).pusher, NoPusher)
+    credentials = json.dumps(service_account(key, "http://127.0.0.1:9/token"))
+    built = Container(fake_settings(push_provider="fcm", fcm_credentials_json=credentials,
+                                    fcm_project_id="other")).pusher
+    assert isinstance(built, FcmPusher) and "/projects/other/" in built._url
+    for broken in ({"push_provider": "fcm"}, {"push_provider": "apns"}):
+        with pytest.raises(RuntimeError, match="WAGATE_"):
+            _ = Container(fake_settings(**broken)).pusher
