@@ -15,9 +15,9 @@ from chalicelib.domain.devices import (
     NotifiableMethod,
     Push,
     PushOutcome,
-    device_id,
     push_for,
 )
+from chalicelib.domain.devices import device_id as id_for_token
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.events import Event
 from chalicelib.domain.paging import MAX_LIMIT, Page
@@ -42,7 +42,7 @@ class DeviceService:
         """Add the caller's device, or replace the one with this ``device_token`` (keeping
         when it was first registered; a device disabled for a dead token is enabled again)."""
         now = clock.now_iso()
-        device = Device(id=device_id(caller.user_id, device_token), tenant_id=caller.tenant_id,
+        device = Device(id=id_for_token(caller.user_id, device_token), tenant_id=caller.tenant_id,
                         user_id=caller.user_id, device_type=device_type,
                         device_token=device_token, device_name=device_name,
                         notifiable_method=notifiable_method, notifiable_token=notifiable_token,
@@ -64,9 +64,9 @@ class DeviceService:
         """The caller's own devices."""
         return self._devices.list(caller.tenant_id, caller.user_id, limit, cursor)
 
-    def delete(self, caller: Principal, device_id_: str) -> None:
+    def delete(self, caller: Principal, device_id: str) -> None:
         """Delete one of the caller's own devices (anyone else's is not found)."""
-        if not self._devices.delete(caller.tenant_id, caller.user_id, device_id_):
+        if not self._devices.delete(caller.tenant_id, caller.user_id, device_id):
             raise NotFound("device not found")
 
     def notify(self, event: Event) -> None:
