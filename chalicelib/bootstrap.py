@@ -16,11 +16,13 @@ from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
+    from chalicelib.adapters.devices_repo import DynamoDeviceRepo
     from chalicelib.adapters.events_repo import DynamoEventStore
     from chalicelib.adapters.fleet import HttpFleet
     from chalicelib.adapters.hosts_repo import DynamoHostRepo
     from chalicelib.adapters.media import S3MediaStore
     from chalicelib.adapters.messages_repo import DynamoMessageRepo
+    from chalicelib.adapters.push import SandboxPushes
     from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
     from chalicelib.adapters.safe_fetch import UrlChecker
     from chalicelib.adapters.scheduler import EventBridgeScheduler
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.services.account import AccountService
     from chalicelib.services.auth import AuthService
     from chalicelib.services.deliveries import DeliveryService
+    from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
     from chalicelib.services.idempotency import Idempotency
     from chalicelib.services.media import MediaService
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
         Fetcher,
         IdempotencyStore,
         PasswordHasher,
+        Pusher,
         ThrottleStore,
         WebhookSender,
     )
@@ -223,6 +227,40 @@ class Container:
         return SafeWebhookSender(self.settings.webhook_timeout_seconds,
                                  allow_private=self.settings.allow_private_webhooks)
 
+    @cached_property
+    def devices(self) -> DynamoDeviceRepo:
+        from chalicelib.adapters.devices_repo import DynamoDeviceRepo
+
+        return DynamoDeviceRepo(_dynamodb(), self._table(resources.USERS))
+
+    @cached_property
+    def sandbox_pushes(self) -> SandboxPushes:
+        """The sandbox's pushes (GET /v1/sandbox/pushes reads them whatever the provider)."""
+        from chalicelib.adapters.push import SandboxPushes
+
+        return SandboxPushes(_dynamodb(), self._table(resources.USERS))
+
+    @cached_property
+    def pusher(self) -> Pusher:
+        s = self.settings
+        if s.push_provider == "sandbox":
+            return self.sandbox_pushes
+        if s.push_provider == "off":
+            from chalicelib.adapters.push import NoPusher
+
+            return NoPusher()
+        if s.push_provider != "fcm":
+            raise RuntimeError(f"WAGATE_PUSH_PROVIDER is fcm, sandbox or off, not "
+                               f"{s.push_provider!r}")
+        import json
+
+        from chalicelib.adapters.push import FcmPusher
+
+        if not (s.fcm_credentials_json or s.fcm_credentials_arn):
+            raise RuntimeError("set WAGATE_FCM_CREDENTIALS_JSON or WAGATE_FCM_CREDENTIALS_ARN")
+        credentials = _secret(s.fcm_credentials_json, s.fcm_credentials_arn, "FCM_CREDENTIALS")
+        return FcmPusher(json.loads(credentials), s.fcm_project_id)
+
     # --- services ---
 
     @cached_property
@@ -297,6 +335,12 @@ class Container:
         from chalicelib.services.events import EventService
 
         return EventService(self.event_store)
+
+    @cached_property
+    def device_service(self) -> DeviceService:
+        from chalicelib.services.devices import DeviceService
+
+        return DeviceService(self.devices, self.pusher, self.sandbox_pushes)
 
 
 _container: Container | None = None

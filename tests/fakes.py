@@ -32,6 +32,7 @@ from chalicelib.domain import ids, paging
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.auth import PLATFORM_TENANT, ROLE_SCOPES, SCOPES, Attempts, Principal, Role
 from chalicelib.domain.content import StoredMedia
+from chalicelib.domain.devices import Device, Push, PushOutcome
 from chalicelib.domain.errors import (
     Conflict,
     NotFound,
@@ -1011,6 +1012,7 @@ class Services:
         self.idempotency_store = FakeIdempotencyStore()
         self.throttle = FakeThrottle()
         self.hasher = FakeHasher()
+        self.devices, self.pusher = FakeDevices(), FakePusher()
         self.container = Container(
             s, users=self.users, sessions=self.sessions, messages=self.messages,
             templates=self.templates, lanes=self.lanes, scheduler=self.scheduler,
@@ -1019,7 +1021,8 @@ class Services:
             webhook_urls=self.urls, fleet=self.fleet,
             media_store=self.media_store, password_hasher=self.hasher, throttle=self.throttle,
             idempotency_store=self.idempotency_store, media_fetcher=self.fetcher,
-            webhook_sender=self.sender)
+            webhook_sender=self.sender, devices=self.devices, pusher=self.pusher,
+            sandbox_pushes=self.pusher)
         c = self.container
         self.auth, self.account, self.idempotency = c.auth, c.account, c.idempotency
         self.messaging, self.session_service = c.messaging, c.session_service
@@ -1054,3 +1057,92 @@ class Services:
 
     def status(self, who: Principal, message_id: str) -> str:
         return self.messaging.get(who, message_id).status.value
+
+
+# --- push devices -------------------------------------------------------------------------------
+
+
+class FakeDevices:
+    """``DeviceRepo`` in memory: one user's devices keyed like the table (``DEV#<user>#<id>``),
+    the per-user count changed with the device, all or nothing."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def get(self, tenant_id: str, user_id: str, device_id: str) -> Device | None:
+        item = self.items.get((tenant_id, user_id, device_id))
+        return Device.model_validate(copy.deepcopy(item)) if item else None
+
+    def create(self, device: Device, limit: int, over_limit: Exception) -> bool:
+        key = (device.tenant_id, device.user_id, device.id)
+        if key in self.items:
+            return False
+        if self.counts.get(key[:2], 0) >= limit:
+            raise over_limit
+        self.counts[key[:2]] = self.counts.get(key[:2], 0) + 1
+        self.items[key] = device.model_dump(mode="json")
+        return True
+
+    def replace(self, device: Device) -> bool:
+        key = (device.tenant_id, device.user_id, device.id)
+        if key not in self.items:
+            return False
+        self.items[key] = device.model_dump(mode="json")
+        return True
+
+    def list(self, tenant_id: str, user_id: str, limit: int, cursor: str | None) -> Page:
+        rows = [(f"DEV#{u}#{d}", self.get(t, u, d)) for (t, u, d) in self.items
+                if (t, u) == (tenant_id, user_id)]
+        return page_of(tenant_id, rows, limit, cursor)
+
+    def enabled(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        rows = [(f"DEV#{u}#{d}", self.get(t, u, d)) for (t, u, d), item in self.items.items()
+                if t == tenant_id and item["enabled"]]
+        return page_of(tenant_id, rows, limit, cursor)
+
+    def delete(self, tenant_id: str, user_id: str, device_id: str) -> bool:
+        if self.items.pop((tenant_id, user_id, device_id), None) is None:
+            return False
+        self.counts[(tenant_id, user_id)] -= 1
+        return True
+
+    def disable(self, tenant_id: str, user_id: str, device_id: str, notifiable_token: str,
+                reason: str) -> bool:
+        item = self.items.get((tenant_id, user_id, device_id))
+        if item is None or item["notifiable_token"] != notifiable_token:
+            return False
+        item.update(enabled=False, disabled_reason=reason, updated_at=clock_module.now_iso())
+        return True
+
+
+class Pushed(NamedTuple):
+    device: Device
+    push: Push
+
+
+class FakePusher:
+    """``Pusher`` and ``PushLog``: records each push and answers the outcome scripted for the
+    device's ``notifiable_token`` (SENT when none), or raises the scripted exception; keeps
+    the sent ones, once per event and device, as the sandbox does."""
+
+    def __init__(self) -> None:
+        self.pushes: list[Pushed] = []
+        self.outcomes: dict[str, PushOutcome | Exception] = {}
+        self.kept: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def push(self, device: Device, push: Push) -> PushOutcome:
+        self.pushes.append(Pushed(device, push))
+        outcome = self.outcomes.get(device.notifiable_token, PushOutcome.SENT)
+        if isinstance(outcome, Exception):
+            raise outcome
+        if outcome == PushOutcome.SENT:
+            self.kept.setdefault((device.tenant_id, push.event_id, device.id), {
+                "event_id": push.event_id, "device_id": device.id, "title": push.title,
+                "body": push.body, "data": dict(push.data)})
+        return outcome
+
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        rows = [(f"PUSH#{event}#{device}", item)
+                for (tenant, event, device), item in self.kept.items() if tenant == tenant_id]
+        return page_of(tenant_id, rows, limit, cursor, newest_first=True)

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.auth import Attempts
 from chalicelib.domain.content import StoredMedia
+from chalicelib.domain.devices import Device, Push, PushOutcome
 from chalicelib.domain.events import Event
 from chalicelib.domain.idempotency import IdempotencyRecord
 from chalicelib.domain.messages import Message, MessageStatus
@@ -202,3 +203,35 @@ class IdempotencyStore(Protocol):
     def begin(self, tenant_id: str, key: str, fingerprint: str) -> IdempotencyRecord | None: ...
     def complete(self, tenant_id: str, key: str, status: int, body: Any) -> None: ...
     def abandon(self, tenant_id: str, key: str) -> None: ...
+
+
+class DeviceRepo(Protocol):
+    """Users' push devices, keyed by tenant, user and device id."""
+
+    def get(self, tenant_id: str, user_id: str, device_id: str) -> Device | None: ...
+    def create(self, device: Device, limit: int, over_limit: Exception) -> bool:
+        """Store a new device, counted against the user's ``limit`` in the same write; False
+        when it exists already, ``over_limit`` raised when the user has ``limit`` devices."""
+    def replace(self, device: Device) -> bool:
+        """Overwrite the stored device; False when there is none (nothing is written)."""
+    def list(self, tenant_id: str, user_id: str, limit: int, cursor: str | None) -> Page:
+        """One page of the user's devices."""
+    def enabled(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        """One page of the tenant's enabled devices (every user's)."""
+    def delete(self, tenant_id: str, user_id: str, device_id: str) -> bool:
+        """Delete the device and give its place back; False when there was none."""
+    def disable(self, tenant_id: str, user_id: str, device_id: str, notifiable_token: str,
+                reason: str) -> bool:
+        """Disable the device if it still has ``notifiable_token`` (a re-registered device
+        keeps its new token enabled); False when it did not."""
+
+
+class Pusher(Protocol):
+    def push(self, device: Device, push: Push) -> PushOutcome:
+        """Send ``push`` to the device; ``UNREGISTERED`` when the push service says its token
+        is dead, ``FAILED`` when it could not be sent this time (never raises for those)."""
+
+
+class PushLog(Protocol):
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        """One page of the pushes the sandbox kept for the tenant, newest first."""

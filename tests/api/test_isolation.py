@@ -1,8 +1,10 @@
 """Tenant isolation: one tenant can neither read, list nor change another's sessions,
-messages or API keys, and gets 404 (never 403) so that existence does not leak.
+messages, API keys, push devices or sandbox pushes, and gets 404 (never 403) so that
+existence does not leak.
 
-acme owns a WORKING sandbox session (plus an idle one), a sent and an inbound message and
-an API key; globex attacks them with its owner's login token and with an all-scopes API key.
+acme owns a WORKING sandbox session (plus an idle one), a sent and an inbound message, an
+API key, two push devices and the pushes the inbound message gave them; globex attacks them
+with its owner's login token and with an all-scopes API key.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ ACME_SENDER = "+4915112345678"  # who writes to acme
 GLOBEX_PEER = "+442071838750"
 INTRUDER_USERNAME = "mallory"
 ACME_HOOK = "http://127.0.0.1:9/acme-hook"  # nothing listens: deliveries stay pending
+ACME_DEVICE_TOKENS = ("acme-device-token-1", "acme-device-token-2")
+ACME_FCM_TOKEN = "acme-fcm-token"
 
 Caller = Callable[..., Any]
 
@@ -52,13 +56,14 @@ class AcmeWorld:
     key: str
     webhook_id: str
     delivery_id: str
+    device_id: str
 
     @property
     def ids(self) -> dict[str, str]:
         """The placeholders a route may name, with acme's values."""
         return {"sid": self.session_id, "sent": self.sent_id, "inbound": self.inbound_id,
                 "key": self.key_id, "tenant": self.tenant.id, "wh": self.webhook_id,
-                "dlv": self.delivery_id}
+                "dlv": self.delivery_id, "device": self.device_id}
 
     @property
     def markers(self) -> list[str]:
@@ -66,7 +71,8 @@ class AcmeWorld:
         return [self.tenant.id, self.session_id, self.idle_session_id, self.sent_id,
                 self.inbound_id, self.key_id, self.key.rsplit("_", 1)[1],
                 ACME_PHONE.lstrip("+"), ACME_PEER.lstrip("+"), ACME_SENDER.lstrip("+"),
-                "acme-secret-text", self.webhook_id, self.delivery_id, ACME_HOOK]
+                "acme-secret-text", self.webhook_id, self.delivery_id, ACME_HOOK,
+                self.device_id, *ACME_DEVICE_TOKENS, ACME_FCM_TOKEN]
 
     def state(self) -> dict[str, Any]:
         """Everything acme can see of its own data (after the host handled pending events)."""
@@ -79,6 +85,8 @@ class AcmeWorld:
             "webhooks": get("GET", "/v1/webhooks?limit=100").json,
             "deliveries": get("GET", f"/v1/webhooks/{self.webhook_id}/deliveries?limit=100").json,
             "events": get("GET", "/v1/events?limit=100").json,
+            "devices": get("GET", "/v1/devices?limit=100").json,
+            "pushes": get("GET", "/v1/sandbox/pushes?limit=100").json,
             "running": self.host.host.session_count,
         }
 
@@ -120,15 +128,25 @@ def world(acme: Tenant, host: RunningHost) -> AcmeWorld:
 
     key = acme.call("POST", "/v1/api-keys", {"name": "acme-key", "scopes": ALL_SCOPES})
     assert key.status_code == 201, key.body
+    device_ids = []
+    for device_token in ACME_DEVICE_TOKENS:
+        device = acme.call("POST", "/v1/devices", {
+            "device_type": "android", "device_token": device_token,
+            "notifiable_token": ACME_FCM_TOKEN})
+        assert device.status_code == 200, device.body
+        device_ids.append(device.json["id"])
     hooks = [acme.call("POST", "/v1/webhooks", {"url": ACME_HOOK, "description": name})
              for name in ("acme-one", "acme-two")]
     assert [h.status_code for h in hooks] == [201, 201], hooks[0].body
-    run_worker(resources.EVENT_QUEUE)  # events stored, deliveries pending (no delivery worker)
+    # The event worker stores the events, leaves deliveries pending (no delivery worker runs)
+    # and pushes the inbound message to both devices.
+    run_worker(resources.EVENT_QUEUE)
+    assert len(acme.call("GET", "/v1/sandbox/pushes").json["items"]) == 2
     webhook_id = hooks[0].json["id"]
     deliveries = acme.call("GET", f"/v1/webhooks/{webhook_id}/deliveries").json["items"]
     assert len(deliveries) > 1
     return AcmeWorld(acme, host, sid, idle, sent.json["id"], inbound_id, key.json["id"],
-                     key.json["key"], webhook_id, deliveries[0]["id"])
+                     key.json["key"], webhook_id, deliveries[0]["id"], device_ids[0])
 
 
 @pytest.fixture
@@ -173,6 +191,7 @@ ROUTES = [
     ("GET", "/v1/webhooks/{wh}/deliveries/{dlv}", None),
     ("POST", "/v1/webhooks/{wh}/deliveries/{dlv}/redeliver", {}),
     ("POST", "/v1/webhooks/{wh}/replay", {"since": "2026-01-01T00:00:00Z"}),
+    ("DELETE", "/v1/devices/{device}", None),
     ("POST", "/v1/tenants/{tenant}/users",
      {"username": INTRUDER_USERNAME, "password": PASSWORD, "role": "owner"}),
 ]
@@ -215,7 +234,7 @@ def test_sending_through_another_tenants_session_is_422(
 
 LISTS = ["/v1/sessions", "/v1/messages", "/v1/messages?session_id={sid}",
          "/v1/messages?session_id={sid}&chat=%2B14155552671", "/v1/api-keys", "/v1/webhooks",
-         "/v1/events", "/v1/events?session_id={sid}"]
+         "/v1/events", "/v1/events?session_id={sid}", "/v1/devices", "/v1/sandbox/pushes"]
 
 
 def _with(path: str, query: str) -> str:
@@ -251,7 +270,7 @@ def test_lists_and_cursors_never_show_another_tenants_items(
     cursor = first.json["next_cursor"]
     assert cursor, first.body
     before = world.state()
-    acme_items = {item["id"] for key in ("sessions", "messages", "keys")
+    acme_items = {item["id"] for key in ("sessions", "messages", "keys", "devices", "pushes")
                   for item in before[key]["items"]}
     expected = {"/v1/sessions": {own_session["id"]}, "/v1/messages": {own_message["id"]}}
 

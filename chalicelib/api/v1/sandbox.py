@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api.edge import JSON_TYPES, Request, container, endpoint
+from chalicelib.api.edge import JSON_TYPES, Request, container, endpoint, page_json
 
 if TYPE_CHECKING:
     from chalicelib.domain.auth import Principal
@@ -71,3 +71,17 @@ def drop(request: Request, principal: Principal, session_id: str) -> dict[str, A
     _require_enabled()
     return container().session_service.sandbox(principal, session_id, "drop",
                                                 request.body().model_dump())
+
+
+@bp.route("/sandbox/pushes", methods=["GET"])
+@endpoint(bp, scope="messages:read", out="sandbox:Page[PushOut]", query=("limit", "cursor"),
+          responses={404: "sandbox_disabled"})
+def list_pushes(request: Request, principal: Principal) -> dict[str, Any]:
+    """The pushes the sandbox sent to your tenant's devices in the last day, newest first
+    (what a phone would have shown: they carry message text, hence `messages:read`)."""
+    from chalicelib.api.v1.schemas.sandbox import PushOut
+
+    _require_enabled()
+    limit, cursor = request.page_args()
+    return page_json(container().device_service.sandbox_pushes(principal, limit, cursor),
+                     PushOut.model_validate)

@@ -38,3 +38,18 @@ class SandboxOut(Out):
     status: str
     phone: str | None = None
     engine_message_id: str | None = None
+
+
+class PushOut(Out):
+    """A push the sandbox sent (kept a day)."""
+
+    id: str
+    event_id: str
+    session_id: str | None
+    device_id: str
+    user_id: str
+    device_type: str
+    title: str
+    body: str
+    data: dict[str, str]
+    created_at: str
