@@ -47,10 +47,10 @@ def test_admin_and_owner_have_every_scope(role: Role) -> None:
     assert principal(role).has("users:write")
 
 
-def test_member_lacks_users_write_only() -> None:
+def test_member_lacks_users_write_and_webhooks_write_only() -> None:
     assert "users:write" not in ROLE_SCOPES[Role.MEMBER]
     assert not principal(Role.MEMBER).has("users:write")
-    assert SCOPES - ROLE_SCOPES[Role.MEMBER] == {"users:write"}
+    assert SCOPES - ROLE_SCOPES[Role.MEMBER] == {"users:write", "webhooks:write"}
 
 
 @pytest.mark.parametrize(
