@@ -54,6 +54,7 @@ from chalicelib.settings import Settings
 
 T = TypeVar("T")
 SQS_MAX_DELAY_S = 900
+SQS_BATCH = 10
 
 
 # --- time ---------------------------------------------------------------------------------------
@@ -677,9 +678,11 @@ class FakeQueue:
                               clock_module.now() + timedelta(seconds=delay_seconds)))
 
     def send_many(self, bodies: Sequence[tuple[dict[str, Any], int]]) -> None:
-        self.batches += 1
-        for body, delay in bodies:
-            self.send(body, delay)
+        """Like the adapter, ten to a call: ``batches`` counts the calls."""
+        for start in range(0, len(bodies), SQS_BATCH):
+            self.batches += 1
+            for body, delay in bodies[start:start + SQS_BATCH]:
+                self.send(body, delay)
 
     def receive(self) -> list[dict[str, Any]]:
         """Take the records whose delay has passed (the others stay)."""
@@ -1146,3 +1149,18 @@ class FakePusher:
         rows = [(f"PUSH#{event}#{device}", item)
                 for (tenant, event, device), item in self.kept.items() if tenant == tenant_id]
         return page_of(tenant_id, rows, limit, cursor, newest_first=True)
+
+
+def run_deliveries(services: Services, clock: FakeClock, most: int = 1000) -> list[Sent]:
+    """Work the webhook queue until it is empty, as the delivery worker does: move the clock
+    to the next record's ``visible_at`` and handle every record then due (first receive).
+    The records handled, in order; at most ``most`` of them."""
+    queue, handled = services.webhook_queue, []
+    while queue.sent:
+        clock.moment = max(clock.moment, min(s.visible_at for s in queue.sent))
+        due = [s for s in queue.sent if s.visible_at <= clock.moment]
+        for body in queue.receive():
+            services.delivery_service.handle(body, first_try=True)
+        handled += due
+        assert len(handled) <= most, "the webhook queue never empties"
+    return handled

@@ -176,12 +176,17 @@ class DeliveryService:
                 "due_epoch": clock.now().timestamp() + delay_s}
 
     def _start(self, deliveries: list[Delivery], first_try: bool) -> None:
-        if not first_try:  # a run that may have been cut short: keep what it started
-            deliveries = [d for d in deliveries
-                          if self._log.get(d.tenant_id, d.webhook_id, d.id) is None]
-        if deliveries:
-            self._log.add(deliveries)
-            self._queue.send_many([(self._job(d, step=0), 0) for d in deliveries])
+        jobs = new = deliveries
+        if not first_try:  # a run that may have been cut short: keep what it started, and
+            # queue again what it recorded but may not have queued (a duplicate job is a no-op)
+            stored = [self._log.get(d.tenant_id, d.webhook_id, d.id) for d in deliveries]
+            new = [d for d, s in zip(deliveries, stored, strict=True) if s is None]
+            jobs = new + [s for s in stored if s is not None and
+                          s.status == DeliveryStatus.PENDING and s.attempt_count == 0]
+        if new:
+            self._log.add(new)
+        if jobs:
+            self._queue.send_many([(self._job(d, step=0), 0) for d in jobs])
 
     def _attempt(self, job: dict[str, Any]) -> None:
         remaining = float(job["due_epoch"]) - clock.now().timestamp()
@@ -200,7 +205,8 @@ class DeliveryService:
                 "status": DeliveryStatus.FAILED, "next_attempt_at": None,
                 "updated_at": clock.now_iso(),
                 "attempts": [*delivery.attempts, Attempt(at=clock.now_iso(), latency_ms=0,
-                                                         error=f"not sent: {reason}")]
+                                                         error=f"not sent: {reason}")
+                             ][-MAX_ATTEMPTS_KEPT:]
             }), delivery.attempt_count)
             return
         attempt = self._post(subscription, delivery.event)
@@ -279,8 +285,10 @@ class DeliveryService:
         types = job.get("event_types")
         chosen = [e for e in page.items if e.type not in DIRECT_ONLY and subscription.wants(e)
                   and (not types or matches(types, e.type.value))]
+        # A later step may be a copy sent by a re-run of the step before: check, never reset.
         self._start([self._new(subscription, e, delivery_id(e.id, job["replay_id"]),
-                               origin="replay") for e in chosen], first_try)
+                               origin="replay") for e in chosen],
+                    first_try and job["cursor"] is None)
         count = int(job["count"]) + len(page.items)
         if page.next_cursor and count < self._replay_max:
             self._queue.send({**job, "cursor": page.next_cursor, "count": count},

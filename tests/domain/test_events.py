@@ -1,12 +1,26 @@
-"""The event catalog (``chalicelib.domain.events``)."""
+"""The event catalogue (``chalicelib.domain.events``): events, types, builders, and which
+events a subscription's patterns want."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.domain.events import Event, EventType
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.domain.events import (
+    CATALOGUE,
+    Event,
+    EventType,
+    MessageReactionData,
+    matches,
+    message_reaction,
+    valid_pattern,
+    webhook_disabled,
+    webhook_test,
+)
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -43,40 +57,70 @@ def test_new_event_ids_are_prefixed_and_unique() -> None:
     assert len(set(event_ids)) == len(event_ids)
 
 
-def test_payload_shape() -> None:
-    event = make_event()
-    assert event.payload() == {
-        "type": "message.status",
-        "timestamp": event.timestamp,
-        "data": {"session_id": "s1", "id": "m1", "status": "delivered"},
-    }
-
-
-def test_payload_does_not_leak_tenant_or_event_id() -> None:
-    payload = make_event().payload()
-    assert set(payload) == {"type", "timestamp", "data"}
-    assert "tenant_id" not in payload["data"]
-
-
-def test_payload_with_empty_data_still_names_the_session() -> None:
-    event = Event.new(EventType.SESSION_STATUS, "t1", "s9", {})
-    assert event.payload() == {"type": "session.status", "timestamp": event.timestamp,
-                               "data": {"session_id": "s9"}}
-
-
-def test_payload_type_is_a_plain_string_and_json_serialisable() -> None:
-    payload = make_event({"nested": {"a": [1, 2]}}).payload()
-    assert type(payload["type"]) is str
-    assert json.loads(json.dumps(payload)) == payload
-
-
-def test_payload_does_not_mutate_the_event_data() -> None:
-    event = make_event()
-    event.payload()["data"]["extra"] = True
-    assert "session_id" not in event.data
-    assert "extra" not in event.data
-
-
 def test_event_round_trips_through_json() -> None:
     event = make_event()
     assert Event.model_validate_json(event.model_dump_json()) == event
+
+
+# --- the catalogue ------------------------------------------------------------------------------
+
+
+def test_every_type_is_catalogued_with_a_data_model() -> None:
+    assert set(CATALOGUE) == set(EventType)
+    for event_type, spec in CATALOGUE.items():
+        assert spec.type is event_type and spec.description
+        assert spec.data.model_json_schema()["type"] == "object"
+
+
+def test_builders_make_events_their_data_model_accepts() -> None:
+    made = [
+        webhook_disabled("t1", "wh_1", "https://hooks.example.com/x", "gone"),
+        webhook_test("t1", "wh_1"),
+        message_reaction("t1", "s1", MessageReactionData(
+            message_id=None, engine_message_id="E1", chat="c", reaction="👍", at="x")),
+    ]
+    for event in made:
+        assert event.tenant_id == "t1" and event.id.startswith("evt_")
+        CATALOGUE[event.type].data.model_validate(event.data)
+    assert made[0].session_id is None
+    assert made[0].data == {"webhook_id": "wh_1", "url": "https://hooks.example.com/x",
+                            "reason": "gone"}
+
+
+# --- which events a subscription wants ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("pattern", ["*", "message.status", "message.*", "webhook.*",
+                                     "session.*"])
+def test_valid_patterns(pattern: str) -> None:
+    assert valid_pattern(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["", "message", "message.", "nope.*", "message.sent",
+                                     "*.status", "message.**", "MESSAGE.STATUS"])
+def test_invalid_patterns(pattern: str) -> None:
+    assert not valid_pattern(pattern)
+
+
+@pytest.mark.parametrize(("patterns", "event_type", "wanted"), [
+    (["*"], "session.status", True),
+    (["message.status"], "message.status", True),
+    (["message.status"], "message.received", False),
+    (["message.*"], "message.revoked", True),
+    (["message.*"], "session.status", False),
+    (["session.status", "webhook.*"], "webhook.disabled", True),
+    ([], "message.status", False),
+])
+def test_matches(patterns: list[str], event_type: str, wanted: bool) -> None:
+    assert matches(patterns, event_type) is wanted
+
+
+@given(st.lists(st.sampled_from([*(t.value for t in EventType), "*", "message.*",
+                                 "session.*", "webhook.*"]), max_size=4),
+       st.sampled_from(list(EventType)))
+def test_a_prefix_matches_exactly_the_types_it_starts(patterns: list[str],
+                                                       event_type: EventType) -> None:
+    expected = any(p == "*" or p == event_type.value
+                   or (p.endswith(".*") and event_type.value.split(".")[0] == p[:-2])
+                   for p in patterns)
+    assert matches(patterns, event_type.value) is expected

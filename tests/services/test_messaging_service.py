@@ -65,14 +65,14 @@ def test_a_session_that_cannot_send_refuses_at_once_and_nothing_is_kept(
         services: Services, arrange: str, reason: str):
     acme = services.acme
     if arrange == "stopped":
-        session = services.session_service.create(acme, "s", None, None, start=False)
+        session, _ = services.session_service.create(acme, "s", None, None, start=False)
     elif arrange == "starting":
-        session = services.session_service.create(acme, "s", None, None, start=True)
+        session, _ = services.session_service.create(acme, "s", None, None, start=True)
     elif arrange == "logged_out":
         session = services.working_session()
         services.session_service.stop(acme, session.id, logout=True)
     else:
-        session = services.session_service.create(acme, "s", None, None, start=True)
+        session, _ = services.session_service.create(acme, "s", None, None, start=True)
         status = SessionStatus.SCAN_QR if arrange == "scan_qr" else SessionStatus.FAILED
         services.fleet.adopt("acme", session.id, status, reason="too_many_reconnects")
 
@@ -87,7 +87,7 @@ def test_a_session_that_cannot_send_refuses_at_once_and_nothing_is_kept(
 
 
 def test_a_paired_session_that_is_reconnecting_takes_messages(services: Services):
-    session = services.session_service.create(services.acme, "s", None, None, start=True)
+    session, _ = services.session_service.create(services.acme, "s", None, None, start=True)
     services.fleet.adopt("acme", session.id, SessionStatus.STARTING, phone="+14155550100")
     message = services.messaging.send(services.acme, draft(session.id))
     assert message.status == MessageStatus.QUEUED

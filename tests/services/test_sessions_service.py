@@ -29,10 +29,12 @@ def session_events(services: Services, session_id: str) -> list[str]:
 
 
 def test_a_new_session_with_a_webhook_gets_its_own_signing_secret(services: Services):
-    session = services.session_service.create(services.acme, "shop",
-                                              "https://hooks.example.com/wa", None, start=True)
-    [webhook] = session.webhooks
+    session, webhook = services.session_service.create(services.acme, "shop",
+                                                       "https://hooks.example.com/wa", None,
+                                                       start=True)
+    assert webhook is not None
     assert webhook.url == "https://hooks.example.com/wa" and webhook.secret.startswith("whsec_")
+    assert (webhook.session_webhook, webhook.session_ids) == (True, [session.id])
     assert session.status == SessionStatus.STARTING and session.engine == "sandbox"
     assert [c.operation for c in services.fleet.calls] == ["start"]
     assert services.session_service.get(services.acme, session.id) == session
@@ -59,14 +61,15 @@ def test_an_unknown_engine_is_a_422(services: Services):
 
 
 def test_a_session_created_stopped_asks_no_host(services: Services):
-    session = services.session_service.create(services.acme, "shop", None, None, start=False)
+    session, _ = services.session_service.create(services.acme, "shop", None, None,
+                                                 start=False)
     assert session.status == SessionStatus.STOPPED and services.fleet.calls == []
 
 
 def test_the_session_quota_counts_live_sessions(services: Services):
     services.account.set_limits(services.admin, "acme", Limits(sessions=2))
-    first, _ = (services.session_service.create(services.acme, n, None, None, start=False)
-                for n in ("a", "b"))
+    (first, _), _ = (services.session_service.create(services.acme, n, None, None,
+                                                     start=False) for n in ("a", "b"))
     with pytest.raises(QuotaExceeded) as refused:
         services.session_service.create(services.acme, "c", None, None, start=False)
     assert refused.value.status == 429
@@ -81,7 +84,8 @@ def test_the_session_quota_counts_live_sessions(services: Services):
 
 
 def test_starting_a_stopped_session_says_so_once_and_asks_a_host(services: Services):
-    session = services.session_service.create(services.acme, "shop", None, None, start=False)
+    session, _ = services.session_service.create(services.acme, "shop", None, None,
+                                                 start=False)
     started = services.session_service.start(services.acme, session.id)
     again = services.session_service.start(services.acme, session.id)  # a nudge, no news
 
@@ -128,11 +132,11 @@ def test_a_deleted_session_is_gone_for_good(services: Services):
 
 def test_updating_pacing_and_resetting_it_to_the_default(services: Services):
     session = services.working_session()
-    paced = services.session_service.update(services.acme, session.id,
-                                            {"name": "slow", "send_interval_ms": 5000})
+    paced, _ = services.session_service.update(services.acme, session.id,
+                                               {"name": "slow", "send_interval_ms": 5000})
     assert (paced.name, paced.send_interval_ms) == ("slow", 5000)
-    reset = services.session_service.update(services.acme, session.id,
-                                            {"send_interval_ms": None})
+    reset, _ = services.session_service.update(services.acme, session.id,
+                                               {"send_interval_ms": None})
     assert reset.send_interval_ms is None and reset.name == "slow"
     with pytest.raises(NotFound):
         services.session_service.update(services.globex, session.id, {"name": "x"})
@@ -142,7 +146,8 @@ def test_updating_pacing_and_resetting_it_to_the_default(services: Services):
 
 
 def test_a_qr_code_is_there_only_while_scanning_and_fresh(services: Services, clock: FakeClock):
-    session = services.session_service.create(services.acme, "shop", None, None, start=True)
+    session, _ = services.session_service.create(services.acme, "shop", None, None,
+                                                 start=True)
     with pytest.raises(Conflict) as starting:
         services.session_service.qr(services.acme, session.id)
     assert starting.value.code == "qr_not_available"
@@ -159,7 +164,8 @@ def test_a_qr_code_is_there_only_while_scanning_and_fresh(services: Services, cl
 
 
 def test_a_pairing_code_needs_a_session_waiting_to_be_linked(services: Services):
-    session = services.session_service.create(services.acme, "shop", None, None, start=True)
+    session, _ = services.session_service.create(services.acme, "shop", None, None,
+                                                 start=True)
     with pytest.raises(Conflict) as not_scanning:
         services.session_service.pairing_code(services.acme, session.id, "+14155552671")
     assert not_scanning.value.code == "not_scanning"
@@ -177,13 +183,15 @@ def test_a_pairing_code_needs_a_session_waiting_to_be_linked(services: Services)
 
 
 def test_live_questions_to_a_session_no_host_holds_are_unavailable(services: Services):
-    session = services.session_service.create(services.acme, "shop", None, None, start=True)
+    session, _ = services.session_service.create(services.acme, "shop", None, None,
+                                                 start=True)
     with pytest.raises(SessionUnavailable):
         services.session_service.check_numbers(services.acme, session.id, ["+14155552671"])
 
 
 def test_only_sandbox_sessions_can_be_played(services: Services):
-    real = services.session_service.create(services.acme, "real", None, "neonize", start=False)
+    real, _ = services.session_service.create(services.acme, "real", None, "neonize",
+                                              start=False)
     with pytest.raises(Conflict) as refused:
         services.session_service.sandbox(services.acme, real.id, "scan", {})
     assert refused.value.code == "not_sandbox"
@@ -193,7 +201,7 @@ def test_only_sandbox_sessions_can_be_played(services: Services):
 
 
 def test_sessions_are_listed_in_bounded_pages_of_the_tenant_only(services: Services):
-    made = [services.session_service.create(services.acme, f"s{i}", None, None, start=False)
+    made = [services.session_service.create(services.acme, f"s{i}", None, None, start=False)[0]
             for i in range(5)]
     services.session_service.create(services.globex, "theirs", None, None, start=False)
 
