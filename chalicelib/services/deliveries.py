@@ -176,12 +176,22 @@ class DeliveryService:
                 "due_epoch": clock.now().timestamp() + delay_s}
 
     def _start(self, deliveries: list[Delivery], first_try: bool) -> None:
-        if not first_try:  # a run that may have been cut short: keep what it started
-            deliveries = [d for d in deliveries
-                          if self._log.get(d.tenant_id, d.webhook_id, d.id) is None]
+        """Record the deliveries, then queue their first attempts. A run that may have been
+        cut short (between the two, even) keeps what it recorded and queues the first attempt
+        of each delivery not attempted yet: a job queued twice finds the attempt count moved
+        on the second time and does nothing."""
+        unsent = deliveries
+        if not first_try:
+            logged = [self._log.get(d.tenant_id, d.webhook_id, d.id) for d in deliveries]
+            unsent = [found or new for new, found in zip(deliveries, logged, strict=True)
+                      if found is None or (found.status == DeliveryStatus.PENDING
+                                           and found.attempt_count == 0)]
+            deliveries = [new for new, found in zip(deliveries, logged, strict=True)
+                          if found is None]
         if deliveries:
             self._log.add(deliveries)
-            self._queue.send_many([(self._job(d, step=0), 0) for d in deliveries])
+        if unsent:
+            self._queue.send_many([(self._job(d, step=0), 0) for d in unsent])
 
     def _attempt(self, job: dict[str, Any]) -> None:
         remaining = float(job["due_epoch"]) - clock.now().timestamp()
