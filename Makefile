@@ -55,6 +55,7 @@ synth: $(STAMP) $(ASSETS)
 bench: $(STAMP)
 	$(PY) bench/session_host.py
 	$(PY) bench/send_path.py
+	$(PY) bench/events.py
 	$(PY) bench/run_memory.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/failover.py

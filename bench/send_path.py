@@ -39,6 +39,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import app
+from bench._support import WRITES, Calls, drain
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.provision import provision
@@ -49,41 +50,6 @@ from chalicelib.domain.auth import Role
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.host import SessionHost
 from chalicelib.sessionhost.server import make_server
-
-WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
-
-
-class Calls:
-    """Counts every AWS API call made by clients built after ``install``."""
-
-    def __init__(self) -> None:
-        self.counts: collections.Counter[str] = collections.Counter()
-
-    def install(self) -> None:
-        aws.reset()
-        bootstrap.reset()
-        aws._session()._session.register("before-call", self._count)
-
-    def _count(self, model, **_: object) -> None:
-        self.counts[f"{model.service_model.service_name}:{model.name}"] += 1
-
-    def take(self) -> collections.Counter[str]:
-        taken, self.counts = self.counts, collections.Counter()
-        return taken
-
-
-def drain(runtime: LocalLambdaRuntime, queue: resources.Queue) -> int:
-    sqs = aws.client("sqs")
-    prefix = bootstrap.container().settings.prefix
-    url = sqs.get_queue_url(QueueName=queue.physical_name(prefix))["QueueUrl"]
-    source = next(s for s in app.event_sources
-                  if getattr(s, "queue", None) == queue.physical_name(prefix))
-    handled = 0
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                          AttributeNames=["All"]).get("Messages", []):
-        runtime.invoke_sqs(source, url, "arn:aws:sqs:us-east-1:000000000000:q", messages)
-        handled += len(messages)
-    return handled
 
 
 def main() -> None:
@@ -136,6 +102,7 @@ def main() -> None:
                 time.sleep(0.01)
         host.flush()
         drain(runtime, resources.EVENT_QUEUE)
+        drain(runtime, resources.WEBHOOK_DELIVERIES)
         calls.take()
 
         accepted = client.http.post("/v1/messages", headers=headers, body=body).json_body
@@ -147,6 +114,7 @@ def main() -> None:
             time.sleep(0.01)
         host.flush()
         drain(runtime, resources.EVENT_QUEUE)
+        drain(runtime, resources.WEBHOOK_DELIVERIES)
         life += calls.take()
         receiver.close()
 

@@ -176,17 +176,20 @@ class DeliveryService:
                 "due_epoch": clock.now().timestamp() + delay_s}
 
     def _start(self, deliveries: list[Delivery], first_try: bool) -> None:
-        jobs = new = deliveries
-        if not first_try:  # a run that may have been cut short: keep what it started, and
-            # queue again what it recorded but may not have queued (a duplicate job is a no-op)
-            stored = [self._log.get(d.tenant_id, d.webhook_id, d.id) for d in deliveries]
-            new = [d for d, s in zip(deliveries, stored, strict=True) if s is None]
-            jobs = new + [s for s in stored if s is not None and
-                          s.status == DeliveryStatus.PENDING and s.attempt_count == 0]
+        """Record the deliveries, then queue their first attempts. A run that may have been
+        cut short (between the two, even) keeps what it recorded and queues the first attempt
+        of each delivery not attempted yet: a job queued twice finds the attempt count moved
+        on the second time and does nothing."""
+        new = unsent = deliveries
+        if not first_try:
+            logged = [self._log.get(d.tenant_id, d.webhook_id, d.id) for d in deliveries]
+            new = [d for d, found in zip(deliveries, logged, strict=True) if found is None]
+            unsent = new + [found for found in logged if found is not None and
+                            found.status == DeliveryStatus.PENDING and found.attempt_count == 0]
         if new:
             self._log.add(new)
-        if jobs:
-            self._queue.send_many([(self._job(d, step=0), 0) for d in jobs])
+        if unsent:
+            self._queue.send_many([(self._job(d, step=0), 0) for d in unsent])
 
     def _attempt(self, job: dict[str, Any]) -> None:
         remaining = float(job["due_epoch"]) - clock.now().timestamp()

@@ -1,0 +1,102 @@
+"""What the in-process benchmarks share: counting AWS calls, and working a queue the way the
+local Lambda runtime does."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+from app import app
+from chalicelib import bootstrap, resources
+from chalicelib.adapters import aws
+from chalicelib.devstack.runtime import LocalLambdaRuntime
+
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+# What Lambda's event source mapping does on AWS (not the function): receive and delete.
+POLLER = {"sqs:ReceiveMessage", "sqs:DeleteMessageBatch"}
+
+
+def _tables(operation: str, params: dict[str, Any]) -> list[str]:
+    """The tables a DynamoDB write names (one entry per item for the batch operations)."""
+    if operation == "BatchWriteItem":
+        return [table for table, items in params.get("RequestItems", {}).items()
+                for _ in items]
+    if operation == "TransactWriteItems":
+        return [next(iter(item.values()))["TableName"] for item in params["TransactItems"]]
+    return [params.get("TableName", "?")]
+
+
+class Calls:
+    """Counts every AWS API call made by clients built after ``install``; ``writes`` counts
+    DynamoDB writes by ``"Operation table"`` (the table without the stack's prefix)."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.writes: collections.Counter[str] = collections.Counter()
+        self.items: collections.Counter[str] = collections.Counter()
+        self._prefix = prefix
+
+    def install(self) -> None:
+        aws.reset()
+        bootstrap.reset()
+        events = aws._session()._session
+        events.register("before-call", self._count)
+        events.register("before-parameter-build.dynamodb", self._tables)
+
+    def _count(self, model: Any, **_: object) -> None:
+        self.counts[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def _tables(self, model: Any, params: dict[str, Any], **_: object) -> None:
+        if model.name in WRITES:
+            tables = _tables(model.name, params)
+            for table in set(tables):
+                self.writes[f"{model.name} {table.removeprefix(self._prefix + '-')}"] += 1
+            for table in tables:
+                self.items[f"{model.name} {table.removeprefix(self._prefix + '-')}"] += 1
+
+    def take(self) -> collections.Counter[str]:
+        """The calls since the last take (and forget the writes' breakdown too)."""
+        taken, self.counts = self.counts, collections.Counter()
+        self.writes, self.items = collections.Counter(), collections.Counter()
+        return taken
+
+    def take_all(self) -> tuple[collections.Counter[str], collections.Counter[str],
+                                collections.Counter[str]]:
+        """(calls, writes by operation and table, items written by operation and table)."""
+        writes, items = self.writes, self.items
+        return self.take(), writes, items
+
+
+def without_poller(calls: collections.Counter[str]) -> collections.Counter[str]:
+    """The calls the function itself made (not the event source mapping's)."""
+    return collections.Counter({k: v for k, v in calls.items() if k not in POLLER})
+
+
+_urls: dict[str, str] = {}
+
+
+def queue_url(name: str) -> str:
+    """A queue's URL, looked up once (what Lambda's event source mapping knows already)."""
+    if name not in _urls:
+        _urls[name] = aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+    return _urls[name]
+
+
+def drain(runtime: LocalLambdaRuntime, queue: resources.Queue,
+          max_records: int | None = None) -> int:
+    """Feed ``queue``'s visible records to its handler, ten at a time, until it is empty (or
+    ``max_records`` were handled); returns how many were handled."""
+    sqs = aws.client("sqs")
+    prefix = bootstrap.container().settings.prefix
+    url = queue_url(queue.physical_name(prefix))
+    source = next(s for s in app.event_sources
+                  if getattr(s, "queue", None) == queue.physical_name(prefix))
+    handled = 0
+    while max_records is None or handled < max_records:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       AttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            break
+        runtime.invoke_sqs(source, url, "arn:aws:sqs:us-east-1:000000000000:q", messages)
+        handled += len(messages)
+    return handled

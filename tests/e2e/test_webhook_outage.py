@@ -1,0 +1,229 @@
+"""End to end, over real HTTP against the local stack: a webhook receiver that is down for a
+while gets every event exactly once per ``webhook-id`` after it recovers, the delivery log shows
+the retries, redelivery and replay send again with the same ``webhook-id``, a rotated secret
+signs beside the old one, and ``GET /v1/events`` lists the same events in order."""
+
+from __future__ import annotations
+
+import collections
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from chalicelib.devstack import launch
+from chalicelib.devstack.launch import StackProcess, wait_until
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "wagate-outage-pass"
+SCHEDULE = "1,2,3,5,8"  # retries 1 s … 8 s apart: 19 s of retries in all
+TO = "+14155552671"
+WAIT_S = 30  # a bound on each wait, not a target
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One request the receiver got: the ``webhook-id``, what it answered, and which of the
+    secrets it knew verified the signature."""
+
+    webhook_id: str
+    status: int
+    verified_by: frozenset[str]
+    payload: dict[str, Any]
+
+
+class Receiver:
+    """A loopback receiver: answers 500 while ``down``; then 204 to a request whose signature
+    verifies (Standard Webhooks) with a secret it knows, 401 otherwise."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.secrets: list[str] = []
+        self.hits: list[Hit] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status = receiver.handle(body, {k.lower(): v for k, v in self.headers.items()})
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+
+    def handle(self, body: bytes, headers: dict[str, str]) -> int:
+        verified = frozenset() if self.down else frozenset(
+            secret for secret in list(self.secrets) if _verifies(secret, body, headers))
+        status = 500 if self.down else (204 if verified else 401)
+        with self._lock:
+            self.hits.append(Hit(headers.get("webhook-id", ""), status, verified,
+                                 json.loads(body)))
+        return status
+
+    def tried(self) -> set[str]:
+        with self._lock:
+            return {h.webhook_id for h in self.hits}
+
+    def delivered(self) -> collections.Counter[str]:
+        """How many times each ``webhook-id`` was answered 2xx."""
+        with self._lock:
+            return collections.Counter(h.webhook_id for h in self.hits if h.status == 204)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
+    try:
+        Webhook(secret).verify(body, headers)
+    except WebhookVerificationError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    running = launch.start(tmp_path_factory.mktemp("outage"), settings={
+        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_WEBHOOK_RETRY_SCHEDULE": SCHEDULE,
+        "WAGATE_SANDBOX_DELIVERY_MS": "100", "WAGATE_SANDBOX_READ_MS": "200"})
+    yield running
+    running.kill()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.close()
+
+
+class Api:
+    """The stack's native API as its admin; every call bounded, every answer checked."""
+
+    def __init__(self, stack: StackProcess) -> None:
+        self.base, self.http = stack.base, stack.login(PASSWORD)
+
+    def call(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        answer = self.http.request(method, self.base + path, timeout=10, **kwargs)
+        assert answer.status_code == status, (method, path, answer.status_code, answer.text)
+        return answer.json()
+
+    def all(self, path: str) -> list[dict[str, Any]]:
+        """Every item of a paged list (at most 20 pages)."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        for _ in range(20):
+            sep = "&" if "?" in path else "?"
+            page = self.call("GET", f"{path}{sep}limit=100" + (f"&cursor={cursor}"
+                                                               if cursor else ""))
+            items += page["items"]
+            if not (cursor := page["next_cursor"]):
+                return items
+        raise AssertionError(f"{path} has more than 20 pages")
+
+
+def test_a_receiver_back_from_an_outage_gets_every_event_once_and_can_have_them_again(
+        stack: StackProcess, receiver: Receiver):
+    api = Api(stack)
+    began = datetime.now(UTC) - timedelta(seconds=1)
+    hook = api.call("POST", "/webhooks", 201, json={"url": receiver.url, "events": ["*"]})
+    receiver.secrets.append(hook["secret"])
+    hook_path = f"/webhooks/{hook['id']}"
+
+    # While the receiver answers 500: a session pairs, sends two messages, gets two.
+    sid = stack.pair(api.http, "outage", timeout=WAIT_S)
+    mids = [api.call("POST", "/messages", 202, json={"session_id": sid, "to": TO,
+                                                     "text": f"out {n}"})["id"]
+            for n in range(2)]
+    for n in range(2):
+        api.call("POST", f"/sandbox/sessions/{sid}/inbound",
+                 json={"from": "+4915112345678", "text": f"in {n}"})
+
+    def events() -> list[dict[str, Any]]:
+        return api.all("/events")
+
+    def all_happened() -> list[dict[str, Any]] | None:
+        listed = events()
+        kinds = collections.Counter(e["type"] for e in listed)
+        return listed if kinds["message.status"] >= 6 and kinds["message.received"] >= 2 \
+            and all(api.call("GET", f"/messages/{m}")["status"] == "read" for m in mids) \
+            else None
+
+    wait_until(all_happened, WAIT_S, "the messages to be read and both inbound events")
+
+    def every_delivery_retrying() -> bool:
+        ids = {e["id"] for e in events()}
+        retrying = {d["event_id"] for d in api.all(f"{hook_path}/deliveries?status=retrying")}
+        return ids <= retrying and ids <= receiver.tried()
+
+    wait_until(every_delivery_retrying, WAIT_S, "every delivery to have failed and be retrying")
+    assert receiver.delivered() == {}
+    receiver.down = False  # the receiver recovers
+
+    # Every event arrives, exactly once per webhook-id, and the log shows how.
+    listed = events()
+    ids = [e["id"] for e in listed]
+    wait_until(lambda: set(receiver.delivered()) >= set(ids), WAIT_S,
+               lambda: f"every event to arrive; missing {set(ids) - set(receiver.delivered())}")
+
+    def settled() -> list[dict[str, Any]] | None:
+        deliveries = api.all(f"{hook_path}/deliveries")
+        return deliveries if {d["status"] for d in deliveries} == {"succeeded"} else None
+
+    deliveries = wait_until(settled, WAIT_S, "every delivery to succeed")
+    assert receiver.delivered() == dict.fromkeys(ids, 1)
+    assert receiver.tried() == set(ids)
+    assert sorted(d["event_id"] for d in deliveries) == sorted(ids)
+    for delivery in deliveries:
+        codes = [a["http_status"] for a in delivery["attempts"]]
+        assert codes[-1] == 204 and codes[:-1] and set(codes[:-1]) == {500}, delivery
+    assert receiver.hits[-1].verified_by == {hook["secret"]}
+
+    # Catch-up: the same events, in order, after the first one.
+    assert api.all(f"/events?after={ids[0]}") == listed[1:]
+    assert ids == sorted(ids)
+    assert {e["type"] for e in listed} >= {"session.status", "message.status",
+                                           "message.received"}
+
+    # Redeliver one: it arrives again with the same webhook-id.
+    again = deliveries[0]
+    api.call("POST", f"{hook_path}/deliveries/{again['id']}/redeliver", 202, json={})
+    wait_until(lambda: receiver.delivered()[again["event_id"]] == 2, WAIT_S,
+               "the redelivery")
+    assert api.call("GET", f"{hook_path}/deliveries/{again['id']}")["status"] == "succeeded"
+
+    # Replay the window: every event once more, each with its own webhook-id.
+    api.call("POST", f"{hook_path}/replay", 202, json={"since": began.isoformat()})
+    wait_until(lambda: all(receiver.delivered()[i] >= (3 if i == again["event_id"] else 2)
+                           for i in ids), WAIT_S, "the replay")
+    expected = dict.fromkeys(ids, 2) | {again["event_id"]: 3}
+    assert receiver.delivered() == expected
+    replayed = [d for d in api.all(f"{hook_path}/deliveries") if d["origin"] == "replay"]
+    assert sorted(d["event_id"] for d in replayed) == sorted(ids)
+
+    # Rotate the secret: the next deliveries carry both signatures.
+    rotated = api.call("POST", f"{hook_path}/rotate-secret", json={})
+    assert rotated["secret"] != hook["secret"] and rotated["previous_secret_until"]
+    receiver.secrets.append(rotated["secret"])
+    api.call("POST", f"/sandbox/sessions/{sid}/inbound",
+             json={"from": "+4915112345678", "text": "after the rotation"})
+    fresh = wait_until(lambda: [h for h in receiver.hits if h.status == 204
+                                and h.payload["data"].get("text") == "after the rotation"],
+                       WAIT_S, "the event after the rotation")
+    assert [h.verified_by for h in fresh] == [{hook["secret"], rotated["secret"]}]
+    wait_until(lambda: events()[-1]["id"] == fresh[0].webhook_id, WAIT_S,
+               "the event after the rotation in GET /v1/events")
