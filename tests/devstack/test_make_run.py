@@ -140,6 +140,9 @@ def test_log_is_one_line_per_request_or_event_naming_its_ids_and_reasons(run):
                30, "the first message to be read")
     wait_until(lambda: re.search(rf"message={bad} .*status=failed", stack.text()), 30,
                "the failure to reach the event worker")
+    wait_until(lambda: all(re.search(rf"message={ok} .*status={status} done", stack.text())
+                           for status in ("sent", "delivered", "read")), 30,
+               "every status of the first message to reach the event worker")
     os.kill(stack.process.pid, signal.SIGTERM)
     assert_gone(stack)
 
