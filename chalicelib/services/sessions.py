@@ -100,18 +100,18 @@ class SessionService:
         """Change a session's name, pacing (``None``: back to the default) or ``webhook_url``
         (its subscription keeps its secret; a new one's secret comes back; ``None`` removes
         it)."""
-        webhook = None
+        created = None
         if "webhook_url" in changes:
             url = changes.pop("webhook_url")
+            self.get(caller, session_id)
+            had_one = session_id in self._subscriptions.of_sessions(caller.tenant_id)
             if url is not None:
                 url = self._subscriptions.check_session_url(caller.tenant_id, url, session_id)
-            self.get(caller, session_id)
             webhook = self._subscriptions.set_session_url(caller.tenant_id, session_id, url)
-            if webhook is not None and webhook.created_at != webhook.updated_at:
-                webhook = None  # an existing one: its secret is not shown again
+            created = None if had_one else webhook  # an existing one's secret is not shown
         session = self._sessions.update(caller.tenant_id, session_id, changes) if changes \
             else self._sessions.get(caller.tenant_id, session_id)
-        return self._require(session), webhook
+        return self._require(session), created
 
     def pairing_code(self, caller: Principal, session_id: str, phone: str) -> dict[str, Any]:
         """Link by phone number: the code the user types in WhatsApp > Linked devices."""

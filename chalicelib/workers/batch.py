@@ -22,21 +22,23 @@ _ID_CHARS = 64  # a poison record cannot flood the log
 
 
 def describe(body: Any) -> str:
-    """The ids a record's body names (event, type, message, session, tenant, webhook) and, for
-    status events, the status and its reason: ``event=evt_… type=message.status …``."""
+    """The ids a record's body names (event, type, message, session, tenant; a webhook job's
+    webhook, delivery or replay and its retry step) and, for status events, the status and its
+    reason: ``event=evt_… type=message.status …``."""
     if not isinstance(body, dict):
         return "body=(not a JSON object)"
-    event = body["event"] if isinstance(body.get("event"), dict) else body  # webhook retries
-    data = event["data"] if isinstance(event.get("data"), dict) else {}
+    data = body["data"] if isinstance(body.get("data"), dict) else {}
     fields = {
-        "event": event.get("id") if "type" in event else None,
-        "type": event.get("type"),
+        "event": body.get("id") if "type" in body else body.get("event_id"),
+        "type": body.get("type"),
         "message": body.get("message_id") or data.get("message_id") or (
-            data.get("id") if event.get("type") == "message.received" else None),
-        "session": event.get("session_id") or body.get("session_id"),
-        "tenant": event.get("tenant_id") or body.get("tenant_id"),
+            data.get("id") if body.get("type") == "message.received" else None),
+        "session": body.get("session_id"),
+        "tenant": body.get("tenant_id"),
         "webhook": body.get("webhook_id"),
-        "attempt": body.get("attempt"),
+        "delivery": body.get("delivery_id"),
+        "replay": body.get("replay_id"),
+        "step": body.get("step"),
         "status": data.get("status"),
         "reason": data.get("reason"),
     }
