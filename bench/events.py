@@ -26,9 +26,7 @@ import logging
 import math
 import os
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -105,29 +103,11 @@ def writes_per_event(runtime: LocalLambdaRuntime, calls: Calls, receiver: Webhoo
     print(f"    + queue polling (event source mapping): {show(poller, events)}")
 
 
-class Sink:
+class Sink(WebhookReceiver):
     """A loopback receiver that answers 204 to every POST (no verification)."""
 
-    def __init__(self) -> None:
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
-
-    def __enter__(self) -> Sink:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def handle(self, body: bytes, headers: dict[str, str]) -> int:
+        return 204
 
 
 def fan_out(runtime: LocalLambdaRuntime, calls: Calls, receiver: Sink) -> None:

@@ -20,7 +20,8 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 
 class WebhookReceiver:
-    """Collects verified deliveries; answers with the statuses queued in ``replies`` first."""
+    """A loopback webhook receiver: collects verified deliveries; answers with the statuses
+    queued in ``replies`` first. Subclasses answer differently by overriding ``handle``."""
 
     def __init__(self, port: int = 0, secret: str | None = None,
                  secret_file: Path | None = None, echo: bool = False) -> None:
@@ -96,6 +97,12 @@ class WebhookReceiver:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def __enter__(self) -> WebhookReceiver:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def main() -> None:

@@ -112,6 +112,10 @@ def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     ids = re.findall(r"^([0-9A-Z]{26})$", out, re.M)
     assert len(ids) >= 2 and ids[-1] == ids[-2], out
     assert "messages_today" in out
+    # The webhooks block: a test delivery answered 204, a message.status delivery in the log,
+    # a queued replay, a rotation's overlap, catch-up by event id, the catalogue.
+    assert '"status": "succeeded", "http_status": 204' in out, out
+    assert "\nsucceeded\n" in out and "\nqueued\n" in out and "\nsession.status\n" in out
     assert '"error": {' not in out, out
 
 

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from chalicelib.devstack import launch
 from chalicelib.devstack.launch import StackProcess, wait_until
+from chalicelib.devstack.listen import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "wagate-outage-pass"
@@ -38,7 +38,7 @@ class Hit:
     payload: dict[str, Any]
 
 
-class Receiver:
+class Receiver(WebhookReceiver):
     """A loopback receiver: answers 500 while ``down``; then 204 to a request whose signature
     verifies (Standard Webhooks) with a secret it knows, 401 otherwise."""
 
@@ -47,22 +47,7 @@ class Receiver:
         self.secrets: list[str] = []
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status = receiver.handle(body, {k.lower(): v for k, v in self.headers.items()})
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        super().__init__()
 
     def handle(self, body: bytes, headers: dict[str, str]) -> int:
         verified = frozenset() if self.down else frozenset(
@@ -82,9 +67,6 @@ class Receiver:
         with self._lock:
             return collections.Counter(h.webhook_id for h in self.hits if h.status == 204)
 
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
