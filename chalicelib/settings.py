@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     delivery_retention_days: int = Field(30, description="How long the delivery log keeps "
                                                          "an attempt.")
     push_provider: str = Field(
-        "sandbox", description="Push notifications to devices: fcm, sandbox (kept for "
-                               "GET /v1/sandbox/pushes) or off.")
+        "off", description="Push notifications to devices: fcm, sandbox (kept for "
+                           "GET /v1/sandbox/pushes; make run and the dev stage) or off.")
     fcm_project_id: str = Field("", description="Firebase project of the FCM HTTP v1 API.")
     fcm_credentials_json: str = Field(
         "", description="The Firebase service account's JSON key (or fcm_credentials_arn).")

@@ -23,6 +23,7 @@ os.environ.update({
     "WAGATE_INTERNAL_SECRET": "test-internal-secret", "WAGATE_FAST_PASSWORD_HASHES": "true",
     "WAGATE_SEND_INTERVAL_MS": "0",
     "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true", "WAGATE_WEBHOOK_RETRY_SCHEDULE": "1,1,1",
+    "WAGATE_PUSH_PROVIDER": "sandbox",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
