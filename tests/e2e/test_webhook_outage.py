@@ -1,5 +1,6 @@
 """End to end, over real HTTP against the local stack: a webhook receiver that is down for a
-while gets every event exactly once per ``webhook-id`` after it recovers, the delivery log shows
+while (and the session's host killed meanwhile) gets every event exactly once per
+``webhook-id`` after it recovers, the delivery log shows
 the retries, redelivery and replay send again with the same ``webhook-id``, a rotated secret
 signs beside the old one, and ``GET /v1/events`` lists the same events in order."""
 
@@ -7,7 +8,10 @@ from __future__ import annotations
 
 import collections
 import json
+import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,9 +26,14 @@ from chalicelib.devstack.listen import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "wagate-outage-pass"
-SCHEDULE = "1,2,3,5,8"  # retries 1 s … 8 s apart: 19 s of retries in all
+# Retries 1 s … 8 s apart (19 s in all), and the receiver down until every event was tried.
+# The issue's literal scenario (make run's schedule, 60 s of 500s) runs with
+#   WAGATE_E2E_SCHEDULE=1,5,15,30,60,120 WAGATE_E2E_OUTAGE_SECONDS=60 pytest tests/e2e/...
+SCHEDULE = os.environ.get("WAGATE_E2E_SCHEDULE", "1,2,3,5,8")
+OUTAGE_S = float(os.environ.get("WAGATE_E2E_OUTAGE_SECONDS", "0"))
 TO = "+14155552671"
-WAIT_S = 30  # a bound on each wait, not a target
+# A bound on each wait, not a target: the longest retry gap, and some.
+WAIT_S = max(30, max(int(s) for s in SCHEDULE.split(",")) + 15)
 
 
 @dataclass(frozen=True)
@@ -79,8 +88,10 @@ def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    running = launch.start(tmp_path_factory.mktemp("outage"), settings={
+    # Two hosts: one is killed during the outage, the other adopts its session.
+    running = launch.start(tmp_path_factory.mktemp("outage"), hosts=2, settings={
         "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_WEBHOOK_RETRY_SCHEDULE": SCHEDULE,
+        "WAGATE_LEASE_TTL_SECONDS": "3",
         "WAGATE_SANDBOX_DELIVERY_MS": "100", "WAGATE_SANDBOX_READ_MS": "200"})
     yield running
     running.kill()
@@ -147,32 +158,44 @@ def test_a_receiver_back_from_an_outage_gets_every_event_once_and_can_have_them_
 
     wait_until(all_happened, WAIT_S, "the messages to be read and both inbound events")
 
-    def every_delivery_retrying() -> bool:
+    def every_delivery_retrying() -> set[str] | None:
+        """Every event so far, once each has been tried (and failed); else None."""
         ids = {e["id"] for e in events()}
         retrying = {d["event_id"] for d in api.all(f"{hook_path}/deliveries?status=retrying")}
-        return ids <= retrying and ids <= receiver.tried()
+        return ids if ids <= retrying and ids <= receiver.tried() else None
 
     wait_until(every_delivery_retrying, WAIT_S, "every delivery to have failed and be retrying")
+    # The session's host dies mid-delivery (SIGKILL, no drain): no event may be lost with it.
+    victim = api.call("GET", f"/sessions/{sid}")["host"]
+    os.kill(stack.host_pid(victim), signal.SIGKILL)
+    wait_until(lambda: (s := api.call("GET", f"/sessions/{sid}"))["host"] not in (
+        None, victim) and s["status"] == "WORKING", WAIT_S, "the other host to adopt the session")
+    wait_until(every_delivery_retrying, WAIT_S, "the adoption's events to be retrying too")
+    time.sleep(max(0.0, OUTAGE_S - (datetime.now(UTC) - began).total_seconds()))
+    # What happened during the outage, every event of it tried and failed.
+    during = wait_until(every_delivery_retrying, WAIT_S, "every delivery to be retrying")
     assert receiver.delivered() == {}
     receiver.down = False  # the receiver recovers
 
     # Every event arrives, exactly once per webhook-id, and the log shows how.
-    listed = events()
-    ids = [e["id"] for e in listed]
-    wait_until(lambda: set(receiver.delivered()) >= set(ids), WAIT_S,
-               lambda: f"every event to arrive; missing {set(ids) - set(receiver.delivered())}")
+    wait_until(lambda: set(receiver.delivered()) >= during, WAIT_S,
+               lambda: f"every event to arrive; missing {during - set(receiver.delivered())}")
 
     def settled() -> list[dict[str, Any]] | None:
         deliveries = api.all(f"{hook_path}/deliveries")
         return deliveries if {d["status"] for d in deliveries} == {"succeeded"} else None
 
     deliveries = wait_until(settled, WAIT_S, "every delivery to succeed")
+    listed = events()  # with any the adopting host published since
+    ids = [e["id"] for e in listed]
     assert receiver.delivered() == dict.fromkeys(ids, 1)
     assert receiver.tried() == set(ids)
     assert sorted(d["event_id"] for d in deliveries) == sorted(ids)
     for delivery in deliveries:
         codes = [a["http_status"] for a in delivery["attempts"]]
-        assert codes[-1] == 204 and codes[:-1] and set(codes[:-1]) == {500}, delivery
+        assert codes[-1] == 204, delivery
+        if delivery["event_id"] in during:
+            assert codes[:-1] and set(codes[:-1]) == {500}, delivery
     assert receiver.hits[-1].verified_by == {hook["secret"]}
 
     # Catch-up: the same events, in order, after the first one.
