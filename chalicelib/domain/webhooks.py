@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import random
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -22,8 +22,6 @@ JITTER = 0.1  # ±10% on every retry delay
 
 def new_secret() -> str:
     """A Standard Webhooks secret: ``whsec_`` + base64 of 24 random bytes."""
-    import base64
-
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
@@ -120,20 +118,13 @@ def retry_delay(schedule: list[int], step: int, rand: random.Random | None = Non
 
 
 def after(moment: datetime, seconds: float) -> str:
+    """``moment`` plus ``seconds``, as stored (ISO 8601, UTC)."""
     return clock.iso(moment + timedelta(seconds=seconds))
-
-
-def clip_body(body: bytes) -> str | None:
-    if not body:
-        return None
-    return body[:RESPONSE_BODY_BYTES].decode("utf-8", "replace")
 
 
 def attempt_record(now: datetime, http_status: int | None, latency_ms: int, body: bytes,
                    error: str | None) -> Attempt:
+    """One attempt as the log keeps it: the answer's first KB, the error's first 300 chars."""
     return Attempt(at=clock.iso(now), http_status=http_status, latency_ms=latency_ms,
-                   response_body=clip_body(body), error=error[:300] if error else None)
-
-
-def dump(delivery: Delivery) -> dict[str, Any]:
-    return delivery.model_dump(mode="json")
+                   response_body=body[:RESPONSE_BODY_BYTES].decode("utf-8", "replace") or None,
+                   error=error[:300] if error else None)

@@ -51,6 +51,9 @@ class SubscriptionService:
     def update(self, caller: Principal, webhook_id: str, changes: dict[str, Any]) -> Subscription:
         """Change url, events, session_ids, format, description or enabled. Enabling a
         disabled subscription clears why it was disabled and its failing streak."""
+        if "session_ids" in changes and self.get(caller, webhook_id).session_webhook:
+            raise ValidationFailed.field("session_ids", "a session's webhook_url stays bound to "
+                                                        "its session")
         changes = self._checked(caller.tenant_id, changes)
         if changes.get("enabled") is True:
             changes.update(disabled_reason=None, failing_since=None)

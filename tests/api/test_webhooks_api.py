@@ -209,6 +209,8 @@ def test_a_sessions_webhook_url_is_a_subscription_it_can_move(acme: Tenant,
     [hook] = acme.call("GET", "/v1/webhooks").json["items"]
     assert (hook["session_webhook"], hook["session_ids"], hook["url"]) == (
         True, [sid], receiver.url)
+    unbound = acme.call("PATCH", f"/v1/webhooks/{hook['id']}", {"session_ids": None})
+    assert [d["field"] for d in assert_error(unbound, 422)["details"]] == ["session_ids"]
 
     other = WebhookReceiver()
     try:
