@@ -4,7 +4,6 @@ first): each delivery with its event and its latest attempts; expires after the 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -21,7 +20,6 @@ MAX_READS = 10  # a filtered page reads at most this many pages of items before 
 class DynamoDeliveryLog:
     def __init__(self, resource: Any, table_name: str, retention_days: int) -> None:
         self._items = TenantItems(resource.Table(table_name), KIND)
-        self._resource = resource
         self._retention_s = retention_days * 24 * 3600
 
     def _item(self, delivery: Delivery) -> dict[str, Any]:
@@ -30,11 +28,6 @@ class DynamoDeliveryLog:
             **self._items.key(delivery.tenant_id, f"{delivery.webhook_id}#{delivery.id}"),
             "event_type": delivery.event.type.value,
             "expires_at_epoch": int(time.time()) + self._retention_s})
-
-    def add(self, deliveries: Sequence[Delivery]) -> None:
-        with self._items.table.batch_writer() as batch:  # 25 items to a call
-            for delivery in deliveries:
-                batch.put_item(Item=self._item(delivery))
 
     def get(self, tenant_id: str, webhook_id: str, delivery_id: str) -> Delivery | None:
         item = self._items.get(tenant_id, f"{webhook_id}#{delivery_id}", consistent=True)

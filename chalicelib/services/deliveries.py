@@ -1,11 +1,12 @@
 """Webhook deliveries: every event to every subscription that wants it, durably.
 
-Each (event, subscription) is a ``Delivery`` record; each attempt is one record on the
-deliveries queue. A failed attempt comes back through an SQS delay (hops of at most 15 minutes
-for longer waits) on the Standard Webhooks schedule, so no process sleeps and a crash loses
-nothing: a job whose attempt did not finish is received again, and a job that is stale (its
-delivery moved on) does nothing. ``webhook-id`` is the event id on every try, redelivery and
-replay, so receivers de-duplicate.
+Each (event, subscription) is a ``Delivery`` record, written when an attempt ends (one write
+per attempt: a delivery that succeeds at once costs one); each attempt is one record on the
+deliveries queue, carrying the event. A failed attempt comes back through an SQS delay (hops of
+at most 15 minutes for longer waits) on the Standard Webhooks schedule, so no process sleeps
+and a crash loses nothing: a job whose attempt did not finish is received again, and a job that
+is stale (its delivery moved on) does nothing. ``webhook-id`` is the event id on every try,
+redelivery and replay, so receivers de-duplicate.
 """
 
 from __future__ import annotations
@@ -65,20 +66,22 @@ class DeliveryService:
 
     # --- the event worker's consumer ---
 
-    def fan_out(self, event: Event, first_try: bool = True) -> None:
-        """A pending delivery and a first attempt for every enabled subscription that wants
-        ``event``: one read of the subscriptions, then writes and sends in batches."""
+    def fan_out(self, event: Event) -> None:
+        """A first attempt for every enabled subscription that wants ``event``: one read of
+        the subscriptions, then sends ten to a call. Run again for the same event (a cut-short
+        run), it queues jobs whose deliveries may have begun: those jobs find the delivery's
+        attempt count moved on and do nothing."""
         if event.type in DIRECT_ONLY:
             return
         wanted = [s for s in self._subscriptions.all(event.tenant_id)
                   if s.enabled and s.wants(event)]
-        self._start([self._new(s, event, delivery_id(event.id)) for s in wanted], first_try)
+        self._start([self._new(s, event, delivery_id(event.id)) for s in wanted])
 
     # --- the deliveries queue ---
 
-    def handle(self, job: dict[str, Any], first_try: bool = True) -> None:
+    def handle(self, job: dict[str, Any]) -> None:
         if job.get("kind") == "replay":
-            self._replay_step(job, first_try)
+            self._replay_step(job)
         else:
             self._attempt(job)
 
@@ -117,7 +120,7 @@ class DeliveryService:
         attempt = self._post(subscription, event)
         delivery = self._with(delivery, attempt, DeliveryStatus.SUCCEEDED if attempt.succeeded
                               else DeliveryStatus.FAILED)
-        self._log.add([delivery])
+        self._log.save(delivery, 0)
         return delivery
 
     def replay(self, tenant_id: str, webhook_id: str, since: datetime, until: datetime | None,
@@ -170,26 +173,19 @@ class DeliveryService:
 
     @staticmethod
     def _job(delivery: Delivery, step: int, delay_s: int = 0) -> dict[str, Any]:
+        """An attempt's queue record: which delivery, the attempts it expects made (``seq``),
+        its place in the retry schedule, when it is due, and the event (a first attempt
+        writes the delivery's first record from it)."""
         return {"kind": "attempt", "tenant_id": delivery.tenant_id,
                 "webhook_id": delivery.webhook_id, "delivery_id": delivery.id,
-                "event_id": delivery.event.id, "seq": delivery.attempt_count, "step": step,
-                "due_epoch": clock.now().timestamp() + delay_s}
+                "event_id": delivery.event.id, "origin": delivery.origin,
+                "seq": delivery.attempt_count, "step": step,
+                "due_epoch": clock.now().timestamp() + delay_s,
+                "event": delivery.event.model_dump(mode="json")}
 
-    def _start(self, deliveries: list[Delivery], first_try: bool) -> None:
-        """Record the deliveries, then queue their first attempts. A run that may have been
-        cut short (between the two, even) keeps what it recorded and queues the first attempt
-        of each delivery not attempted yet: a job queued twice finds the attempt count moved
-        on the second time and does nothing."""
-        new = unsent = deliveries
-        if not first_try:
-            logged = [self._log.get(d.tenant_id, d.webhook_id, d.id) for d in deliveries]
-            new = [d for d, found in zip(deliveries, logged, strict=True) if found is None]
-            unsent = new + [found for found in logged if found is not None and
-                            found.status == DeliveryStatus.PENDING and found.attempt_count == 0]
-        if new:
-            self._log.add(new)
-        if unsent:
-            self._queue.send_many([(self._job(d, step=0), 0) for d in unsent])
+    def _start(self, deliveries: list[Delivery]) -> None:
+        if deliveries:
+            self._queue.send_many([(self._job(d, step=0), 0) for d in deliveries])
 
     def _attempt(self, job: dict[str, Any]) -> None:
         remaining = float(job["due_epoch"]) - clock.now().timestamp()
@@ -198,12 +194,19 @@ class DeliveryService:
             return
         tenant_id, webhook_id = job["tenant_id"], job["webhook_id"]
         delivery = self._log.get(tenant_id, webhook_id, job["delivery_id"])
+        if delivery is None and job["seq"] == 0:  # a first attempt: the record starts here
+            now = clock.now_iso()
+            delivery = Delivery(id=job["delivery_id"], tenant_id=tenant_id,
+                                webhook_id=webhook_id, event=Event.model_validate(job["event"]),
+                                origin=job["origin"], created_at=now, updated_at=now)
         if delivery is None or delivery.status not in OPEN or \
                 delivery.attempt_count != job["seq"]:
             return  # gone, done, or already attempted (a duplicate or stale job)
         subscription = self._subscriptions.get(tenant_id, webhook_id)
-        if subscription is None or not subscription.enabled:
-            reason = "webhook deleted" if subscription is None else "webhook disabled"
+        if subscription is None:
+            return  # deleted: its deliveries went with it
+        if not subscription.enabled:  # kept, failed, to redeliver once it is enabled again
+            reason = "webhook disabled"
             self._log.save(delivery.model_copy(update={
                 "status": DeliveryStatus.FAILED, "next_attempt_at": None,
                 "updated_at": clock.now_iso(),
@@ -274,7 +277,7 @@ class DeliveryService:
                      error[:200])
         return attempt_record(moment, status, latency_ms, answer, error)
 
-    def _replay_step(self, job: dict[str, Any], first_try: bool) -> None:
+    def _replay_step(self, job: dict[str, Any]) -> None:
         """One page of a replay, then the next page after a pause."""
         subscription = self._subscriptions.get(job["tenant_id"], job["webhook_id"])
         if subscription is None or not subscription.enabled:
@@ -288,10 +291,10 @@ class DeliveryService:
         types = job.get("event_types")
         chosen = [e for e in page.items if e.type not in DIRECT_ONLY and subscription.wants(e)
                   and (not types or matches(types, e.type.value))]
-        # A later step may be a copy sent by a re-run of the step before: check, never reset.
+        # A step run twice queues its jobs twice: the second of each finds its delivery's
+        # attempt count moved on and does nothing.
         self._start([self._new(subscription, e, delivery_id(e.id, job["replay_id"]),
-                               origin="replay") for e in chosen],
-                    first_try and job["cursor"] is None)
+                               origin="replay") for e in chosen])
         count = int(job["count"]) + len(page.items)
         if page.next_cursor and count < self._replay_max:
             self._queue.send({**job, "cursor": page.next_cursor, "count": count},

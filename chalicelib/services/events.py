@@ -21,18 +21,17 @@ EVENT_ID = re.compile(r"^evt_[0-9A-HJKMNP-TV-Z]{26}$")
 
 @dataclass(frozen=True)
 class Consumer:
-    """A named handler of events; ``first_try`` is False when the event came back (a
-    consumer that writes in batches then checks what a cut-short run already wrote)."""
+    """A named handler of events (the name marks it done for an event id)."""
 
     name: str
-    handle: Callable[[Event, bool], None]
+    handle: Callable[[Event], None]
 
 
 class EventService:
     def __init__(self, store: EventStore) -> None:
         self._store = store
 
-    def consume(self, event: Event, consumers: Sequence[Consumer], first_try: bool) -> None:
+    def consume(self, event: Event, consumers: Sequence[Consumer]) -> None:
         """Run every consumer that has not run for this event id yet, then store the event
         with the names of those that have. A failed consumer is retried with the record;
         the ones that succeeded are not run again."""
@@ -45,7 +44,7 @@ class EventService:
             if consumer.name in ran:
                 continue
             try:
-                consumer.handle(event, first_try and done is None)
+                consumer.handle(event)
             except Exception as exc:
                 log.warning("event %s: consumer %s failed: %s: %s", event.id, consumer.name,
                             type(exc).__name__, exc)

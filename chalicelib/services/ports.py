@@ -155,11 +155,10 @@ class EventStore(Protocol):
 
 
 class DeliveryLog(Protocol):
-    def add(self, deliveries: Sequence[Delivery]) -> None:
-        """Store new (pending) deliveries, 25 to a call."""
     def get(self, tenant_id: str, webhook_id: str, delivery_id: str) -> Delivery | None: ...
     def save(self, delivery: Delivery, expected_attempts: int) -> bool:
-        """Store the delivery if it still has ``expected_attempts`` attempts; else False."""
+        """Store the delivery if it still has ``expected_attempts`` attempts (0: also if it
+        is not stored yet); else False."""
     def list(self, tenant_id: str, webhook_id: str, limit: int, cursor: str | None,
              status: str | None = None, event_type: str | None = None) -> Page: ...
 

@@ -21,18 +21,12 @@ if TYPE_CHECKING:
 ALL = "*"  # consumers of every event type
 
 
-def _webhooks(c: Container) -> Callable[[Event, bool], None]:
-    return c.delivery_service.fan_out
-
-
-def _push(c: Container) -> Callable[[Event, bool], None]:
-    return lambda event, _first_try: c.device_service.notify(event)
-
+Handler = Callable[[Event], None]
 
 # Event type (or ALL) → (consumer name, how the container provides it).
-CONSUMERS: dict[str, list[tuple[str, Callable[[Container], Callable[[Event, bool], None]]]]] = {
-    ALL: [("webhooks", _webhooks)],
-    EventType.MESSAGE_RECEIVED: [("push", _push)],
+CONSUMERS: dict[str, list[tuple[str, Callable[[Container], Handler]]]] = {
+    ALL: [("webhooks", lambda c: c.delivery_service.fan_out)],
+    EventType.MESSAGE_RECEIVED: [("push", lambda c: c.device_service.notify)],
 }
 
 
@@ -46,10 +40,9 @@ def consumers_of(event_type: str, c: Container) -> list[Consumer]:
 def handle_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
     c = container()
 
-    def consume(body: dict[str, Any], receive_count: int) -> None:
+    def consume(body: dict[str, Any], _receive_count: int) -> None:
         published = Event.model_validate(body)
-        c.event_service.consume(published, consumers_of(published.type.value, c),
-                                first_try=receive_count == 1)
+        c.event_service.consume(published, consumers_of(published.type.value, c))
 
     return process_batch(event, context, "events", consume)
 
@@ -57,4 +50,4 @@ def handle_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def handle_deliveries(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deliveries = container().delivery_service
     return process_batch(event, context, "webhook-deliveries",
-                         lambda body, count: deliveries.handle(body, first_try=count == 1))
+                         lambda body, _: deliveries.handle(body))

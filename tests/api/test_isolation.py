@@ -37,7 +37,7 @@ ACME_PEER = "+14155552671"  # whom acme writes to
 ACME_SENDER = "+4915112345678"  # who writes to acme
 GLOBEX_PEER = "+442071838750"
 INTRUDER_USERNAME = "mallory"
-ACME_HOOK = "http://127.0.0.1:9/acme-hook"  # nothing listens: deliveries stay pending
+ACME_HOOK = "http://127.0.0.1:9/acme-hook"  # nothing listens: deliveries wait to retry
 ACME_DEVICE_TOKENS = ("acme-device-token-1", "acme-device-token-2")
 ACME_FCM_TOKEN = "acme-fcm-token"
 
@@ -138,9 +138,10 @@ def world(acme: Tenant, host: RunningHost) -> AcmeWorld:
     hooks = [acme.call("POST", "/v1/webhooks", {"url": ACME_HOOK, "description": name})
              for name in ("acme-one", "acme-two")]
     assert [h.status_code for h in hooks] == [201, 201], hooks[0].body
-    # The event worker stores the events, leaves deliveries pending (no delivery worker runs)
-    # and pushes the inbound message to both devices.
+    # The event worker stores the events and pushes the inbound message to both devices; the
+    # delivery worker's first attempts fail (nothing listens) and wait for a retry.
     run_worker(resources.EVENT_QUEUE)
+    run_worker(resources.WEBHOOK_DELIVERIES)
     assert len(acme.call("GET", "/v1/sandbox/pushes").json["items"]) == 2
     webhook_id = hooks[0].json["id"]
     deliveries = acme.call("GET", f"/v1/webhooks/{webhook_id}/deliveries").json["items"]

@@ -21,10 +21,10 @@ class Recorder:
 
     def __init__(self, name: str, failures: int = 0) -> None:
         self.name, self.failures = name, failures
-        self.calls: list[tuple[str, bool]] = []
+        self.calls: list[str] = []
 
-    def __call__(self, event: Event, first_try: bool) -> None:
-        self.calls.append((event.id, first_try))
+    def __call__(self, event: Event) -> None:
+        self.calls.append(event.id)
         if self.failures:
             self.failures -= 1
             raise RuntimeError(f"{self.name} is down")
@@ -48,7 +48,7 @@ def published(services: Services, clock: FakeClock,
     events = []
     for event_type, session_id in kinds:
         events.append(happened(event_type, session_id))
-        services.event_service.consume(events[-1], [], first_try=True)
+        services.event_service.consume(events[-1], [])
         clock.advance(1)
     return events
 
@@ -63,9 +63,9 @@ def ids(page: Any) -> list[str]:
 def test_each_consumer_runs_once_per_event_id(services: Services, clock: FakeClock):
     first, second = Recorder("webhooks"), Recorder("push")
     sent = happened()
-    for first_try in (True, False, True):  # the record comes back, and comes again
-        services.event_service.consume(sent, [first.consumer, second.consumer], first_try)
-    assert first.calls == second.calls == [(sent.id, True)]
+    for _ in range(3):  # the record comes back, and comes again
+        services.event_service.consume(sent, [first.consumer, second.consumer])
+    assert first.calls == second.calls == [sent.id]
 
 
 def test_a_failed_consumer_is_retried_alone_until_it_succeeds(services: Services,
@@ -73,39 +73,30 @@ def test_a_failed_consumer_is_retried_alone_until_it_succeeds(services: Services
     steady, flaky = Recorder("webhooks"), Recorder("push", failures=2)
     consumers = [flaky.consumer, steady.consumer]
     sent = happened()
-    for first_try in (True, False):
+    for _ in range(2):
         with pytest.raises(RuntimeError, match="push is down"):
-            services.event_service.consume(sent, consumers, first_try)
-    services.event_service.consume(sent, consumers, first_try=False)
-    services.event_service.consume(sent, consumers, first_try=False)
+            services.event_service.consume(sent, consumers)
+    services.event_service.consume(sent, consumers)
+    services.event_service.consume(sent, consumers)
 
-    assert steady.calls == [(sent.id, True)]  # ran despite the failure before it
-    assert flaky.calls == [(sent.id, True), (sent.id, False), (sent.id, False)]
+    assert steady.calls == [sent.id]  # ran despite the failure before it
+    assert flaky.calls == [sent.id] * 3
     assert services.event_store.handled("acme", sent.id) == {"webhooks", "push"}
-
-
-def test_a_consumer_of_an_event_that_came_back_before_it_was_stored_checks_its_work(
-        services: Services, clock: FakeClock):
-    consumer = Recorder("webhooks")
-    sent = happened()
-    services.event_service.consume(sent, [consumer.consumer], first_try=False)
-    assert consumer.calls == [(sent.id, False)]
 
 
 def test_a_redelivered_event_reaches_each_webhook_once(services: Services, clock: FakeClock):
     services.subscription_service.create(services.acme, "https://hooks.example.com/wa")
     webhooks = Consumer("webhooks", services.delivery_service.fan_out)
     sent = happened()
-    services.event_service.consume(sent, [webhooks], first_try=True)
-    services.event_service.consume(sent, [webhooks], first_try=False)
+    services.event_service.consume(sent, [webhooks])
+    services.event_service.consume(sent, [webhooks])
     run_deliveries(services, clock)
     assert [p.headers["webhook-id"] for p in services.sender.posts] == [sent.id]
 
 
 def test_the_test_event_is_neither_consumed_nor_kept(services: Services, clock: FakeClock):
     consumer = Recorder("webhooks")
-    services.event_service.consume(happened(EventType.WEBHOOK_TEST, None), [consumer.consumer],
-                                   first_try=True)
+    services.event_service.consume(happened(EventType.WEBHOOK_TEST, None), [consumer.consumer])
     assert consumer.calls == [] and services.event_store.items == {}
 
 
@@ -114,7 +105,7 @@ def test_the_test_event_is_neither_consumed_nor_kept(services: Services, clock: 
 
 def test_events_are_listed_oldest_first_after_an_event(services: Services, clock: FakeClock):
     events = published(services, clock, *[(EventType.MESSAGE_STATUS, "s1")] * 5)
-    services.event_service.consume(happened(tenant_id="globex"), [], first_try=True)
+    services.event_service.consume(happened(tenant_id="globex"), [])
     listing = services.event_service
 
     assert ids(listing.list(services.acme, None, None, None, None, 10)) == [e.id for e in events]

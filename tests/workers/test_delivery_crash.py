@@ -164,14 +164,14 @@ def test_an_event_worker_killed_after_the_fan_out_does_not_deliver_twice(
     ids = publish(3)
     killed: set[str] = set()
 
-    def dies_once(event: Event, _first_try: bool) -> None:
+    def dies_once(event: Event) -> None:
         """A consumer after the webhooks' fan-out: the first time it sees an event, the worker
         dies before the event is marked handled."""
         if event.id not in killed:
             killed.add(event.id)
             raise HostDied
 
-    crash: Callable[[Any], Callable[[Event, bool], None]] = lambda _c: dies_once  # noqa: E731
+    crash: Callable[[Any], Callable[[Event], None]] = lambda _c: dies_once  # noqa: E731
     monkeypatch.setitem(event_worker.CONSUMERS, event_worker.ALL,
                         [*event_worker.CONSUMERS[event_worker.ALL], ("dies", crash)])
 
@@ -191,10 +191,10 @@ def test_an_event_worker_killed_after_the_fan_out_does_not_deliver_twice(
 
 @pytest.mark.parametrize("kill", [HostDied(), RuntimeError("SQS refused 2 of 2 records")],
                          ids=["worker-dies", "queue-refuses"])
-def test_a_fan_out_cut_short_between_the_log_and_the_queue_still_delivers(
+def test_a_fan_out_cut_short_before_the_queue_still_delivers(
         receivers: list[WebhookReceiver], kill: BaseException):
-    """The delivery log is written, then the worker dies (or SQS refuses the batch) before the
-    first attempts are queued: the event comes back, and its deliveries must still go out."""
+    """The worker dies (or SQS refuses the batch) as the first attempts are queued: the event
+    comes back, and its deliveries still go out."""
     ids = publish(2)
     install(webhook_queue=DyingQueue(container().webhook_queue, kill))
 
