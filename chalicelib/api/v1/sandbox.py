@@ -14,8 +14,7 @@ if TYPE_CHECKING:
 
 bp = Blueprint(__name__)
 ERRORS = {404: "not_found, sandbox_disabled", 409: "not_sandbox, and the sandbox's refusals",
-          422: "too_large", 503: "session_unavailable",
-          504: "outcome_unknown"}
+          422: "too_large", 503: "session_unavailable", 504: "outcome_unknown"}
 
 
 def _require_enabled() -> None:
@@ -57,7 +56,6 @@ def _change(principal: Principal, session_id: str, kind: str, body: Any,
             text: str | None) -> dict[str, Any]:
     from chalicelib.domain.jids import parse_jid
 
-    _require_enabled()
     return container().messaging.sandbox_change(
         principal, session_id, body.message_id, kind, parse_jid(body.sender, "from"), text)
 
@@ -68,6 +66,7 @@ def _change(principal: Principal, session_id: str, kind: str, body: Any,
 def react(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
     """The phone reacts to a message of its chat with the session (an empty emoji takes the
     reaction back): the tenant gets `message.reaction`."""
+    _require_enabled()
     body = request.body()
     return _change(principal, session_id, "reaction", body, body.emoji)
 
@@ -78,6 +77,7 @@ def react(request: Request, principal: Principal, session_id: str) -> dict[str, 
 def edit(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
     """The phone edits a message it wrote to the session: the tenant gets `message.edited`,
     and the message shows the new text and `edited_at`."""
+    _require_enabled()
     body = request.body()
     return _change(principal, session_id, "edited", body, body.text)
 
@@ -88,6 +88,7 @@ def edit(request: Request, principal: Principal, session_id: str) -> dict[str, A
 def revoke(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
     """The phone deletes a message it wrote to the session for everyone: the tenant gets
     `message.revoked`, and the message shows `revoked_at`."""
+    _require_enabled()
     return _change(principal, session_id, "revoked", request.body(), None)
 
 

@@ -3,8 +3,8 @@
 Sessions ask for a QR code (rotating), a "phone" scans it (``scan``) or types a pairing code
 (``link``), recipients acknowledge messages (delivered, then read, after set delays) and
 "phones" write in (``inbound``), react to, edit or delete messages (``change``) or end the
-link (``drop``). Auth state is a small JSON file,
-so a paired session reconnects after a restart without a scan.
+link (``drop``). Auth state is a small JSON file, so a paired session reconnects after a
+restart without a scan.
 
 With ``wire_log`` (or WAGATE_SANDBOX_WIRE_LOG) every send is also appended to that file as a
 JSON line, so what went over the "wire" can be counted across host processes (bench/failover).
@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import get_args
 
 from chalicelib.domain.content import summary
 from chalicelib.domain.jids import Jid, normalize_phone
@@ -326,6 +327,8 @@ class SandboxEngine:
         """A phone reacts to a message of its chat with the session (``text``: the emoji,
         empty takes it back), or edits (``text``: the new text) or deletes for everyone a
         message it wrote itself."""
+        if kind not in get_args(ChangeKind):
+            raise EngineError("invalid_change", f"no change of kind {kind}")
         limit = CHANGE_MAX_BYTES.get(kind)
         if limit is not None and text is not None and utf8_bytes(text) > limit:
             raise EngineError("too_large", f"{'emoji' if kind == 'reaction' else 'text'}: "

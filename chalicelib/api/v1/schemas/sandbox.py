@@ -48,7 +48,7 @@ class EditIn(_ChangeIn):
 
 
 class RevokeIn(_ChangeIn):
-    pass
+    """The phone deletes a message it wrote, for everyone."""
 
 
 class DropIn(Body):
