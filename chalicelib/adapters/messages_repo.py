@@ -324,6 +324,28 @@ class DynamoMessageRepo:
 
         return bool(self._stamped(tenant_id, message_id, write))
 
+    def by_engine_id(self, tenant_id: str, session_id: str, engine_id: str) -> Message | None:
+        """The message a session's engine knows as ``engine_id`` (through its pointer)."""
+        pointer = self._table.get_item(Key=pointer_key(tenant_id, session_id, engine_id),
+                                       ConsistentRead=True).get("Item")
+        return self.get(tenant_id, pointer["message_id"]) if pointer else None
+
+    def record_change(self, tenant_id: str, session_id: str, host_id: str, fence: int,
+                      message_id: str | None = None, fields: dict[str, Any] | None = None
+                      ) -> bool:
+        """Check the host's lease (StaleFence when it moved on) and, in the same transaction,
+        set ``fields`` on message ``message_id`` when given; False when that message is gone."""
+        items = [self._fence_check(tenant_id, session_id, host_id, fence)]
+        if message_id and fields:
+            names = {f"#f{i}": name for i, name in enumerate(fields)}
+            values = {f":f{i}": value for i, value in enumerate(fields.values())}
+            items.append({"Update": {
+                "TableName": self._name, "Key": message_key(tenant_id, message_id),
+                "UpdateExpression": "SET " + ", ".join(f"{n} = :{n[1:]}" for n in names),
+                "ConditionExpression": "attribute_exists(pk)", "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": storable(values)}})
+        return self._transact(items, fence_index=0)
+
     def apply_receipt(self, tenant_id: str, session_id: str, engine_id: str,
                       target: MessageStatus, host_id: str, fence: int) -> Message | None:
         pointer = self._table.get_item(Key=pointer_key(tenant_id, session_id, engine_id),

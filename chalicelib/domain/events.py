@@ -107,6 +107,7 @@ class MessageEditedData(_Data):
     message_id: str | None
     engine_message_id: str
     chat: str
+    sender: str | None = Field(default=None, description="Who edited it (its author).")
     text: str
     at: str
 
@@ -115,6 +116,8 @@ class MessageRevokedData(_Data):
     message_id: str | None
     engine_message_id: str
     chat: str
+    sender: str | None = Field(default=None, description="Who deleted it: its author, or in "
+                                                         "a group an admin.")
     at: str
 
 

@@ -33,7 +33,7 @@ from chalicelib.domain.errors import (
     field_path,
 )
 from chalicelib.domain.events import status_changes
-from chalicelib.domain.jids import parse_jid
+from chalicelib.domain.jids import Jid, parse_jid
 from chalicelib.domain.messages import (
     Direction,
     Message,
@@ -403,6 +403,25 @@ class MessagingService:
         else:
             fields = {"starred": bool(args.get("starred"))}
         return self._messages.update_fields(caller.tenant_id, message_id, fields)
+
+    def sandbox_change(self, caller: Principal, session_id: str, message_id: str, kind: str,
+                       sender: Jid, text: str | None) -> dict[str, Any]:
+        """A sandbox session's phone reacts to, edits or deletes for everyone (``kind``
+        reaction, edited, revoked) one of the session's messages, named by our id."""
+        session = self._sessions.get(caller.tenant_id, session_id)
+        if session is None:
+            raise NotFound("session not found")
+        message = self._messages.get(caller.tenant_id, message_id)
+        if message is None or message.session_id != session_id:
+            raise NotFound("message not found")
+        if session.engine != "sandbox":
+            raise Conflict("only sandbox sessions can be played", code="not_sandbox")
+        if not message.engine_message_id:
+            raise Conflict(f"a {message.status.value} message is not on WhatsApp yet",
+                           code="not_sent")
+        return self._fleet.call(session, "sandbox/change", {
+            "kind": kind, "from": str(sender), "engine_message_id": message.engine_message_id,
+            "text": text})
 
     # --- send worker ---
 

@@ -29,6 +29,7 @@ from chalicelib.domain.content import Content, Quote
 from chalicelib.domain.errors import (
     AppError,
     Conflict,
+    NotFound,
     OutcomeUnknown,
     SessionUnavailable,
     StaleFence,
@@ -41,11 +42,14 @@ from chalicelib.domain.text import utf8_bytes
 from chalicelib.services.media import MediaStore
 from chalicelib.services.ports import EventPublisher
 from chalicelib.sessionhost.engines.base import (
+    CHANGE_MAX_BYTES,
+    ENGINE_ID_MAX_BYTES,
     INBOUND_MAX_BYTES,
     Engine,
     EngineError,
     EngineSession,
     Inbound,
+    MessageChange,
     Outbound,
 )
 
@@ -124,6 +128,9 @@ class _Listener:
 
     def on_receipt(self, engine_ids: list[str], status: MessageStatus, at: datetime) -> None:
         self._put(self._host._on_receipt, engine_ids, status)
+
+    def on_change(self, change: MessageChange) -> None:
+        self._put(self._host._on_change, change)
 
 
 class SessionHost:
@@ -466,7 +473,8 @@ class SessionHost:
 
     def sandbox(self, tenant_id: str, session_id: str, action: str,
                 body: dict[str, Any]) -> dict[str, Any]:
-        """Play the phone of a sandbox session: scan, link (pairing code), inbound, drop."""
+        """Play the phone of a sandbox session: scan, link (pairing code), inbound, change
+        (react to, edit or delete a message), drop."""
         running = self._owned(tenant_id, session_id)
         engine: Any = running.engine
         if getattr(engine, "name", None) != "sandbox":
@@ -480,6 +488,10 @@ class SessionHost:
                 result = {"engine_message_id": engine.inbound(
                     running.ref, parse_jid(body["from"], "from"), body["text"],
                     body.get("push_name"))}
+            elif action == "change":
+                engine.change(running.ref, parse_jid(body["from"], "from"), body["kind"],
+                              body["engine_message_id"], body.get("text"))
+                result = {}
             elif action == "drop":
                 engine.drop(running.ref, logged_out=bool(body.get("logged_out")),
                             refuse_reconnects=int(body.get("refuse_reconnects") or 0))
@@ -490,6 +502,8 @@ class SessionHost:
             if exc.code == "too_large":  # more than a host could store: nothing happened
                 raise ValidationFailed(exc.message, code=exc.code, details=[
                     {"field": exc.message.split(":", 1)[0], "message": exc.message}]) from exc
+            if exc.code == "not_found":
+                raise NotFound(exc.message) from exc
             raise Conflict(exc.message, code=exc.code) from exc
         self.flush()
         return {**result, "status": self._status_now(running)}
@@ -622,3 +636,68 @@ class SessionHost:
             if message is not None:
                 for event in events.status_changes(message):
                     self._events.publish(event)
+
+    def _on_change(self, running: Running, change: MessageChange) -> None:
+        """A reaction, edit or delete for everyone of a message: recorded on our message
+        when we have it (an edit of a message its sender wrote: the new text; a delete:
+        ``revoked_at``), then published, with our message id when there is one. A host
+        that lost the lease records and publishes nothing (StaleFence)."""
+        key = (running.tenant_id, running.session_id)
+        if utf8_bytes(change.target_engine_id) > ENGINE_ID_MAX_BYTES:
+            log.warning("%s of %s/%s ignored: its target id is over %d bytes", change.kind,
+                        *key, ENGINE_ID_MAX_BYTES)
+            return
+        change = self._bounded_change(change)
+        message = self._messages.by_engine_id(*key, change.target_engine_id)
+        at = clock.iso(change.timestamp)
+        fields = _change_fields(message, change, at) if message is not None else {}
+        self._messages.record_change(*key, self.host_id, running.fence,
+                                     message.id if message is not None else None, fields)
+        message_id = message.id if message is not None else None
+        common = {"message_id": message_id, "engine_message_id": change.target_engine_id,
+                  "chat": str(change.chat), "sender": str(change.sender), "at": at}
+        if change.kind == "reaction":
+            event = events.message_reaction(*key, events.MessageReactionData(
+                **common, reaction=change.text or ""))
+        elif change.kind == "edited":
+            event = events.message_edited(*key, events.MessageEditedData(
+                **common, text=change.text or ""))
+        else:
+            event = events.message_revoked(*key, events.MessageRevokedData(**common))
+        self._events.publish(event)
+
+    @staticmethod
+    def _bounded_change(change: MessageChange) -> MessageChange:
+        """The change with its text and sender phone within ``CHANGE_MAX_BYTES`` (clipped,
+        and said so)."""
+        clipped: dict[str, Any] = {}
+        for name, limit in (("text", CHANGE_MAX_BYTES.get(change.kind)),
+                            ("sender_phone", CHANGE_MAX_BYTES["sender_phone"])):
+            value = getattr(change, name)
+            if value is not None and limit is not None and utf8_bytes(value) > limit:
+                clipped[name] = value.encode("utf-8", "ignore")[:limit].decode("utf-8", "ignore")
+        if not clipped:
+            return change
+        log.warning("%s of %s: clipped %s to fit", change.kind, change.target_engine_id,
+                    ", ".join(sorted(clipped)))
+        return dataclasses.replace(change, **clipped)
+
+
+def _change_fields(message: Message, change: MessageChange, at: str) -> dict[str, Any]:
+    """What a change sets on our record of the message: an edit by the author of an inbound
+    message its new text (the text of a text message, else the caption) and ``edited_at``; a
+    delete for everyone by its author, or by a group's admin in that group, ``revoked_at``;
+    a reaction nothing. The author is known by JID or, across @lid and phone JIDs, by number."""
+    by_author = message.direction == Direction.INBOUND and (
+        message.sender == str(change.sender)
+        or (change.sender_phone is not None and message.sender_phone == change.sender_phone))
+    if change.kind == "revoked" and (by_author or (change.chat.is_group
+                                                   and message.chat == str(change.chat))):
+        return {"revoked_at": at}
+    if change.kind == "edited" and change.text and by_author:
+        fields: dict[str, Any] = {"text": change.text, "edited_at": at}
+        if message.content is not None:
+            part = "text" if message.type == "text" else "caption"
+            fields["content"] = {**message.content, part: change.text}
+        return fields
+    return {}

@@ -15,7 +15,7 @@ from chalicelib.sessionhost.engines.base import HostDied
 from chalicelib.sessionhost.host import SessionHost
 
 log = logging.getLogger("wagate.host.api")
-SANDBOX_ACTIONS = ("scan", "link", "inbound", "drop")
+SANDBOX_ACTIONS = ("scan", "link", "inbound", "change", "drop")
 
 
 def _routes(host: SessionHost) -> dict[str, Any]:

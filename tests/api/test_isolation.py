@@ -169,7 +169,14 @@ def assert_no_leak(response: Any, world: AcmeWorld, who: str) -> None:
     assert not leaked, f"globex ({who}) was shown acme's {leaked}: {body}"
 
 
-# Every route that names one of acme's ids: (method, path, body).
+def _filled(body: Any, values: dict[str, str]) -> Any:
+    """A route's body with the ids its values name (``"{sent}"``) filled in."""
+    if not isinstance(body, dict):
+        return body
+    return {k: v.format(**values) if isinstance(v, str) else v for k, v in body.items()}
+
+
+# Every route that names one of acme's ids (in its path or body): (method, path, body).
 ROUTES = [
     ("GET", "/v1/sessions/{sid}", None),
     ("DELETE", "/v1/sessions/{sid}", None),
@@ -180,6 +187,11 @@ ROUTES = [
     ("GET", "/v1/sessions/{sid}/qr", None),
     ("POST", "/v1/sandbox/sessions/{sid}/scan", {"phone": "+14155550199"}),
     ("POST", "/v1/sandbox/sessions/{sid}/inbound", {"from": ACME_SENDER, "text": "hi"}),
+    ("POST", "/v1/sandbox/sessions/{sid}/react",
+     {"from": ACME_PEER, "message_id": "{sent}", "emoji": "👍"}),
+    ("POST", "/v1/sandbox/sessions/{sid}/edit",
+     {"from": ACME_SENDER, "message_id": "{inbound}", "text": "globex was here"}),
+    ("POST", "/v1/sandbox/sessions/{sid}/revoke", {"from": ACME_SENDER, "message_id": "{inbound}"}),
     ("GET", "/v1/messages/{sent}", None),
     ("GET", "/v1/messages/{inbound}", None),
     ("DELETE", "/v1/api-keys/{key}", None),
@@ -205,12 +217,13 @@ def test_another_tenants_id_is_404(world: AcmeWorld, intruders: list[tuple[str, 
     before = world.state()
     unknown = {name: ids.new_id() for name in world.ids}
     for who, intruder in intruders:
-        response = intruder(method, path.format(**world.ids), body)
+        response = intruder(method, path.format(**world.ids), _filled(body, world.ids))
         assert response.status_code == 404, (who, response.status_code, response.body)
         error = assert_error(response, 404)
         assert_no_leak(response, world, who)
         # Indistinguishable from an id that exists nowhere: existence does not leak.
-        assert error == assert_error(intruder(method, path.format(**unknown), body), 404), who
+        assert error == assert_error(intruder(method, path.format(**unknown),
+                                              _filled(body, unknown)), 404), who
     world.assert_untouched(before)
     assert_error(call(world.tenant.client, "POST", "/v1/auth/login",
                       body={"username": INTRUDER_USERNAME, "password": PASSWORD}), 401)

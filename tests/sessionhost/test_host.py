@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -12,7 +13,8 @@ from chalicelib import resources
 from chalicelib.bootstrap import container
 from chalicelib.domain import signing
 from chalicelib.domain.errors import StaleFence
-from chalicelib.sessionhost.engines.base import EngineSession
+from chalicelib.domain.jids import Jid
+from chalicelib.sessionhost.engines.base import EngineSession, MessageChange
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from tests.conftest import Tenant, run_worker, start_host, wait_for
 
@@ -174,3 +176,54 @@ def test_no_live_owner_is_a_clear_503(acme: Tenant):
     error = acme.call("POST", f"/v1/sessions/{sid}/check-numbers", {"phones": ["+14155552671"]})
     assert error.status_code == 503
     assert error.json["error"]["code"] == "session_unavailable"
+
+
+def _engine_changes(host, tenant: Tenant, sid: str, change: MessageChange) -> None:
+    """What a real engine does when a contact changes a message: hand the host the change
+    (through the sandbox's listener for the session); then let the host's worker handle it."""
+    host.engine._connections[(tenant.id, sid)].listener.on_change(change)
+    host.host.flush()
+
+
+def _change(kind: str, target: str, text: str | None) -> MessageChange:
+    contact = Jid("4915112345678")
+    return MessageChange(kind=kind, target_engine_id=target, chat=contact,  # type: ignore[arg-type]
+                         sender=contact, text=text, timestamp=datetime.now(UTC),
+                         sender_phone=contact.phone)
+
+
+def _message_events(tenant: Tenant) -> list[dict]:
+    run_worker(resources.EVENT_QUEUE)
+    return [e for e in tenant.call("GET", "/v1/events?limit=100").json["items"]
+            if e["type"] != "session.status"]
+
+
+def test_a_change_to_a_message_we_do_not_know_is_published_without_our_id(
+        acme: Tenant, working: str, host):
+    _engine_changes(host, acme, working, _change("reaction", "3EB0NOTOURS", "🎉" * 20))
+    _engine_changes(host, acme, working, _change("edited", "3EB0NOTOURS", "new text"))
+    _engine_changes(host, acme, working, _change("revoked", "3EB0" + "X" * 200, None))
+    assert acme.call("GET", "/v1/messages").json["items"] == []  # nothing written
+    reaction, edit = _message_events(acme)  # an id longer than any engine's is ignored
+    assert (reaction["type"], reaction["data"]["message_id"]) == ("message.reaction", None)
+    assert reaction["data"]["engine_message_id"] == "3EB0NOTOURS"
+    assert reaction["data"]["reaction"] == "🎉" * 16  # a real engine's is clipped to 64 bytes
+    assert (edit["type"], edit["data"]["message_id"], edit["data"]["text"]) == (
+        "message.edited", None, "new text")
+    assert edit["data"]["sender"] == "4915112345678@s.whatsapp.net"
+
+
+@pytest.mark.parametrize(("kind", "text"), [("reaction", "👍"), ("edited", "hello"),
+                                          ("revoked", None)], ids=["reaction", "edited", "revoked"])
+def test_a_host_that_lost_the_lease_records_and_publishes_no_change(
+        acme: Tenant, working: str, host, kind: str, text: str | None):
+    written = acme.call("POST", f"/v1/sandbox/sessions/{working}/inbound",
+                        {"from": "+4915112345678", "text": "helo"}).json
+    [inbound] = acme.call("GET", "/v1/messages").json["items"]
+    session = container().sessions.get(acme.id, working)
+    assert container().sessions.claim(acme.id, working, "other-host", 30_000,
+                                      session.lease_until_ms + 1) == 2
+    _engine_changes(host, acme, working, _change(kind, written["engine_message_id"], text))
+    assert host.host.session_count == 0  # the refused write told it: it let go
+    assert acme.call("GET", f"/v1/messages/{inbound['id']}").json == inbound
+    assert [e["type"] for e in _message_events(acme)] == ["message.received"]

@@ -28,6 +28,7 @@ from chalicelib.sessionhost.engines.base import (
     EngineError,
     EngineSession,
     Inbound,
+    MessageChange,
     Outbound,
 )
 
@@ -36,6 +37,7 @@ e2e = pytest.importorskip("neonize.proto.waE2E.WAWebProtobufsE2E_pb2")
 client_module = pytest.importorskip("neonize.client")
 events = pytest.importorskip("neonize.events")
 enums = pytest.importorskip("neonize.utils.enum")
+MessageKey = pytest.importorskip("neonize.proto.waCommon.WACommon_pb2").MessageKey
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ME = "14155552671"
@@ -179,6 +181,74 @@ def test_what_is_not_an_inbound_message(event: Any) -> None:
     assert ne.inbound_from_event(event) is None
 
 
+def reaction(emoji: str, target: str = "3EB0TARGET") -> Any:
+    return e2e.Message(reactionMessage=e2e.ReactionMessage(
+        key=MessageKey(remoteJID=f"{FRIEND}@s.whatsapp.net", fromMe=True, ID=target), text=emoji,
+        senderTimestampMS=int(WHEN.timestamp() * 1000)))
+
+
+def protocol(kind: int, edited: Any = None) -> Any:
+    return e2e.Message(protocolMessage=e2e.ProtocolMessage(
+        type=kind, key=MessageKey(remoteJID=f"{FRIEND}@s.whatsapp.net", fromMe=False,
+                                  ID="3EB0TARGET"), editedMessage=edited))
+
+
+def edit_event(edited: Any, wrapped: bool = False) -> Any:
+    """A contact's edit as neonize hands it over: whatsmeow has unwrapped the editedMessage
+    (FutureProofMessage) around the ProtocolMessage and says IsEdit; or still wrapped."""
+    content = protocol(e2e.ProtocolMessage.MESSAGE_EDIT, edited)
+    if wrapped:
+        return message_event(e2e.Message(editedMessage=e2e.FutureProofMessage(message=content)))
+    event = message_event(content)
+    event.IsEdit = True
+    return event
+
+
+def change(kind: str, text: str | None, **fields: Any) -> MessageChange:
+    return MessageChange(**{"kind": kind, "target_engine_id": "3EB0TARGET", "chat": Jid(FRIEND),
+                            "sender": Jid(FRIEND), "text": text, "timestamp": WHEN,
+                            "sender_phone": f"+{FRIEND}", **fields})
+
+
+@pytest.mark.parametrize(("event", "expected"), [
+    (message_event(reaction("👍")), change("reaction", "👍")),
+    (message_event(reaction("")), change("reaction", "")),  # taken back
+    (message_event(protocol(e2e.ProtocolMessage.REVOKE)), change("revoked", None)),
+    (edit_event(e2e.Message(conversation="fixed")), change("edited", "fixed")),
+    (edit_event(e2e.Message(extendedTextMessage=e2e.ExtendedTextMessage(text="see x.y"))),
+     change("edited", "see x.y")),
+    (edit_event(e2e.Message(imageMessage=e2e.ImageMessage(caption="a cat"))),
+     change("edited", "a cat")),
+    (edit_event(e2e.Message(conversation="wrapped"), wrapped=True), change("edited", "wrapped")),
+], ids=["reaction", "reaction-removed", "revoke", "edit", "edit-extended", "edit-caption",
+        "edit-wrapped"])
+def test_changes_to_a_message(event: Any, expected: MessageChange) -> None:
+    assert ne.inbound_from_event(event) is None
+    assert ne.change_from_event(event) == expected
+
+
+def test_a_change_in_a_group_by_an_lid_sender() -> None:
+    event = message_event(protocol(e2e.ProtocolMessage.REVOKE), chat=jid(GROUP, "g.us"),
+                          sender=jid(LID, "lid"), sender_alt=jid(FRIEND))
+    assert ne.change_from_event(event) == change(
+        "revoked", None, chat=Jid(GROUP, "g.us"), sender=Jid(LID, "lid"))
+
+
+@pytest.mark.parametrize("event", [
+    message_event(reaction("👍"), from_me=True),
+    message_event(protocol(e2e.ProtocolMessage.REVOKE), from_me=True),
+    message_event(reaction("👍"), chat=jid("status", "broadcast")),
+    message_event(reaction("👍", target="")),
+    message_event(e2e.Message(protocolMessage=e2e.ProtocolMessage(
+        key=MessageKey(ID="3EB0TARGET")))),  # no type: not a revoke
+    message_event(protocol(e2e.ProtocolMessage.HISTORY_SYNC_NOTIFICATION)),
+    message_event(e2e.Message(conversation="a message, not a change")),
+], ids=["own-reaction", "own-revoke", "status-update", "no-target", "untyped-protocol",
+        "history-sync", "message"])
+def test_what_is_not_a_change(event: Any) -> None:
+    assert ne.change_from_event(event) is None
+
+
 @pytest.mark.parametrize(("kind", "status"), [
     (pb.Receipt.DELIVERED, MessageStatus.DELIVERED),
     (pb.Receipt.READ, MessageStatus.READ),
@@ -275,6 +345,9 @@ class Recorder:
 
     def on_receipt(self, engine_ids: list[str], status: MessageStatus, at: datetime) -> None:
         self._add("on_receipt", engine_ids, status, at)
+
+    def on_change(self, change: MessageChange) -> None:
+        self._add("on_change", change)
 
     def named(self, name: str) -> list[tuple[Any, ...]]:
         return [args for n, args in self.calls if n == name]
@@ -459,6 +532,23 @@ def test_messages_and_receipts_reach_the_listener(wa: FakeWhatsApp,
     assert listener.wait("on_receipt") == [(["3EB0AA11", "3EB0BB22"], MessageStatus.READ,
                                             WHEN.replace(microsecond=0))]
     assert len(listener.named("on_message")) == 1
+    engine.stop(session)
+
+
+def test_changes_reach_the_listener(wa: FakeWhatsApp, session: EngineSession) -> None:
+    engine, listener = ne.NeonizeEngine(), Recorder()
+    client = connected(engine, session, wa, listener)
+    fire(client, message_event(reaction("❤️"), from_me=True))  # our own: nothing
+    fire(client, message_event(reaction("👍")))
+    fire(client, edit_event(e2e.Message(conversation="fixed")))
+    fire(client, message_event(e2e.Message(conversation="hello")))
+    (reacted,), (edited,) = listener.wait("on_change", 2)
+    assert (reacted.kind, reacted.text, reacted.target_engine_id) == ("reaction", "👍",
+                                                                      "3EB0TARGET")
+    assert (edited.kind, edited.text) == ("edited", "fixed")
+    (inbound,) = listener.wait("on_message")[0]
+    assert inbound.text == "hello"
+    assert len(listener.named("on_change")) == 2 and len(listener.named("on_message")) == 1
     engine.stop(session)
 
 

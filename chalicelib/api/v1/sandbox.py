@@ -1,4 +1,5 @@
-"""/v1/sandbox: play the phone of a sandbox session (scan its QR, write to it)."""
+"""/v1/sandbox: play the phone of a sandbox session (scan its QR, write to it, react to, edit
+or delete messages)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 bp = Blueprint(__name__)
 ERRORS = {404: "not_found, sandbox_disabled", 409: "not_sandbox, and the sandbox's refusals",
-          503: "session_unavailable", 504: "outcome_unknown"}
+          422: "too_large", 503: "session_unavailable", 504: "outcome_unknown"}
 
 
 def _require_enabled() -> None:
@@ -49,6 +50,46 @@ def inbound(request: Request, principal: Principal, session_id: str) -> dict[str
     return container().session_service.sandbox(
         principal, session_id, "inbound",
         {"from": str(sender), "text": body.text, "push_name": body.push_name})
+
+
+def _change(principal: Principal, session_id: str, kind: str, body: Any,
+            text: str | None) -> dict[str, Any]:
+    from chalicelib.domain.jids import parse_jid
+
+    return container().messaging.sandbox_change(
+        principal, session_id, body.message_id, kind, parse_jid(body.sender, "from"), text)
+
+
+@bp.route("/sandbox/sessions/{session_id}/react", methods=["POST"], content_types=JSON_TYPES)
+@endpoint(bp, scope="messages:send", body="sandbox:ReactIn", out="sandbox:SandboxOut",
+          responses=ERRORS)
+def react(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+    """The phone reacts to a message of its chat with the session (an empty emoji takes the
+    reaction back): the tenant gets `message.reaction`."""
+    _require_enabled()
+    body = request.body()
+    return _change(principal, session_id, "reaction", body, body.emoji)
+
+
+@bp.route("/sandbox/sessions/{session_id}/edit", methods=["POST"], content_types=JSON_TYPES)
+@endpoint(bp, scope="messages:send", body="sandbox:EditIn", out="sandbox:SandboxOut",
+          responses=ERRORS)
+def edit(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+    """The phone edits a message it wrote to the session: the tenant gets `message.edited`,
+    and the message shows the new text and `edited_at`."""
+    _require_enabled()
+    body = request.body()
+    return _change(principal, session_id, "edited", body, body.text)
+
+
+@bp.route("/sandbox/sessions/{session_id}/revoke", methods=["POST"], content_types=JSON_TYPES)
+@endpoint(bp, scope="messages:send", body="sandbox:RevokeIn", out="sandbox:SandboxOut",
+          responses=ERRORS)
+def revoke(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+    """The phone deletes a message it wrote to the session for everyone: the tenant gets
+    `message.revoked`, and the message shows `revoked_at`."""
+    _require_enabled()
+    return _change(principal, session_id, "revoked", request.body(), None)
 
 
 @bp.route("/sandbox/sessions/{session_id}/link", methods=["POST"], content_types=JSON_TYPES)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from chalicelib.domain.content import Content, Quote
 from chalicelib.domain.jids import Jid
@@ -45,6 +45,31 @@ class Inbound:
     filename: str | None = None
 
 
+# What a host keeps of a change to an existing message (UTF-8 bytes): a reaction's emoji (the
+# API lets a tenant send up to 64 bytes: a skin-toned family emoji is 41), an edit's new text;
+# the sandbox refuses more and the host clips what a real engine delivers beyond it.
+CHANGE_MAX_BYTES = {"reaction": 64, "edited": INBOUND_MAX_BYTES["text"],
+                    "sender_phone": INBOUND_MAX_BYTES["sender_phone"]}
+ENGINE_ID_MAX_BYTES = 128  # WhatsApp's ids have 16 to 32 characters; a longer one is no id of ours
+ChangeKind = Literal["reaction", "edited", "revoked"]
+
+
+@dataclass(frozen=True)
+class MessageChange:
+    """Someone in a chat changed a message that already exists: reacted to it (``text`` the
+    emoji, empty when the reaction was taken back), edited it (``text`` the new text), or
+    deleted it for everyone (``text`` None). ``target_engine_id`` is the engine's id of that
+    message; ``sender`` who made the change."""
+
+    kind: ChangeKind
+    target_engine_id: str
+    chat: Jid
+    sender: Jid
+    text: str | None
+    timestamp: datetime
+    sender_phone: str | None = None  # the number behind an @lid sender, when known
+
+
 @dataclass(frozen=True)
 class Outbound:
     """One message to send: its content, the media file's bytes, and what it quotes."""
@@ -73,6 +98,7 @@ class EngineListener(Protocol):
     def on_failed(self, reason: str) -> None: ...
     def on_message(self, message: Inbound) -> None: ...
     def on_receipt(self, engine_ids: list[str], status: MessageStatus, at: datetime) -> None: ...
+    def on_change(self, change: MessageChange) -> None: ...
 
 
 class EngineError(Exception):

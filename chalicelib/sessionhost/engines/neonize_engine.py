@@ -79,11 +79,13 @@ from chalicelib.domain.content import (
 from chalicelib.domain.jids import GROUP_SERVER, LID_SERVER, USER_SERVER, Jid
 from chalicelib.domain.messages import MessageStatus
 from chalicelib.sessionhost.engines.base import (
+    ChangeKind,
     Contact,
     EngineError,
     EngineListener,
     EngineSession,
     Inbound,
+    MessageChange,
     Outbound,
 )
 
@@ -91,7 +93,13 @@ if TYPE_CHECKING:
     from google.protobuf.message import Message as ProtoMessage
     from neonize.client import NewClient
     from neonize.events import ConnectFailureEv, MessageEv, ReceiptEv, TemporaryBanEv
-    from neonize.proto.Neonize_pb2 import JID, Device, IsOnWhatsAppResponse, UploadResponse
+    from neonize.proto.Neonize_pb2 import (
+        JID,
+        Device,
+        IsOnWhatsAppResponse,
+        MessageSource,
+        UploadResponse,
+    )
     from neonize.proto.waCommon.WACommon_pb2 import MessageKey
     from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import ContextInfo
     from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message as WAMessage
@@ -106,7 +114,7 @@ QR_GRACE_S = 5.0  # after the last code's expiry before the session counts as un
 _CHAT_SERVERS = frozenset({USER_SERVER, GROUP_SERVER, LID_SERVER})
 # Message contents we pass on, by the WAWebProtobufsE2E.Message field that carries them;
 # anything else (reactions, edits, protocol and key-distribution messages...) is not a message
-# a person wrote.
+# a person wrote: reactions, edits and deletes for everyone are changes (``change_from_event``).
 _CONTENT_TYPES = (
     ("conversation", "text"), ("extendedTextMessage", "text"), ("imageMessage", "image"),
     ("videoMessage", "video"), ("ptvMessage", "video"), ("audioMessage", "audio"),
@@ -222,11 +230,58 @@ def inbound_from_event(event: MessageEv,
         text=extract_text(event.Message) or None,
         timestamp=_from_epoch(info.Timestamp / 1000),  # MessageInfo.Timestamp: milliseconds
         push_name=info.Pushname or None,
-        sender_phone=phone_of(source.SenderAlt) if sender.server == LID_SERVER else sender.phone,
+        sender_phone=_sender_phone(source, sender),
         type=kind,
         media_loader=loader(media[0]) if media and loader else None,
         mime_type=media[1] if media else None,
         filename=media[2] if media else None)
+
+
+def change_from_event(event: MessageEv) -> MessageChange | None:
+    """A change to an existing message from a MessageEv: a reaction (an empty emoji takes it
+    back), an edit, or a delete for everyone; None for anything else, and (as for messages)
+    for our own changes and chats that are not a person or a group.
+
+    whatsmeow unwraps an edit's ``editedMessage`` wrapper before neonize hands the event over
+    (the Message is then the ProtocolMessage MESSAGE_EDIT itself); a still-wrapped one is read
+    the same way."""
+    from neonize.utils.message import extract_text
+
+    info = event.Info
+    source = info.MessageSource
+    chat = jid_from_proto(source.Chat)
+    if source.IsFromMe or chat.server not in _CHAT_SERVERS:
+        return None
+    message = event.Message
+    if message.editedMessage.HasField("message"):
+        message = message.editedMessage.message
+    kind: ChangeKind
+    if message.HasField("reactionMessage"):
+        kind, target, text = "reaction", message.reactionMessage.key.ID, \
+            message.reactionMessage.text
+    elif message.protocolMessage.HasField("type"):
+        protocol = message.protocolMessage
+        types = _e2e().ProtocolMessage
+        if protocol.type == types.REVOKE:
+            kind, target, text = "revoked", protocol.key.ID, None
+        elif protocol.type == types.MESSAGE_EDIT:
+            kind, target, text = "edited", protocol.key.ID, extract_text(protocol.editedMessage)
+        else:
+            return None
+    else:
+        return None
+    if not target:
+        return None
+    sender = jid_from_proto(source.Sender)
+    return MessageChange(
+        kind=kind, target_engine_id=target, chat=chat, sender=sender, text=text,
+        timestamp=_from_epoch(info.Timestamp / 1000),  # MessageInfo.Timestamp: milliseconds
+        sender_phone=_sender_phone(source, sender))
+
+
+def _sender_phone(source: MessageSource, sender: Jid) -> str | None:
+    """The sender's number: its JID's, or for an @lid sender the phone JID behind it."""
+    return phone_of(source.SenderAlt) if sender.server == LID_SERVER else sender.phone
 
 
 def receipt_from_event(event: ReceiptEv) -> tuple[list[str], MessageStatus, datetime] | None:
@@ -1030,6 +1085,10 @@ class NeonizeEngine:
             event, lambda media: functools.partial(self._download, session, media))
         if inbound is not None:
             connection.listener.on_message(inbound)
+            return
+        change = change_from_event(event)
+        if change is not None:
+            connection.listener.on_change(change)
 
     def _on_receipt(self, connection: _Connection, event: ReceiptEv) -> None:
         receipt = receipt_from_event(event)

@@ -2,8 +2,9 @@
 
 Sessions ask for a QR code (rotating), a "phone" scans it (``scan``) or types a pairing code
 (``link``), recipients acknowledge messages (delivered, then read, after set delays) and
-"phones" write in (``inbound``) or end the link (``drop``). Auth state is a small JSON file,
-so a paired session reconnects after a restart without a scan.
+"phones" write in (``inbound``), react to, edit or delete messages (``change``) or end the
+link (``drop``). Auth state is a small JSON file, so a paired session reconnects after a
+restart without a scan.
 
 With ``wire_log`` (or WAGATE_SANDBOX_WIRE_LOG) every send is also appended to that file as a
 JSON line, so what went over the "wire" can be counted across host processes (bench/failover).
@@ -29,18 +30,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import get_args
 
 from chalicelib.domain.content import summary
 from chalicelib.domain.jids import Jid, normalize_phone
 from chalicelib.domain.messages import MessageStatus
 from chalicelib.domain.text import utf8_bytes
 from chalicelib.sessionhost.engines.base import (
+    CHANGE_MAX_BYTES,
     INBOUND_MAX_BYTES,
+    ChangeKind,
     Contact,
     EngineError,
     EngineListener,
     EngineSession,
     Inbound,
+    MessageChange,
     Outbound,
 )
 
@@ -49,6 +54,7 @@ HELD_RECEIPTS = 1_000  # per session, while no connection of it is up (oldest dr
 # What the sandbox remembers of its latest sends and actions: enough for tests and demos,
 # bounded for a long ``make run``.
 KEEP = 256
+ISSUED = 1_000  # message ids a phone can still react to, edit or delete, per session
 log = logging.getLogger(__name__)
 
 
@@ -126,6 +132,9 @@ class SandboxEngine:
         # Receipts for a session with no connection up wait for its next one (as WhatsApp
         # holds them for an offline device), whichever host connects it.
         self._held: dict[tuple[str, str], list[tuple[str, MessageStatus]]] = {}
+        # The latest message ids issued per session, whichever connection issued them: the
+        # chat of each and who wrote it (None: the session itself).
+        self._issued: dict[tuple[str, str], dict[str, tuple[Jid, Jid | None]]] = {}
         # What the sandbox network saw, for tests and demos: (session, engine id, message)
         # and (session, action, target, argument).
         self.outbox: list[tuple[str, str, Outbound]] = _Latest()
@@ -168,6 +177,7 @@ class SandboxEngine:
         self.stop(session)
         with self._lock:
             self._held.pop(self._key(session), None)  # an unlinked device gets nothing more
+            self._issued.pop(self._key(session), None)
         shutil.rmtree(session.auth_dir, ignore_errors=True)
 
     def message_id(self, session: EngineSession) -> str:
@@ -187,6 +197,8 @@ class SandboxEngine:
         if len(connection.sent) > KEEP:
             del connection.sent[next(iter(connection.sent))]
         self.outbox.append((session.session_id, engine_id, outbound))
+        if outbound.content.type != "reaction":
+            self._issue(session, engine_id, to, None)
         self._log_wire(session, engine_id, outbound)
         receipts = [(self._delivery_s, MessageStatus.DELIVERED), (self._read_s, MessageStatus.READ)]
         if outbound.content.type == "voice":  # a voice note is played after it is opened
@@ -301,6 +313,7 @@ class SandboxEngine:
         if push_name and sender.phone:
             self._names[sender.phone] = push_name
         data = media[0] if media else None
+        self._issue(session, engine_id, sender, sender)
         connection.listener.on_message(Inbound(
             engine_message_id=engine_id, chat=sender, sender=sender, text=text,
             timestamp=datetime.now(UTC), push_name=push_name, sender_phone=sender.phone,
@@ -308,6 +321,37 @@ class SandboxEngine:
             media_loader=(lambda: data) if data is not None else None,  # type: ignore[return-value]
             mime_type=media[1] if media else None, filename=media[2] if media else None))
         return engine_id
+
+    def change(self, session: EngineSession, sender: Jid, kind: ChangeKind,
+               target_engine_id: str, text: str | None = None) -> None:
+        """A phone reacts to a message of its chat with the session (``text``: the emoji,
+        empty takes it back), or edits (``text``: the new text) or deletes for everyone a
+        message it wrote itself."""
+        if kind not in get_args(ChangeKind):
+            raise EngineError("invalid_change", f"no change of kind {kind}")
+        limit = CHANGE_MAX_BYTES.get(kind)
+        if limit is not None and text is not None and utf8_bytes(text) > limit:
+            raise EngineError("too_large", f"{'emoji' if kind == 'reaction' else 'text'}: "
+                              f"may be at most {limit} bytes (UTF-8)")
+        if (kind == "revoked") != (text is None) or (kind == "edited" and not text):
+            raise EngineError("invalid_change", f"a change of kind {kind} needs "
+                              + ("no text" if kind == "revoked" else "its text"))
+        connection = self._connected(session)
+        with self._lock:
+            chat, author = self._issued.get(self._key(session), {}).get(
+                target_engine_id, (None, None))
+        if chat is None:
+            raise EngineError("not_found", "the sandbox knows no message with that id (it "
+                              "remembers the latest it issued, in this host process)")
+        if chat != sender:
+            raise EngineError("not_in_chat", "that message is not in this phone's chat with "
+                              "the session")
+        if kind != "reaction" and author != sender:
+            raise EngineError("not_own_message", "a phone can only edit or delete for "
+                              "everyone the messages it wrote")
+        connection.listener.on_change(MessageChange(
+            kind=kind, target_engine_id=target_engine_id, chat=sender, sender=sender,
+            text=text, timestamp=datetime.now(UTC), sender_phone=sender.phone))
 
     def drop(self, session: EngineSession, logged_out: bool = False,
              refuse_reconnects: int = 0) -> None:
@@ -352,6 +396,14 @@ class SandboxEngine:
         expires = datetime.now(UTC) + timedelta(seconds=self._qr_rotate_s)
         connection.listener.on_qr(code, expires)
         self._clock.call_later(self._qr_rotate_s, lambda: self._rotate_qr(connection))
+
+    def _issue(self, session: EngineSession, engine_id: str, chat: Jid,
+               author: Jid | None) -> None:
+        with self._lock:
+            issued = self._issued.setdefault(self._key(session), {})
+            issued[engine_id] = (chat, author)
+            if len(issued) > ISSUED:
+                del issued[next(iter(issued))]
 
     def _receipt(self, session: EngineSession, engine_id: str, status: MessageStatus) -> None:
         """The recipient's phone acknowledges: to the session's connection that is up now

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.v1.schemas.common import Body, Out, text, token
+from chalicelib.api.v1.schemas.common import Body, Id, Out, text, token
+from chalicelib.domain.text import bounded
 
 Phone = token(32)
 PairingCode = token(9, 8)
 Sender = token(64)
 MessageText = text(65_536)
 PushName = text(1024)  # the sandbox engine itself refuses more than a host stores
+# As many bytes as a tenant's own reactions may have (a skin-toned family emoji is 41).
+Emoji = bounded(64, 16, one_line=True)
 
 
 class ScanIn(Body):
@@ -27,6 +30,25 @@ class InboundIn(Body):
     sender: Sender = Field(alias="from")
     text: MessageText
     push_name: PushName | None = None
+
+
+class _ChangeIn(Body):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    sender: Sender = Field(alias="from", description="The phone that makes the change.")
+    message_id: Id = Field(description="Our id of the message (of this session).")
+
+
+class ReactIn(_ChangeIn):
+    emoji: Emoji = Field(description="An empty emoji takes the phone's reaction back.")
+
+
+class EditIn(_ChangeIn):
+    text: MessageText = Field(description="The message's new text.")
+
+
+class RevokeIn(_ChangeIn):
+    """The phone deletes a message it wrote, for everyone."""
 
 
 class DropIn(Body):
