@@ -125,7 +125,7 @@ def fan_out(runtime: LocalLambdaRuntime, calls: Calls, receiver: Sink) -> None:
         delivery = without_poller(calls.take())
         print(f"  N = {n:3d}: event worker {sum(worker.values()):3d} AWS calls "
               f"({', '.join(f'{k} {v}' for k, v in sorted(worker.items()))}); "
-              f"batches: {math.ceil(n / 25)} of 25 writes, {math.ceil(n / 10)} of 10 sends; "
+              f"{math.ceil(n / 10)} batch(es) of 10 first attempts; "
               f"then the delivery worker {sum(delivery.values()) / n:g} calls per delivery")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import signal
 import socket
@@ -36,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
 READY = "wagate is up"  # the first line of the stack's banner
 PORT_ATTEMPTS = 200
+EPHEMERAL_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
+PRIVATE_PORTS_FROM = 20000
 LOG_TAIL_CHARS = 3000
 REAP_SECONDS = 30  # after SIGKILL, the process is gone at once; this only bounds the wait
 HTTP_SECONDS = 10  # one request to the stack
@@ -81,11 +84,25 @@ def _os_port() -> int:
         return probe.getsockname()[1]
 
 
+def _first_port() -> int:
+    """Where to look for a block of free ports: below the range the system hands out for
+    outgoing connections when it can (a port chosen there may be taken by any client's next
+    connection before the stack binds it), else wherever the system says."""
+    try:
+        low = int(Path(EPHEMERAL_RANGE).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return _os_port()
+    if low - PRIVATE_PORTS_FROM < 1000:
+        return _os_port()
+    return random.randrange(PRIVATE_PORTS_FROM, low - 100)  # noqa: S311 (not a secret)
+
+
 def free_ports(count: int) -> list[int]:
-    """``count`` consecutive loopback ports that are all free now (the first one chosen by the
-    operating system); RuntimeError if none are found in a bounded number of tries."""
+    """``count`` consecutive loopback ports that are all free now (outside the range of
+    outgoing connections' ports where there is one); RuntimeError if none are found in a
+    bounded number of tries."""
     for _ in range(PORT_ATTEMPTS):
-        first = _os_port()
+        first = _first_port()
         block = list(range(first, first + count))
         if block[-1] <= 65535 and not any(port_busy(port) for port in block):
             return block

@@ -39,8 +39,7 @@ from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
 from chalicelib.domain.sessions import Session, SessionStatus
 from chalicelib.domain.text import utf8_bytes
-from chalicelib.services.media import MediaStore
-from chalicelib.services.ports import EventPublisher
+from chalicelib.services.ports import EventPublisher, MediaStore
 from chalicelib.sessionhost.engines.base import (
     CHANGE_MAX_BYTES,
     ENGINE_ID_MAX_BYTES,

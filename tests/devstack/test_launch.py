@@ -21,10 +21,15 @@ def test_free_ports_are_consecutive_and_free():
     assert not any(port_busy(port) for port in ports)
 
 
+def test_ports_are_picked_below_the_range_of_outgoing_connections():
+    low = int(Path(launch.EPHEMERAL_RANGE).read_text().split()[0])
+    assert all(launch.PRIVATE_PORTS_FROM <= free_ports(3)[0] < low for _ in range(20))
+
+
 def test_a_block_with_a_busy_port_is_skipped(monkeypatch):
     p0, p1, p2, p3 = free_ports(4)
     offers = iter([p0, p2])
-    monkeypatch.setattr(launch, "_os_port", lambda: next(offers))
+    monkeypatch.setattr(launch, "_first_port", lambda: next(offers))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", p1))
         taken.listen()
@@ -37,7 +42,7 @@ def test_port_picking_gives_up_after_a_bounded_number_of_tries(monkeypatch):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         busy = taken.getsockname()[1]
-        monkeypatch.setattr(launch, "_os_port", lambda: busy)
+        monkeypatch.setattr(launch, "_first_port", lambda: busy)
 
         with pytest.raises(RuntimeError, match="no 2 consecutive free loopback ports"):
             free_ports(2)
