@@ -15,7 +15,7 @@ from chalicelib.domain.events import valid_pattern, webhook_disabled
 from chalicelib.domain.paging import Page
 from chalicelib.domain.webhooks import MAX_SUBSCRIPTIONS, Subscription, after, new_secret
 from chalicelib.services.ports import EventPublisher, SessionRepo, SubscriptionRepo, UrlPolicy
-from chalicelib.services.webhook_formats import FORMATS
+from chalicelib.services.webhook_formats import formats
 
 
 class SubscriptionService:
@@ -149,6 +149,7 @@ class SubscriptionService:
         for i, session_id in enumerate(fields.get("session_ids") or []):
             if self._sessions.get(tenant_id, session_id) is None:
                 raise ValidationFailed.field(f"session_ids[{i}]", "is not a session of yours")
-        if "format" in fields and fields["format"] not in FORMATS:
-            raise ValidationFailed.field("format", f"must be one of {', '.join(sorted(FORMATS))}")
+        if "format" in fields and fields["format"] not in formats():
+            raise ValidationFailed.field("format",
+                                         f"must be one of {', '.join(sorted(formats()))}")
         return checked

@@ -11,7 +11,8 @@ from standardwebhooks import Webhook
 from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.webhooks import new_secret
 from chalicelib.services import webhook_formats
-from chalicelib.services.webhook_formats import FORMATS, signed_request, standard
+from chalicelib.services.webhook_formats import formats, signed_request
+from chalicelib.services.webhook_formats.standard import standard
 
 
 def make_event(session_id: str | None = "s1", data: dict[str, object] | None = None) -> Event:
@@ -53,17 +54,22 @@ def test_the_payload_is_json_with_a_plain_type_and_leaves_the_event_alone() -> N
     assert event.data == {"nested": {"a": [1, 2]}}
 
 
+def test_every_module_of_the_package_registers_its_format() -> None:
+    assert formats()["standard"] is standard
+
+
 def test_a_format_is_a_small_registered_function(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(webhook_formats, "FORMATS", dict(FORMATS))
+    monkeypatch.setattr(webhook_formats, "_FORMATS", dict(formats()))
 
     @webhook_formats.register("tiny")
     def tiny(event: Event) -> dict[str, object]:
         return {"kind": event.type.value}
 
-    assert webhook_formats.FORMATS["tiny"] is tiny
+    assert formats()["tiny"] is tiny
     body, _ = signed_request(make_event(), "tiny", [new_secret()], datetime.now(UTC))
     assert json.loads(body) == {"kind": "message.status"}
-    assert "standard" in FORMATS and "tiny" not in FORMATS
+    monkeypatch.undo()
+    assert "standard" in formats() and "tiny" not in formats()
 
 
 def test_a_signed_request_carries_the_event_id_and_one_signature_per_secret() -> None:
