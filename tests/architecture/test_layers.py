@@ -43,6 +43,14 @@ def test_arrows_point_down_only(layer: str, forbidden: tuple[str, ...]) -> None:
     assert wrong == []
 
 
+def test_the_session_host_takes_only_ports_from_the_services() -> None:
+    """Its events come from the domain's catalogue, its collaborators through the ports."""
+    wrong = [(file, module) for file, module in _imports("sessionhost")
+             if module.startswith("chalicelib.services")
+             and module != "chalicelib.services.ports"]
+    assert wrong == []
+
+
 def test_every_port_lives_in_ports() -> None:
     stray = []
     for path in sorted((PACKAGE / "services").glob("*.py")):
