@@ -52,44 +52,43 @@ def inbound(request: Request, principal: Principal, session_id: str) -> dict[str
         {"from": str(sender), "text": body.text, "push_name": body.push_name})
 
 
-def _change(principal: Principal, session_id: str, kind: str, body: Any,
-            text: str | None) -> dict[str, Any]:
-    from chalicelib.domain.jids import parse_jid
-
-    return container().messaging.sandbox_change(
-        principal, session_id, body.message_id, kind, parse_jid(body.sender, "from"), text)
-
-
-@bp.route("/sandbox/sessions/{session_id}/react", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp, scope="messages:send", body="sandbox:ReactIn", out="sandbox:SandboxOut",
-          responses=ERRORS)
-def react(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
-    """The phone reacts to a message of its chat with the session (an empty emoji takes the
-    reaction back): the tenant gets `message.reaction`."""
-    _require_enabled()
-    body = request.body()
-    return _change(principal, session_id, "reaction", body, body.emoji)
+# The phone changes a message of its chat: path → (change kind, body model, what it does).
+_CHANGES = {
+    "react": ("reaction", "sandbox:ReactIn",
+              "The phone reacts to a message of its chat with the session (an empty emoji "
+              "takes the reaction back): the tenant gets `message.reaction`."),
+    "edit": ("edited", "sandbox:EditIn",
+             "The phone edits a message it wrote to the session: the tenant gets "
+             "`message.edited`, and the message shows the new text and `edited_at`."),
+    "revoke": ("revoked", "sandbox:RevokeIn",
+               "The phone deletes a message it wrote to the session for everyone: the tenant "
+               "gets `message.revoked`, and the message shows `revoked_at`."),
+}
 
 
-@bp.route("/sandbox/sessions/{session_id}/edit", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp, scope="messages:send", body="sandbox:EditIn", out="sandbox:SandboxOut",
-          responses=ERRORS)
-def edit(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
-    """The phone edits a message it wrote to the session: the tenant gets `message.edited`,
-    and the message shows the new text and `edited_at`."""
-    _require_enabled()
-    body = request.body()
-    return _change(principal, session_id, "edited", body, body.text)
+def _change_route(action: str) -> None:
+    """Register ``POST /sandbox/sessions/{id}/<action>``."""
+    kind, body_model, doc = _CHANGES[action]
+
+    def change(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+        from chalicelib.domain.jids import parse_jid
+
+        _require_enabled()
+        body = request.body()
+        return container().messaging.sandbox_change(
+            principal, session_id, body.message_id, kind, parse_jid(body.sender, "from"),
+            body.change_text)
+
+    change.__name__ = action
+    change.__doc__ = doc
+    view = endpoint(bp, scope="messages:send", body=body_model, out="sandbox:SandboxOut",
+                    responses=ERRORS)(change)
+    bp.route(f"/sandbox/sessions/{{session_id}}/{action}", methods=["POST"],
+             content_types=JSON_TYPES)(view)
 
 
-@bp.route("/sandbox/sessions/{session_id}/revoke", methods=["POST"], content_types=JSON_TYPES)
-@endpoint(bp, scope="messages:send", body="sandbox:RevokeIn", out="sandbox:SandboxOut",
-          responses=ERRORS)
-def revoke(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
-    """The phone deletes a message it wrote to the session for everyone: the tenant gets
-    `message.revoked`, and the message shows `revoked_at`."""
-    _require_enabled()
-    return _change(principal, session_id, "revoked", request.body(), None)
+for _action in _CHANGES:
+    _change_route(_action)
 
 
 @bp.route("/sandbox/sessions/{session_id}/link", methods=["POST"], content_types=JSON_TYPES)

@@ -42,13 +42,25 @@ class _ChangeIn(Body):
 class ReactIn(_ChangeIn):
     emoji: Emoji = Field(description="An empty emoji takes the phone's reaction back.")
 
+    @property
+    def change_text(self) -> str:
+        return self.emoji
+
 
 class EditIn(_ChangeIn):
     text: MessageText = Field(description="The message's new text.")
 
+    @property
+    def change_text(self) -> str:
+        return self.text
+
 
 class RevokeIn(_ChangeIn):
     """The phone deletes a message it wrote, for everyone."""
+
+    @property
+    def change_text(self) -> None:
+        return None
 
 
 class DropIn(Body):
