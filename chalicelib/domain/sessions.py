@@ -80,3 +80,9 @@ def not_ready_error(session: Session) -> Conflict | None:
     return Conflict(f"cannot send through this session: {why[1]}", code="session_not_ready",
                     details=[{"field": "session_id", "message": why[1],
                               "status": session.status.value, "reason": why[0]}])
+
+
+def require_sandbox(session: Session) -> None:
+    """Only a sandbox session's phone can be played (scan, write, react, …)."""
+    if session.engine != "sandbox":
+        raise Conflict("only sandbox sessions can be played", code="not_sandbox")

@@ -42,7 +42,7 @@ from chalicelib.domain.messages import (
     StatusChange,
 )
 from chalicelib.domain.paging import Page
-from chalicelib.domain.sessions import Session, not_ready, not_ready_error
+from chalicelib.domain.sessions import Session, not_ready, not_ready_error, require_sandbox
 from chalicelib.domain.text import utf8_bytes
 from chalicelib.domain.vcard import vcard
 from chalicelib.services.account import AccountService
@@ -414,8 +414,7 @@ class MessagingService:
         message = self._messages.get(caller.tenant_id, message_id)
         if message is None or message.session_id != session_id:
             raise NotFound("message not found")
-        if session.engine != "sandbox":
-            raise Conflict("only sandbox sessions can be played", code="not_sandbox")
+        require_sandbox(session)
         if not message.engine_message_id:
             raise Conflict(f"a {message.status.value} message is not on WhatsApp yet",
                            code="not_sent")

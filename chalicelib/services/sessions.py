@@ -11,7 +11,7 @@ from chalicelib.domain.errors import Conflict, NotFound, SessionUnavailable, Val
 from chalicelib.domain.events import session_status
 from chalicelib.domain.jids import normalize_phone
 from chalicelib.domain.paging import Page
-from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus
+from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus, require_sandbox
 from chalicelib.domain.webhooks import Subscription
 from chalicelib.services.account import AccountService
 from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
@@ -144,8 +144,7 @@ class SessionService:
     def sandbox(self, caller: Principal, session_id: str, action: str,
                 body: dict[str, Any]) -> dict[str, Any]:
         session = self.get(caller, session_id)
-        if session.engine != "sandbox":
-            raise Conflict("only sandbox sessions can be played", code="not_sandbox")
+        require_sandbox(session)
         return self._fleet.call(session, f"sandbox/{action}", body)
 
     @staticmethod
