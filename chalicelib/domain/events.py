@@ -213,16 +213,27 @@ def message_received(message: Message) -> Event:
                      message.model_dump(mode="json", exclude={"tenant_id", "history"}))
 
 
-def message_reaction(tenant_id: str, session_id: str, data: MessageReactionData) -> Event:
-    return _event(EventType.MESSAGE_REACTION, tenant_id, session_id, data)
+# A contact's change to a message, by the kind an engine reports: its event type and data.
+_CHANGES: dict[str, tuple[EventType, type[_Data]]] = {
+    "reaction": (EventType.MESSAGE_REACTION, MessageReactionData),
+    "edited": (EventType.MESSAGE_EDITED, MessageEditedData),
+    "revoked": (EventType.MESSAGE_REVOKED, MessageRevokedData),
+}
 
 
-def message_edited(tenant_id: str, session_id: str, data: MessageEditedData) -> Event:
-    return _event(EventType.MESSAGE_EDITED, tenant_id, session_id, data)
-
-
-def message_revoked(tenant_id: str, session_id: str, data: MessageRevokedData) -> Event:
-    return _event(EventType.MESSAGE_REVOKED, tenant_id, session_id, data)
+def message_changed(tenant_id: str, session_id: str, kind: str, *, message_id: str | None,
+                    engine_message_id: str, chat: str, sender: str | None, at: str,
+                    text: str | None) -> Event:
+    """``message.reaction`` (``text``: the emoji, empty when taken back), ``message.edited``
+    (the new text) or ``message.revoked``, by ``kind``."""
+    type_, model = _CHANGES[kind]
+    fields: dict[str, Any] = {"message_id": message_id, "engine_message_id": engine_message_id,
+                              "chat": chat, "sender": sender, "at": at}
+    if kind == "reaction":
+        fields["reaction"] = text or ""
+    elif kind == "edited":
+        fields["text"] = text or ""
+    return _event(type_, tenant_id, session_id, model(**fields))
 
 
 def webhook_disabled(tenant_id: str, webhook_id: str, url: str, reason: str) -> Event:

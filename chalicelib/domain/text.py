@@ -18,6 +18,11 @@ def utf8_bytes(value: str) -> int:
     return len(value.encode("utf-8", "surrogatepass"))
 
 
+def clip(value: str, max_bytes: int) -> str:
+    """``value`` cut to at most ``max_bytes`` of UTF-8, never inside a character."""
+    return value.encode("utf-8", "ignore")[:max_bytes].decode("utf-8", "ignore")
+
+
 def bounded(max_bytes: int, max_chars: int | None = None, min_chars: int = 0,
             one_line: bool = False) -> Any:
     """A string type of at most ``max_bytes`` bytes of UTF-8 (and ``max_chars`` characters);

@@ -38,7 +38,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
 from chalicelib.domain.sessions import Session, SessionStatus
-from chalicelib.domain.text import utf8_bytes
+from chalicelib.domain.text import clip, utf8_bytes
 from chalicelib.services.ports import EventPublisher, MediaStore
 from chalicelib.sessionhost.engines.base import (
     CHANGE_MAX_BYTES,
@@ -620,7 +620,7 @@ class SessionHost:
         for name, limit in INBOUND_MAX_BYTES.items():
             value = getattr(inbound, name)
             if value is not None and utf8_bytes(value) > limit:
-                clipped[name] = value.encode("utf-8", "ignore")[:limit].decode("utf-8", "ignore")
+                clipped[name] = clip(value, limit)
         if not clipped:
             return inbound
         log.warning("inbound message %s (engine id %s): clipped %s to fit", message_id,
@@ -650,20 +650,11 @@ class SessionHost:
         message = self._messages.by_engine_id(*key, change.target_engine_id)
         at = clock.iso(change.timestamp)
         fields = _change_fields(message, change, at) if message is not None else {}
-        self._messages.record_change(*key, self.host_id, running.fence,
-                                     message.id if message is not None else None, fields)
         message_id = message.id if message is not None else None
-        common = {"message_id": message_id, "engine_message_id": change.target_engine_id,
-                  "chat": str(change.chat), "sender": str(change.sender), "at": at}
-        if change.kind == "reaction":
-            event = events.message_reaction(*key, events.MessageReactionData(
-                **common, reaction=change.text or ""))
-        elif change.kind == "edited":
-            event = events.message_edited(*key, events.MessageEditedData(
-                **common, text=change.text or ""))
-        else:
-            event = events.message_revoked(*key, events.MessageRevokedData(**common))
-        self._events.publish(event)
+        self._messages.record_change(*key, self.host_id, running.fence, message_id, fields)
+        self._events.publish(events.message_changed(
+            *key, change.kind, message_id=message_id, engine_message_id=change.target_engine_id,
+            chat=str(change.chat), sender=str(change.sender), at=at, text=change.text))
 
     @staticmethod
     def _bounded_change(change: MessageChange) -> MessageChange:
@@ -674,7 +665,7 @@ class SessionHost:
                             ("sender_phone", CHANGE_MAX_BYTES["sender_phone"])):
             value = getattr(change, name)
             if value is not None and limit is not None and utf8_bytes(value) > limit:
-                clipped[name] = value.encode("utf-8", "ignore")[:limit].decode("utf-8", "ignore")
+                clipped[name] = clip(value, limit)
         if not clipped:
             return change
         log.warning("%s of %s: clipped %s to fit", change.kind, change.target_engine_id,

@@ -14,9 +14,8 @@ from chalicelib.domain.events import (
     CATALOGUE,
     Event,
     EventType,
-    MessageReactionData,
     matches,
-    message_reaction,
+    message_changed,
     valid_pattern,
     webhook_disabled,
     webhook_test,
@@ -76,8 +75,9 @@ def test_builders_make_events_their_data_model_accepts() -> None:
     made = [
         webhook_disabled("t1", "wh_1", "https://hooks.example.com/x", "gone"),
         webhook_test("t1", "wh_1"),
-        message_reaction("t1", "s1", MessageReactionData(
-            message_id=None, engine_message_id="E1", chat="c", reaction="👍", at="x")),
+        *(message_changed("t1", "s1", kind, message_id=None, engine_message_id="E1",
+                          chat="c", sender="s", at="x", text="👍")
+          for kind in ("reaction", "edited", "revoked")),
     ]
     for event in made:
         assert event.tenant_id == "t1" and event.id.startswith("evt_")
@@ -85,6 +85,10 @@ def test_builders_make_events_their_data_model_accepts() -> None:
     assert made[0].session_id is None
     assert made[0].data == {"webhook_id": "wh_1", "url": "https://hooks.example.com/x",
                             "reason": "gone"}
+    assert [e.type.value for e in made[2:]] == ["message.reaction", "message.edited",
+                                                "message.revoked"]
+    assert (made[2].data["reaction"], made[3].data["text"]) == ("👍", "👍")
+    assert "text" not in made[4].data and "reaction" not in made[4].data
 
 
 # --- which events a subscription wants ----------------------------------------------------------
