@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
     from chalicelib.services.idempotency import Idempotency
+    from chalicelib.services.live import LiveService
     from chalicelib.services.media import MediaService
     from chalicelib.services.messaging import MessagingService
     from chalicelib.services.ports import (
@@ -303,7 +304,13 @@ class Container:
         from chalicelib.services.sessions import SessionService
 
         return SessionService(self.sessions, self.fleet, self.events, self.settings.default_engine,
-                              self.account, self.subscription_service)
+                              self.account, self.subscription_service, self.live)
+
+    @cached_property
+    def live(self) -> LiveService:
+        from chalicelib.services.live import LiveService
+
+        return LiveService(self.sessions, self.fleet)
 
     @cached_property
     def messaging(self) -> MessagingService:
@@ -311,7 +318,8 @@ class Container:
 
         return MessagingService(self.messages, self.sessions, self.lanes,  # type: ignore[arg-type]
                                 self.scheduler, self.events, self.fleet, self.media,
-                                self.template_service, self.account, self.settings.send_attempts)
+                                self.template_service, self.account, self.settings.send_attempts,
+                                self.live)
 
     @cached_property
     def subscription_service(self) -> SubscriptionService:

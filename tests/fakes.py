@@ -43,6 +43,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import Event, EventType, matches
 from chalicelib.domain.idempotency import IdempotencyRecord
+from chalicelib.domain.live import LiveOp, LiveResult
 from chalicelib.domain.media import media_key, safe_filename
 from chalicelib.domain.messages import Message, MessageStatus, predecessors
 from chalicelib.domain.paging import Page
@@ -837,15 +838,17 @@ class FakeFleet:
         self.messages.record_sent(tid, sid, mid, engine_id, token)
         return {**(outcome or {}), "engine_message_id": engine_id}
 
-    def call(self, session: Session, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        self.calls.append(FleetCall(action, session.id, _json(body)))
+    def live(self, session: Session, op: LiveOp) -> LiveResult:
+        """Record a live operation (by its name, e.g. ``messages.edit``) and answer what the
+        script says (a dict: the result's fields; nothing: an empty result)."""
+        self.calls.append(FleetCall(op.OP, session.id, op.model_dump(mode="json")))
         self._holder(session)
-        outcome = self._next(action)
+        outcome = self._next(op.OP)
         if isinstance(outcome, Exception):
             raise outcome
         if isinstance(outcome, HandedOver):  # no send token here: the same as its error
             raise outcome.error
-        return outcome or {}
+        return op.RESULT.model_validate(outcome or {})
 
 
 # --- the outside world: URLs, fetches, media, webhooks ------------------------------------------
@@ -1023,6 +1026,7 @@ class Services:
         c = self.container
         self.auth, self.account, self.idempotency = c.auth, c.account, c.idempotency
         self.messaging, self.session_service = c.messaging, c.session_service
+        self.live = c.live
         self.template_service, self.media = c.template_service, c.media
         self.subscription_service, self.delivery_service = (c.subscription_service,
                                                             c.delivery_service)

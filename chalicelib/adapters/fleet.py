@@ -11,10 +11,12 @@ from typing import Any
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
-from chalicelib.adapters.hosts_repo import DynamoHostRepo, HostRecord
+from chalicelib.adapters.hosts_repo import DynamoHostRepo
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
 from chalicelib.domain import signing
 from chalicelib.domain.errors import AppError, OutcomeUnknown, SessionUnavailable
+from chalicelib.domain.hosts import HostRecord
+from chalicelib.domain.live import LIVE_TIMEOUT_S, LiveOp, LiveResult
 from chalicelib.domain.messages import Message
 from chalicelib.domain.sessions import Session
 
@@ -80,18 +82,20 @@ class HttpFleet:
 
     # --- calls ---
 
-    def _post(self, host: HostRecord, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, host: HostRecord, path: str, body: dict[str, Any],
+              timeout_s: float | None = None) -> dict[str, Any]:
         """One signed call. Only a request that provably never left (refused, DNS, connect
         timeout) or that the host answered it did not act on (503 with our error) is
         SessionUnavailable; any other failure once the request may have reached the host
         (reset, remote disconnect, read timeout, a 5xx) is OutcomeUnknown: the host may have
-        acted, so it is never retried blindly."""
+        acted, so it is never retried blindly. A 501 (the engine cannot) passes through."""
         raw = json.dumps(body).encode()
         headers = {"Content-Type": "application/json",
                    **signing.sign(self._secret, "POST", path, raw)}
         try:
             response = self._http.post(host.address.rstrip("/") + path, data=raw,
-                                       headers=headers, timeout=(2.0, self._timeout))
+                                       headers=headers,
+                                       timeout=(2.0, timeout_s or self._timeout))
         except requests.RequestException as exc:
             if never_left(exc):
                 raise SessionUnavailable(
@@ -108,7 +112,7 @@ class HttpFleet:
         if status == 503 and error.get("code"):
             raise SessionUnavailable(error.get("message", "session host unavailable"),
                                      code=error["code"])
-        if status >= 500:
+        if status >= 500 and status != 501:
             raise OutcomeUnknown(error.get("message", f"session host answered {status}"),
                                  code=error.get("code", "outcome_unknown"))
         if status >= 400:
@@ -116,15 +120,20 @@ class HttpFleet:
                             error.get("message", f"session host answered {status}"))
         return payload
 
-    def _call_owner(self, session: Session, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Call the owning host; a stale owner (moved lease, dead host) is re-read once."""
+    def _call_owner(self, session: Session, path: str, body: dict[str, Any],
+                    deadline: float | None = None) -> dict[str, Any]:
+        """Call the owning host; a stale owner (moved lease, dead host) is re-read once. With
+        a ``deadline`` (monotonic), the whole call answers by then or is OutcomeUnknown."""
         for attempt in range(2):
             host = self._owner(session)
             if host is None:
                 raise SessionUnavailable("no session host holds this session right now; "
                                          "it is being (re)started")
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise OutcomeUnknown("the session host did not answer in time")
             try:
-                return self._post(host, path, body)
+                return self._post(host, path, body, left)
             except (SessionUnavailable, HostError) as exc:
                 stale = exc.code in ("not_owner", "session_unavailable")
                 if not stale or attempt == 1:
@@ -163,5 +172,9 @@ class HttpFleet:
         return self._call_owner(session, "/internal/messages/send",
                                 {**self._ref(session), "message": body})
 
-    def call(self, session: Session, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call_owner(session, f"/internal/{action}", {**self._ref(session), **body})
+    def live(self, session: Session, op: LiveOp) -> LiveResult:
+        """One live operation on the session's host, answered within ``LIVE_TIMEOUT_S`` (below
+        API Gateway's 29 s), else OutcomeUnknown (504)."""
+        payload = self._call_owner(session, "/internal/live", {**self._ref(session), **op.wire()},
+                                   deadline=time.monotonic() + LIVE_TIMEOUT_S)
+        return op.RESULT.model_validate(payload)

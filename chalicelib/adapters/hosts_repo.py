@@ -5,20 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from pydantic import BaseModel
 
 from chalicelib.adapters.dynamo import plain
+from chalicelib.domain.hosts import HostRecord
 
 PARTITION = "HOST"
-
-
-class HostRecord(BaseModel):
-    host_id: str
-    address: str  # base URL of its internal API
-    capacity: int
-    sessions: int = 0
-    alive_until_ms: int
-    draining: bool = False
 
 
 class DynamoHostRepo:

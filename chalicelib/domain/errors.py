@@ -42,6 +42,12 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
+class SessionNotReady(Conflict):
+    """The operation needs the phone, and the session is not connected (WORKING) now."""
+
+    code = "session_not_ready"
+
+
 class ValidationFailed(AppError):
     status, code = 422, "validation_failed"
 
@@ -69,6 +75,12 @@ def field_path(loc: tuple[str | int, ...]) -> str:
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path
+
+
+class NotSupported(AppError):
+    """The session's engine (or host) cannot do this; the message names which."""
+
+    status, code = 501, "not_supported"
 
 
 class Unavailable(AppError):

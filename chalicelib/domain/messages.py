@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+# How someone in a chat changes a message that exists: reacts to it, edits it, deletes it for
+# everyone.
+ChangeKind = Literal["reaction", "edited", "revoked"]
 
 
 class Direction(StrEnum):

@@ -34,7 +34,10 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import status_changes
 from chalicelib.domain.jids import Jid, parse_jid
+from chalicelib.domain.live import LiveOp, LiveResult, sandbox
+from chalicelib.domain.live.messages import EditMessage, RevokeMessage, StarMessage
 from chalicelib.domain.messages import (
+    ChangeKind,
     Direction,
     Message,
     MessageStatus,
@@ -46,6 +49,7 @@ from chalicelib.domain.sessions import Session, not_ready, not_ready_error, requ
 from chalicelib.domain.text import utf8_bytes
 from chalicelib.domain.vcard import vcard
 from chalicelib.services.account import AccountService
+from chalicelib.services.live import LiveService
 from chalicelib.services.media import MediaService, MediaSource
 from chalicelib.services.ports import (
     EventPublisher,
@@ -134,7 +138,7 @@ class MessagingService:
     def __init__(self, messages: MessageRepo, sessions: SessionRepo, lanes: dict[str, Lane],
                  scheduler: Scheduler, events: EventPublisher, fleet: Fleet,
                  media: MediaService, templates: TemplateService, account: AccountService,
-                 max_attempts: int) -> None:
+                 max_attempts: int, live: LiveService) -> None:
         self._messages = messages
         self._sessions = sessions
         self._lanes = lanes
@@ -145,6 +149,7 @@ class MessagingService:
         self._templates = templates
         self._account = account
         self._max_attempts = max_attempts
+        self._live = live
 
     # --- accepting ---
 
@@ -391,9 +396,14 @@ class MessagingService:
         session = self._sessions.get(caller.tenant_id, message.session_id)
         if session is None:
             raise NotFound("the message's session no longer exists")
-        self._fleet.call(session, "messages/action", {
-            "action": action, "chat": message.chat, "engine_message_id": message.engine_message_id,
-            "from_me": outbound, **args})
+        target = {"chat": message.chat, "engine_message_id": message.engine_message_id}
+        if action == "edit":
+            op: LiveOp = EditMessage(**target, text=args["text"])
+        elif action == "revoke":
+            op = RevokeMessage(**target)
+        else:
+            op = StarMessage(**target, from_me=outbound, starred=bool(args.get("starred", True)))
+        self._live.on(session, op)
         now = clock.now_iso()
         if action == "edit":
             fields: dict[str, Any] = {"text": args["text"], "content": {
@@ -404,8 +414,8 @@ class MessagingService:
             fields = {"starred": bool(args.get("starred"))}
         return self._messages.update_fields(caller.tenant_id, message_id, fields)
 
-    def sandbox_change(self, caller: Principal, session_id: str, message_id: str, kind: str,
-                       sender: Jid, text: str | None) -> dict[str, Any]:
+    def sandbox_change(self, caller: Principal, session_id: str, message_id: str,
+                       kind: ChangeKind, sender: Jid, text: str | None) -> LiveResult:
         """A sandbox session's phone reacts to, edits or deletes for everyone (``kind``
         reaction, edited, revoked) one of the session's messages, named by our id."""
         session = self._sessions.get(caller.tenant_id, session_id)
@@ -418,9 +428,9 @@ class MessagingService:
         if not message.engine_message_id:
             raise Conflict(f"a {message.status.value} message is not on WhatsApp yet",
                            code="not_sent")
-        return self._fleet.call(session, "sandbox/change", {
-            "kind": kind, "from": str(sender), "engine_message_id": message.engine_message_id,
-            "text": text})
+        return self._live.on(session, sandbox.Change(
+            sender=str(sender), kind=kind, engine_message_id=message.engine_message_id,
+            text=text))
 
     # --- send worker ---
 

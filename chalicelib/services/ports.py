@@ -11,7 +11,9 @@ from chalicelib.domain.auth import Attempts
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.devices import Device, Push, PushOutcome
 from chalicelib.domain.events import Event
+from chalicelib.domain.hosts import HostRecord
 from chalicelib.domain.idempotency import IdempotencyRecord
+from chalicelib.domain.live import LiveOp, LiveResult
 from chalicelib.domain.messages import Message, MessageStatus
 from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge
@@ -111,7 +113,52 @@ class Fleet(Protocol):
     def start(self, session: Session) -> None: ...
     def stop(self, session: Session, logout: bool = False) -> None: ...
     def send(self, session: Session, message: Message) -> dict[str, Any]: ...
-    def call(self, session: Session, action: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    def live(self, session: Session, op: LiveOp) -> LiveResult:
+        """Perform a live operation on the host holding the session (see domain.live),
+        answering within ``LIVE_TIMEOUT_S`` or OutcomeUnknown."""
+
+
+class HostRegistry(Protocol):
+    """The fleet registry: where each live session host is and how loaded."""
+
+    def heartbeat(self, host: HostRecord) -> None: ...
+    def get(self, host_id: str) -> HostRecord | None: ...
+    def alive(self, now_ms: int) -> list[HostRecord]: ...
+    def remove(self, host_id: str) -> None: ...
+
+
+class LeasedSessions(Protocol):
+    """The session records as a host sees them: leases and fenced writes."""
+
+    def get(self, tenant_id: str, session_id: str) -> Session | None: ...
+    def claim(self, tenant_id: str, session_id: str, host_id: str, ttl_ms: int,
+              now_ms: int) -> int | None:
+        """Take the lease if it is free or lapsed: the new fencing token, else None."""
+    def renew(self, tenant_id: str, session_id: str, host_id: str, fence: int, ttl_ms: int,
+              now_ms: int) -> bool: ...
+    def release(self, tenant_id: str, session_id: str, host_id: str, fence: int) -> None: ...
+    def host_update(self, tenant_id: str, session_id: str, host_id: str, fence: int,
+                    remove: tuple[str, ...] = (), **fields: Any) -> Session:
+        """Write fields under the lease (StaleFence when it moved on)."""
+    def runnable(self, limit: int = 100) -> list[Session]: ...
+
+
+class HostMessages(Protocol):
+    """The message records as a host writes them: sends, receipts, inbound, changes."""
+
+    def begin_send(self, tenant_id: str, session_id: str, message_id: str, token: str,
+                   engine_id: str | None, host_id: str, fence: int) -> bool: ...
+    def abandon_send(self, tenant_id: str, session_id: str, message_id: str, token: str,
+                     engine_id: str | None) -> None: ...
+    def record_sent(self, tenant_id: str, session_id: str, message_id: str, engine_id: str,
+                    token: str) -> bool: ...
+    def by_engine_id(self, tenant_id: str, session_id: str, engine_id: str) -> Message | None: ...
+    def record_change(self, tenant_id: str, session_id: str, host_id: str, fence: int,
+                      message_id: str | None = None, fields: dict[str, Any] | None = None
+                      ) -> bool: ...
+    def apply_receipt(self, tenant_id: str, session_id: str, engine_id: str,
+                      target: MessageStatus, host_id: str, fence: int) -> Message | None: ...
+    def store_inbound(self, message: Message, host_id: str, fence: int) -> bool: ...
 
 
 class PasswordHasher(Protocol):

@@ -1,4 +1,4 @@
-"""Sessions: create, start, stop, log out, QR codes; the sandbox's play-a-phone actions."""
+"""Sessions: create, start, stop, log out, QR codes, pairing codes."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import Conflict, NotFound, SessionUnavailable, ValidationFailed
 from chalicelib.domain.events import session_status
 from chalicelib.domain.jids import normalize_phone
+from chalicelib.domain.live import LiveResult
+from chalicelib.domain.live.contacts import CheckNumbers
+from chalicelib.domain.live.sessions import RequestPairingCode
 from chalicelib.domain.paging import Page
-from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus, require_sandbox
+from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus
 from chalicelib.domain.webhooks import Subscription
 from chalicelib.services.account import AccountService
+from chalicelib.services.live import LiveService
 from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
 from chalicelib.services.subscriptions import SubscriptionService
 
@@ -21,13 +25,14 @@ from chalicelib.services.subscriptions import SubscriptionService
 class SessionService:
     def __init__(self, sessions: SessionRepo, fleet: Fleet, events: EventPublisher,
                  default_engine: str, account: AccountService,
-                 subscriptions: SubscriptionService) -> None:
+                 subscriptions: SubscriptionService, live: LiveService) -> None:
         self._sessions = sessions
         self._fleet = fleet
         self._events = events
         self._default_engine = default_engine
         self._account = account
         self._subscriptions = subscriptions
+        self._live = live
 
     def create(self, caller: Principal, name: str, webhook_url: str | None,
                engine: str | None, start: bool,
@@ -113,21 +118,15 @@ class SessionService:
             else self._sessions.get(caller.tenant_id, session_id)
         return self._require(session), created
 
-    def pairing_code(self, caller: Principal, session_id: str, phone: str) -> dict[str, Any]:
+    def pairing_code(self, caller: Principal, session_id: str, phone: str) -> LiveResult:
         """Link by phone number: the code the user types in WhatsApp > Linked devices."""
         e164 = normalize_phone(phone, "phone")
-        session = self.get(caller, session_id)
-        if session.status != SessionStatus.SCAN_QR:
-            raise Conflict(f"a pairing code needs a session waiting to be linked; this one is "
-                           f"{session.status.value}", code="not_scanning")
-        return self._fleet.call(session, "sessions/pairing-code", {"phone": e164})
+        return self._live.run(caller, session_id, RequestPairingCode(phone=e164))
 
-    def check_numbers(self, caller: Principal, session_id: str,
-                      phones: list[str]) -> dict[str, Any]:
+    def check_numbers(self, caller: Principal, session_id: str, phones: list[str]) -> LiveResult:
         """Which numbers are on WhatsApp, asked live through the session."""
         normalized = [normalize_phone(p, f"phones[{i}]") for i, p in enumerate(phones)]
-        session = self.get(caller, session_id)
-        return self._fleet.call(session, "sessions/check-numbers", {"phones": normalized})
+        return self._live.run(caller, session_id, CheckNumbers(phones=normalized))
 
     def qr(self, caller: Principal, session_id: str) -> Qr:
         session = self.get(caller, session_id)
@@ -138,14 +137,6 @@ class SessionService:
             raise Conflict("the QR code expired and a new one is on its way; ask again",
                            code="qr_not_available")
         return session.qr
-
-    # --- sandbox engine: play the phone ---
-
-    def sandbox(self, caller: Principal, session_id: str, action: str,
-                body: dict[str, Any]) -> dict[str, Any]:
-        session = self.get(caller, session_id)
-        require_sandbox(session)
-        return self._fleet.call(session, f"sandbox/{action}", body)
 
     @staticmethod
     def _require(session: Session | None) -> Session:

@@ -15,7 +15,6 @@ from chalicelib.sessionhost.engines.base import HostDied
 from chalicelib.sessionhost.host import SessionHost
 
 log = logging.getLogger("wagate.host.api")
-SANDBOX_ACTIONS = ("scan", "link", "inbound", "change", "drop")
 
 
 def _routes(host: SessionHost) -> dict[str, Any]:
@@ -25,13 +24,8 @@ def _routes(host: SessionHost) -> dict[str, Any]:
                                                               bool(b.get("logout"))),
         "/internal/messages/send": lambda b: host.send(b["tenant_id"], b["session_id"],
                                                        b["message"]),
-        "/internal/messages/action": lambda b: host.act(b["tenant_id"], b["session_id"], b),
-        "/internal/sessions/pairing-code": lambda b: host.pairing_code(
-            b["tenant_id"], b["session_id"], b["phone"]),
-        "/internal/sessions/check-numbers": lambda b: host.check_numbers(
-            b["tenant_id"], b["session_id"], b["phones"]),
-        **{f"/internal/sandbox/{action}": (lambda b, a=action: host.sandbox(
-            b["tenant_id"], b["session_id"], a, b)) for action in SANDBOX_ACTIONS},
+        "/internal/live": lambda b: host.live(b["tenant_id"], b["session_id"], b["op"],
+                                              b.get("args")),
     }
 
 

@@ -17,8 +17,8 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from chalicelib.adapters.fleet import HostError, HttpFleet, never_left
-from chalicelib.adapters.hosts_repo import HostRecord
 from chalicelib.domain.errors import OutcomeUnknown, SessionUnavailable
+from chalicelib.domain.hosts import HostRecord
 from chalicelib.domain.messages import Direction, Message, MessageStatus
 from chalicelib.domain.sessions import Session, SessionStatus
 from tests.conftest import free_port

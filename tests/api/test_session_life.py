@@ -55,8 +55,9 @@ def test_check_numbers_asks_the_network(acme: Tenant, host):
                        {"phones": ["+4915112345678", "+1 415 555 0000"]})
     assert result.json["results"] == [
         {"phone": "+4915112345678", "on_whatsapp": True, "jid": "4915112345678@s.whatsapp.net",
-         "name": "Max"},
-        {"phone": "+14155550000", "on_whatsapp": False, "jid": None, "name": None}]
+         "lid": None, "name": "Max"},
+        {"phone": "+14155550000", "on_whatsapp": False, "jid": None, "lid": None,
+         "name": None}]
     error = assert_error(acme.call("POST", f"/v1/sessions/{sid}/check-numbers",
                                    {"phones": ["+4915112345678", "nope"]}), 422)
     assert error["details"][0]["field"] == "phones[1]"

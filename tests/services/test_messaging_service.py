@@ -516,9 +516,8 @@ def test_editing_a_sent_text_asks_its_host_and_keeps_the_new_text(services: Serv
 
     edited = services.messaging.act(services.acme, message.id, "edit", {"text": "hello"})
 
-    [call] = services.fleet.operations("messages/action")
-    assert call.body == {"action": "edit", "chat": CHAT, "engine_message_id": engine_id,
-                         "from_me": True, "text": "hello"}
+    [call] = services.fleet.operations("messages.edit")
+    assert call.body == {"chat": CHAT, "engine_message_id": engine_id, "text": "hello"}
     assert edited.text == "hello" and edited.content["text"] == "hello" and edited.edited_at
 
 
@@ -541,7 +540,7 @@ def test_what_cannot_be_edited_or_revoked_is_refused_before_the_host_is_asked(
         with pytest.raises(Conflict) as refused:
             services.messaging.act(services.acme, "IN1", action, {"text": "x"})
         assert refused.value.code == "not_own_message"
-    assert services.fleet.operations("messages/action") == []
+    assert services.fleet.operations("messages.edit") == []
     starred = services.messaging.act(services.acme, "IN1", "star", {"starred": True})
     assert starred.starred
 

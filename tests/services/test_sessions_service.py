@@ -11,10 +11,12 @@ from chalicelib.domain import clock as gateway_clock
 from chalicelib.domain.errors import (
     Conflict,
     NotFound,
+    SessionNotReady,
     SessionUnavailable,
     ValidationFailed,
 )
 from chalicelib.domain.events import EventType
+from chalicelib.domain.live import sandbox
 from chalicelib.domain.quotas import Limits, QuotaExceeded
 from chalicelib.domain.sessions import Qr, SessionStatus
 from tests.fakes import FakeClock, Services
@@ -171,20 +173,30 @@ def test_a_pairing_code_needs_a_session_waiting_to_be_linked(services: Services)
     assert not_scanning.value.code == "not_scanning"
 
     services.fleet.adopt("acme", session.id, SessionStatus.SCAN_QR)
-    services.fleet.script("sessions/pairing-code", {"code": "ABCD-EFGH"})
+    services.fleet.script("sessions.pairing_code", {"code": "ABCD-EFGH", "phone": "+14155552671"})
     with pytest.raises(ValidationFailed) as bad_phone:
         services.session_service.pairing_code(services.acme, session.id, "not a phone")
     assert bad_phone.value.details[0]["field"] == "phone"
     answer = services.session_service.pairing_code(services.acme, session.id,
                                                    "+1 (415) 555-2671")
-    assert answer == {"code": "ABCD-EFGH"}
-    assert services.fleet.operations("sessions/pairing-code")[0].body == {
+    assert answer.code == "ABCD-EFGH"
+    assert services.fleet.operations("sessions.pairing_code")[0].body == {
         "phone": "+14155552671"}
 
 
-def test_live_questions_to_a_session_no_host_holds_are_unavailable(services: Services):
+def test_live_questions_to_a_session_not_working_are_not_ready(services: Services):
     session, _ = services.session_service.create(services.acme, "shop", None, None,
                                                  start=True)
+    with pytest.raises(SessionNotReady):
+        services.session_service.check_numbers(services.acme, session.id, ["+14155552671"])
+    assert services.fleet.operations("contacts.check") == []
+
+
+def test_live_questions_to_a_working_session_no_host_holds_are_unavailable(
+        services: Services):
+    session, _ = services.session_service.create(services.acme, "shop", None, None,
+                                                 start=True)
+    services.sessions.update("acme", session.id, {"status": SessionStatus.WORKING.value})
     with pytest.raises(SessionUnavailable):
         services.session_service.check_numbers(services.acme, session.id, ["+14155552671"])
 
@@ -193,7 +205,7 @@ def test_only_sandbox_sessions_can_be_played(services: Services):
     real, _ = services.session_service.create(services.acme, "real", None, "neonize",
                                               start=False)
     with pytest.raises(Conflict) as refused:
-        services.session_service.sandbox(services.acme, real.id, "scan", {})
+        services.live.run(services.acme, real.id, sandbox.Scan())
     assert refused.value.code == "not_sandbox"
 
 

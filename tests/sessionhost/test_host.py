@@ -14,6 +14,7 @@ from chalicelib.bootstrap import container
 from chalicelib.domain import signing
 from chalicelib.domain.errors import StaleFence
 from chalicelib.domain.jids import Jid
+from chalicelib.domain.live.contacts import CheckNumbers
 from chalicelib.sessionhost.engines.base import EngineSession, MessageChange
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from tests.conftest import Tenant, run_worker, start_host, wait_for
@@ -162,20 +163,19 @@ def test_the_fleet_client_retries_once_when_the_owner_it_knew_is_stale(acme: Ten
                  and _status(acme, sid) == "WORKING")
         first.host.register()  # host-a is alive again (and no longer holds the session)
         first.host.draining = False
-        result = container().fleet.call(stale_view, "sessions/check-numbers",
-                                         {"phones": ["+14155552671"]})
-        assert result["results"][0]["on_whatsapp"] is True
+        result = container().fleet.live(stale_view, CheckNumbers(phones=["+14155552671"]))
+        assert result.results[0].on_whatsapp is True
     finally:
         for h in (first, second):
             h.host.kill()
             h.stop()
 
 
-def test_no_live_owner_is_a_clear_503(acme: Tenant):
+def test_a_session_no_host_holds_is_not_ready(acme: Tenant):
     sid = acme.call("POST", "/v1/sessions", {"name": "orphan"}).json["id"]  # no host at all
     error = acme.call("POST", f"/v1/sessions/{sid}/check-numbers", {"phones": ["+14155552671"]})
-    assert error.status_code == 503
-    assert error.json["error"]["code"] == "session_unavailable"
+    assert error.status_code == 409
+    assert error.json["error"]["code"] == "session_not_ready"
 
 
 def _engine_changes(host, tenant: Tenant, sid: str, change: MessageChange) -> None:

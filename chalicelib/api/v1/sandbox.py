@@ -24,32 +24,39 @@ def _require_enabled() -> None:
         raise NotFound("the sandbox API is turned off", code="sandbox_disabled")
 
 
+def _play(principal: Principal, session_id: str, op: str, **args: Any) -> Any:
+    """Play the phone: the sandbox operation ``op`` (domain.live.sandbox) on the session."""
+    from chalicelib.domain.live import sandbox
+
+    played = container().live.run(principal, session_id, getattr(sandbox, op)(**args))
+    return played.model_dump(mode="json", exclude_none=True)
+
+
 @bp.route("/sandbox/sessions/{session_id}/scan", methods=["POST"], content_types=JSON_TYPES)
 @endpoint(bp, scope="sessions:write", body="sandbox:ScanIn", out="sandbox:SandboxOut",
           responses=ERRORS)
-def scan(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+def scan(request: Request, principal: Principal, session_id: str) -> Any:
     """The phone scans the session's QR code (``phone``: which number links)."""
     from chalicelib.domain.jids import normalize_phone
 
     _require_enabled()
     body = request.body()
     phone = normalize_phone(body.phone, "phone") if body.phone else None
-    return container().session_service.sandbox(principal, session_id, "scan", {"phone": phone})
+    return _play(principal, session_id, "Scan", phone=phone)
 
 
 @bp.route("/sandbox/sessions/{session_id}/inbound", methods=["POST"], content_types=JSON_TYPES)
 @endpoint(bp, scope="messages:send", body="sandbox:InboundIn", out="sandbox:SandboxOut",
           responses=ERRORS)
-def inbound(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+def inbound(request: Request, principal: Principal, session_id: str) -> Any:
     """Someone writes to the session's number."""
     from chalicelib.domain.jids import parse_jid
 
     _require_enabled()
     body = request.body()
     sender = parse_jid(body.sender, "from")
-    return container().session_service.sandbox(
-        principal, session_id, "inbound",
-        {"from": str(sender), "text": body.text, "push_name": body.push_name})
+    return _play(principal, session_id, "Inbound", sender=str(sender), text=body.text,
+                 push_name=body.push_name)
 
 
 # The phone changes a message of its chat: path → (change kind, body model, what it does).
@@ -70,7 +77,7 @@ def _change_route(action: str) -> None:
     """Register ``POST /sandbox/sessions/{id}/<action>``."""
     kind, body_model, doc = _CHANGES[action]
 
-    def change(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+    def change(request: Request, principal: Principal, session_id: str) -> Any:
         from chalicelib.domain.jids import parse_jid
 
         _require_enabled()
@@ -94,23 +101,21 @@ for _action in _CHANGES:
 @bp.route("/sandbox/sessions/{session_id}/link", methods=["POST"], content_types=JSON_TYPES)
 @endpoint(bp, scope="sessions:write", body="sandbox:LinkIn", out="sandbox:SandboxOut",
           responses=ERRORS)
-def link(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+def link(request: Request, principal: Principal, session_id: str) -> Any:
     """The phone's owner types the pairing code from POST /v1/sessions/{id}/pairing-code."""
     _require_enabled()
     body = request.body()
-    return container().session_service.sandbox(principal, session_id, "link",
-                                                {"code": body.code})
+    return _play(principal, session_id, "Link", code=body.code)
 
 
 @bp.route("/sandbox/sessions/{session_id}/drop", methods=["POST"], content_types=JSON_TYPES)
 @endpoint(bp, scope="sessions:write", body="sandbox:DropIn", out="sandbox:SandboxOut",
           responses=ERRORS)
-def drop(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+def drop(request: Request, principal: Principal, session_id: str) -> Any:
     """The connection drops (the gateway reconnects), or with ``logged_out`` the phone unlinks
     the device (the session stops and must be paired again)."""
     _require_enabled()
-    return container().session_service.sandbox(principal, session_id, "drop",
-                                                request.body().model_dump())
+    return _play(principal, session_id, "Drop", **request.body().model_dump())
 
 
 @bp.route("/sandbox/pushes", methods=["GET"])

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 from chalicelib.domain.content import Content, Quote
 from chalicelib.domain.jids import Jid
-from chalicelib.domain.messages import MessageStatus
+from chalicelib.domain.live import LiveOp, LiveResult
+from chalicelib.domain.messages import ChangeKind, MessageStatus
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,6 @@ class Inbound:
 CHANGE_MAX_BYTES = {"reaction": 64, "edited": INBOUND_MAX_BYTES["text"],
                     "sender_phone": INBOUND_MAX_BYTES["sender_phone"]}
 ENGINE_ID_MAX_BYTES = 128  # WhatsApp's ids have 16 to 32 characters; a longer one is no id of ours
-ChangeKind = Literal["reaction", "edited", "revoked"]
 
 
 @dataclass(frozen=True)
@@ -80,14 +80,6 @@ class Outbound:
     reply_to: Quote | None = None
 
 
-@dataclass(frozen=True)
-class Contact:
-    """A number that is on WhatsApp, as the engine knows it."""
-
-    jid: Jid
-    name: str | None = None
-
-
 class EngineListener(Protocol):
     """Callbacks from an engine. They must return quickly (hosts queue the work)."""
 
@@ -102,16 +94,18 @@ class EngineListener(Protocol):
 
 
 class EngineError(Exception):
-    """An engine refused an action; ``code`` says why (e.g. ``not_connected``).
+    """An engine refused an action; ``code`` says why (e.g. ``not_connected``), ``status``
+    which HTTP status the API answers (None: the host's default for the code).
 
     On a send, every code but ``outcome_unknown`` means nothing left for WhatsApp;
     ``outcome_unknown`` means the message may have gone out (e.g. no answer from the server).
     """
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.status = status
 
 
 class HostDied(BaseException):
@@ -120,22 +114,33 @@ class HostDied(BaseException):
     without an answer. A BaseException, so no ``except Exception`` on the way catches it."""
 
 
-class Engine(Protocol):
-    name: str
+class EngineBase:
+    """What every engine is: connect, send, and the live operations it can do.
+
+    An engine performs live operation ``op`` in its method named ``op.handler()``
+    (``contacts_check(session, op)``), answering ``op.RESULT``; an operation without such a
+    method is ``not_supported``, so an engine implements only what it can.
+    """
+
+    name = "engine"
 
     def start(self, session: EngineSession, listener: EngineListener) -> None:
         """Connect (restoring auth state, or asking for a QR); returns at once."""
+        raise NotImplementedError
 
     def stop(self, session: EngineSession) -> None:
         """Disconnect, keeping auth state."""
+        raise NotImplementedError
 
     def logout(self, session: EngineSession) -> None:
         """Unlink the device and delete auth state."""
+        raise NotImplementedError
 
     def message_id(self, session: EngineSession) -> str | None:
         """A fresh id for the next send to carry (the host records it before it sends, so
         receipts find the message whatever happens to the send's answer); None when the
         engine can only let WhatsApp's library pick one."""
+        return None
 
     def send(self, session: EngineSession, outbound: Outbound,
              message_id: str | None = None) -> str:
@@ -143,23 +148,26 @@ class Engine(Protocol):
         engine's message id; EngineError("not_on_whatsapp") and EngineError("not_connected")
         are the refusals callers act on, EngineError("outcome_unknown") a send that may
         have gone out."""
+        raise NotImplementedError
 
     def typing(self, session: EngineSession, chat: Jid, duration_ms: int) -> None:
         """Show "typing…" in the chat for ``duration_ms`` (blocks that long), then stop."""
+        raise NotImplementedError
 
-    def edit(self, session: EngineSession, chat: Jid, engine_message_id: str, text: str) -> None:
-        """Replace the text of a message this session sent."""
+    def live(self, session: EngineSession, op: LiveOp) -> LiveResult:
+        """Perform a live operation: its handler's answer, or ``not_supported``."""
+        handler = getattr(self, op.handler(), None)
+        if handler is None:
+            raise EngineError("not_supported",
+                              f"the {self.name} engine does not support {op.OP}", status=501)
+        result = handler(session, op)
+        if not isinstance(result, op.RESULT):
+            raise TypeError(f"{self.name}.{op.handler()} answered {type(result).__name__}, "
+                            f"not {op.RESULT.__name__}")
+        return result
 
-    def revoke(self, session: EngineSession, chat: Jid, engine_message_id: str) -> None:
-        """Delete a message this session sent, for everyone."""
 
-    def star(self, session: EngineSession, chat: Jid, engine_message_id: str, from_me: bool,
-             starred: bool) -> None:
-        """Star or unstar a message (on the linked phone too)."""
-
-    def pairing_code(self, session: EngineSession, phone: str) -> str:
-        """Link by phone number instead of QR: the 8-character code the user types on the
-        phone (only while the session shows a QR code)."""
-
-    def check_numbers(self, session: EngineSession, phones: list[str]) -> dict[str, Contact | None]:
-        """Which E.164 numbers are on WhatsApp (None for those that are not)."""
+@dataclass(frozen=True)
+class Contact:  # TEMPORARY until the neonize split lands
+    jid: Jid
+    name: str | None = None

@@ -113,7 +113,8 @@ class CheckNumbersIn(Body):
 class NumberCheck(Out):
     phone: str
     on_whatsapp: bool
-    jid: str | None
+    jid: str | None = Field(description="Its phone JID (…@s.whatsapp.net).")
+    lid: str | None = Field(description="Its LID (…@lid), when WhatsApp told it.")
     name: str | None
 
 

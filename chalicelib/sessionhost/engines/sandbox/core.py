@@ -1,4 +1,4 @@
-"""The sandbox engine: a deterministic fake phone network.
+"""The sandbox engine's core: connections, pairing, sending and receipts.
 
 Sessions ask for a QR code (rotating), a "phone" scans it (``scan``) or types a pairing code
 (``link``), recipients acknowledge messages (delivered, then read, after set delays) and
@@ -30,17 +30,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import get_args
+from typing import Any, TypeVar, get_args
 
 from chalicelib.domain.content import summary
 from chalicelib.domain.jids import Jid, normalize_phone
+from chalicelib.domain.live import Done
+from chalicelib.domain.live.contacts import CheckNumbers, NumberCheck, NumbersChecked
+from chalicelib.domain.live.messages import EditMessage, RevokeMessage, StarMessage
+from chalicelib.domain.live.sessions import PairingCode, RequestPairingCode
 from chalicelib.domain.messages import MessageStatus
 from chalicelib.domain.text import utf8_bytes
 from chalicelib.sessionhost.engines.base import (
     CHANGE_MAX_BYTES,
     INBOUND_MAX_BYTES,
     ChangeKind,
-    Contact,
+    EngineBase,
     EngineError,
     EngineListener,
     EngineSession,
@@ -49,6 +53,7 @@ from chalicelib.sessionhost.engines.base import (
     Outbound,
 )
 
+T = TypeVar("T")
 AUTH_FILE = "sandbox-auth.json"
 HELD_RECEIPTS = 1_000  # per session, while no connection of it is up (oldest dropped)
 # What the sandbox remembers of its latest sends and actions: enough for tests and demos,
@@ -112,7 +117,7 @@ def sandbox_phone(session_id: str) -> str:
     return normalize_phone(f"+1415555{digits:04d}")
 
 
-class SandboxEngine:
+class SandboxCore(EngineBase):
     name = "sandbox"
 
     def __init__(self, delivery_ms: int = 300, read_ms: int = 700, qr_rotate_s: float = 20,
@@ -128,6 +133,7 @@ class SandboxEngine:
         self._clock = Scheduler()
         self._unregistered = unregistered
         self._names: dict[str, str] = {}  # phone -> push name, learned from inbound messages
+        self._parts: dict[str, Any] = {}  # each part's own state (see ``_part``)
         self._refuse: dict[tuple[str, str], int] = {}  # connects still to refuse, per session
         # Receipts for a session with no connection up wait for its next one (as WhatsApp
         # holds them for an offline device), whichever host connects it.
@@ -144,6 +150,14 @@ class SandboxEngine:
         self.after_send: Callable[[EngineSession, str], None] | None = None
         configured = os.environ.get("WAGATE_SANDBOX_WIRE_LOG")
         self._wire_log = wire_log or (Path(configured) if configured else None)
+
+    def _part(self, name: str, factory: Callable[[], T]) -> T:
+        """A part's state (a part is a module of this package adding a family of live
+        operations), made on first use."""
+        with self._lock:
+            if name not in self._parts:
+                self._parts[name] = factory()
+            return self._parts[name]  # type: ignore[no-any-return]
 
     @staticmethod
     def _key(session: EngineSession) -> tuple[str, str]:
@@ -226,18 +240,20 @@ class SandboxEngine:
         self.actions.append((session.session_id, "typing", str(chat), duration_ms))
         time.sleep(duration_ms / 1000)
 
-    def edit(self, session: EngineSession, chat: Jid, engine_message_id: str, text: str) -> None:
-        self._own(session, engine_message_id)
-        self.actions.append((session.session_id, "edit", engine_message_id, text))
+    def messages_edit(self, session: EngineSession, op: EditMessage) -> Done:
+        self._own(session, op.engine_message_id)
+        self.actions.append((session.session_id, "edit", op.engine_message_id, op.text))
+        return Done()
 
-    def revoke(self, session: EngineSession, chat: Jid, engine_message_id: str) -> None:
-        self._own(session, engine_message_id)
-        self.actions.append((session.session_id, "revoke", engine_message_id, None))
+    def messages_revoke(self, session: EngineSession, op: RevokeMessage) -> Done:
+        self._own(session, op.engine_message_id)
+        self.actions.append((session.session_id, "revoke", op.engine_message_id, None))
+        return Done()
 
-    def star(self, session: EngineSession, chat: Jid, engine_message_id: str, from_me: bool,
-             starred: bool) -> None:
+    def messages_star(self, session: EngineSession, op: StarMessage) -> Done:
         self._connected(session)
-        self.actions.append((session.session_id, "star", engine_message_id, starred))
+        self.actions.append((session.session_id, "star", op.engine_message_id, op.starred))
+        return Done()
 
     def _connected(self, session: EngineSession) -> _Connection:
         connection = self._connections.get(self._key(session))
@@ -249,20 +265,21 @@ class SandboxEngine:
         if engine_message_id not in self._connected(session).sent:
             raise EngineError("unknown_message", "this session did not send that message")
 
-    def pairing_code(self, session: EngineSession, phone: str) -> str:
+    def sessions_pairing_code(self, session: EngineSession,
+                              op: RequestPairingCode) -> PairingCode:
         connection = self._scanning(session)
         alphabet = "ABCDEFGHJKLMNPQRSTVWXYZ23456789"
         code = "".join(secrets.choice(alphabet) for _ in range(8))
-        connection.pairing = (code, normalize_phone(phone))
-        return code
+        connection.pairing = (code, normalize_phone(op.phone))
+        return PairingCode(code=code, phone=op.phone)
 
-    def check_numbers(self, session: EngineSession,
-                      phones: list[str]) -> dict[str, Contact | None]:
-        connection = self._connections.get(self._key(session))
-        if connection is None or connection.phone is None:
-            raise EngineError("not_connected", "the session is not connected")
-        return {phone: Contact(Jid(phone.lstrip("+")), self._names.get(phone))
-                if self._registered(phone) else None for phone in phones}
+    def contacts_check(self, session: EngineSession, op: CheckNumbers) -> NumbersChecked:
+        self._connected(session)
+        return NumbersChecked(results=[
+            NumberCheck(phone=phone, on_whatsapp=True, jid=f"{phone.lstrip('+')}@s.whatsapp.net",
+                        name=self._names.get(phone))
+            if self._registered(phone) else NumberCheck(phone=phone, on_whatsapp=False)
+            for phone in op.phones])
 
     def _registered(self, phone: str) -> bool:
         return not phone.endswith("0000") and phone not in self._unregistered
