@@ -40,7 +40,7 @@ def build_host(port: int) -> SessionHost:
     engines: dict[str, Engine] = {"sandbox": SandboxEngine(
         s.sandbox_delivery_ms, s.sandbox_read_ms, s.sandbox_qr_rotate_seconds)}
     if importlib.util.find_spec("neonize") is not None:  # the host image installs it
-        from chalicelib.sessionhost.engines.neonize_engine import NeonizeEngine
+        from chalicelib.sessionhost.engines.neonize import NeonizeEngine
         from chalicelib.sessionhost.link_preview import LinkPreviewer
 
         engines["neonize"] = NeonizeEngine(

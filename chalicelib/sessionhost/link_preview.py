@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 from chalicelib.adapters.safe_fetch import SafeFetcher
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.sessionhost.engines.neonize_engine import LinkPreview
+from chalicelib.sessionhost.engines.neonize.convert import LinkPreview
 
 log = logging.getLogger(__name__)
 MAX_PAGE_BYTES = 512 * 1024

@@ -22,7 +22,6 @@ import pytest
 from chalicelib.domain.content import Text
 from chalicelib.domain.jids import Jid, parse_jid
 from chalicelib.domain.messages import MessageStatus
-from chalicelib.sessionhost.engines import neonize_engine as ne
 from chalicelib.sessionhost.engines.base import (
     Contact,
     EngineError,
@@ -31,6 +30,7 @@ from chalicelib.sessionhost.engines.base import (
     MessageChange,
     Outbound,
 )
+from chalicelib.sessionhost.engines.neonize import NeonizeEngine, connection, convert
 
 pb = pytest.importorskip("neonize.proto.Neonize_pb2")
 e2e = pytest.importorskip("neonize.proto.waE2E.WAWebProtobufsE2E_pb2")
@@ -112,19 +112,19 @@ DISCONNECTED = pb.Disconnected(status=True)
 def test_jids_round_trip_without_the_device_part() -> None:
     for raw in ("+14155552671", f"{GROUP}@g.us", f"{LID}@lid"):
         ours = parse_jid(raw)
-        proto = ne.jid_to_proto(ours)
+        proto = convert.jid_to_proto(ours)
         assert isinstance(proto, pb.JID) and (proto.Device, proto.RawAgent) == (0, 0)
-        assert ne.jid_from_proto(proto) == ours
-    proto = ne.jid_to_proto(parse_jid("+14155552671"))
+        assert convert.jid_from_proto(proto) == ours
+    proto = convert.jid_to_proto(parse_jid("+14155552671"))
     assert (proto.User, proto.Server) == (ME, "s.whatsapp.net")
-    assert ne.jid_from_proto(jid(ME, device=12)) == Jid(ME)
-    assert ne.phone_of(jid(ME, device=12)) == f"+{ME}"
-    assert ne.phone_of(jid(LID, "lid")) is None
-    assert ne.phone_of(NO_JID) is None
+    assert convert.jid_from_proto(jid(ME, device=12)) == Jid(ME)
+    assert convert.phone_of(jid(ME, device=12)) == f"+{ME}"
+    assert convert.phone_of(jid(LID, "lid")) is None
+    assert convert.phone_of(NO_JID) is None
 
 
 def test_a_message_from_a_phone() -> None:
-    inbound = ne.inbound_from_event(message_event(e2e.Message(conversation="hello")))
+    inbound = convert.inbound_from_event(message_event(e2e.Message(conversation="hello")))
     assert inbound == Inbound(engine_message_id="3EB0AA11", chat=Jid(FRIEND), sender=Jid(FRIEND),
                               text="hello", timestamp=WHEN, push_name="Ana",
                               sender_phone=f"+{FRIEND}", type="text")
@@ -132,8 +132,8 @@ def test_a_message_from_a_phone() -> None:
 
 def test_a_message_in_a_group() -> None:
     content = e2e.Message(extendedTextMessage=e2e.ExtendedTextMessage(text="hi all"))
-    inbound = ne.inbound_from_event(message_event(content, chat=jid(GROUP, "g.us"),
-                                                  sender=jid(FRIEND, device=3)))
+    inbound = convert.inbound_from_event(message_event(content, chat=jid(GROUP, "g.us"),
+                                                       sender=jid(FRIEND, device=3)))
     assert inbound is not None
     assert inbound.chat == Jid(GROUP, "g.us") and inbound.chat.is_group
     assert inbound.sender == Jid(FRIEND) and inbound.sender_phone == f"+{FRIEND}"
@@ -143,14 +143,14 @@ def test_a_message_in_a_group() -> None:
 def test_an_lid_sender_has_the_phone_number_behind_it() -> None:
     lid = jid(LID, "lid")
     content = e2e.Message(conversation="hey")
-    inbound = ne.inbound_from_event(message_event(content, sender=lid, sender_alt=jid(FRIEND)))
+    inbound = convert.inbound_from_event(message_event(content, sender=lid, sender_alt=jid(FRIEND)))
     assert inbound is not None
     assert inbound.sender == Jid(LID, "lid") and inbound.chat == Jid(LID, "lid")
     assert inbound.sender_phone == f"+{FRIEND}"
-    in_group = ne.inbound_from_event(message_event(content, chat=jid(GROUP, "g.us"), sender=lid,
-                                                   sender_alt=jid(FRIEND)))
+    in_group = convert.inbound_from_event(message_event(content, chat=jid(GROUP, "g.us"),
+                                                        sender=lid, sender_alt=jid(FRIEND)))
     assert in_group is not None and in_group.sender_phone == f"+{FRIEND}"
-    unknown = ne.inbound_from_event(message_event(content, sender=lid))  # no SenderAlt
+    unknown = convert.inbound_from_event(message_event(content, sender=lid))  # no SenderAlt
     assert unknown is not None and unknown.sender_phone is None
 
 
@@ -167,7 +167,7 @@ def test_an_lid_sender_has_the_phone_number_behind_it() -> None:
     (e2e.Message(audioMessage=e2e.AudioMessage(PTT=True)), "voice", None),  # a voice note
 ])
 def test_texts_and_captions(content: Any, kind: str, text: str | None) -> None:
-    inbound = ne.inbound_from_event(message_event(content))
+    inbound = convert.inbound_from_event(message_event(content))
     assert inbound is not None and (inbound.type, inbound.text) == (kind, text)
 
 
@@ -178,7 +178,7 @@ def test_texts_and_captions(content: Any, kind: str, text: str | None) -> None:
     message_event(e2e.Message(protocolMessage=e2e.ProtocolMessage(type=0))),  # a revoke
 ], ids=["from-me", "status-update", "reaction", "protocol"])
 def test_what_is_not_an_inbound_message(event: Any) -> None:
-    assert ne.inbound_from_event(event) is None
+    assert convert.inbound_from_event(event) is None
 
 
 def reaction(emoji: str, target: str = "3EB0TARGET") -> Any:
@@ -223,14 +223,14 @@ def change(kind: str, text: str | None, **fields: Any) -> MessageChange:
 ], ids=["reaction", "reaction-removed", "revoke", "edit", "edit-extended", "edit-caption",
         "edit-wrapped"])
 def test_changes_to_a_message(event: Any, expected: MessageChange) -> None:
-    assert ne.inbound_from_event(event) is None
-    assert ne.change_from_event(event) == expected
+    assert convert.inbound_from_event(event) is None
+    assert convert.change_from_event(event) == expected
 
 
 def test_a_change_in_a_group_by_an_lid_sender() -> None:
     event = message_event(protocol(e2e.ProtocolMessage.REVOKE), chat=jid(GROUP, "g.us"),
                           sender=jid(LID, "lid"), sender_alt=jid(FRIEND))
-    assert ne.change_from_event(event) == change(
+    assert convert.change_from_event(event) == change(
         "revoked", None, chat=Jid(GROUP, "g.us"), sender=Jid(LID, "lid"))
 
 
@@ -246,7 +246,7 @@ def test_a_change_in_a_group_by_an_lid_sender() -> None:
 ], ids=["own-reaction", "own-revoke", "status-update", "no-target", "untyped-protocol",
         "history-sync", "message"])
 def test_what_is_not_a_change(event: Any) -> None:
-    assert ne.change_from_event(event) is None
+    assert convert.change_from_event(event) is None
 
 
 @pytest.mark.parametrize(("kind", "status"), [
@@ -257,30 +257,30 @@ def test_what_is_not_a_change(event: Any) -> None:
     (pb.Receipt.PLAYED_SELF, MessageStatus.PLAYED),  # (neonize 0.5.2 sends it as SERVER_ERROR)
 ])
 def test_receipts(kind: int, status: MessageStatus) -> None:
-    assert ne.receipt_from_event(receipt(kind)) == (["3EB0AA11", "3EB0BB22"], status,
-                                                    WHEN.replace(microsecond=0))
+    assert convert.receipt_from_event(receipt(kind)) == (["3EB0AA11", "3EB0BB22"], status,
+                                                         WHEN.replace(microsecond=0))
 
 
 @pytest.mark.parametrize("kind", [pb.Receipt.SENDER, pb.Receipt.RETRY, pb.Receipt.SERVER_ERROR,
                                   pb.Receipt.INACTIVE, pb.Receipt.PEER_MSG])
 def test_receipts_we_do_not_track(kind: int) -> None:
-    assert ne.receipt_from_event(receipt(kind)) is None
+    assert convert.receipt_from_event(receipt(kind)) is None
 
 
 def test_timestamps_are_milliseconds_in_messages_and_seconds_in_receipts() -> None:
-    inbound = ne.inbound_from_event(message_event(e2e.Message(conversation="t")))
+    inbound = convert.inbound_from_event(message_event(e2e.Message(conversation="t")))
     assert inbound is not None and inbound.timestamp == WHEN  # the milliseconds survive
-    read = ne.receipt_from_event(receipt(pb.Receipt.READ))
+    read = convert.receipt_from_event(receipt(pb.Receipt.READ))
     assert read is not None and read[2] == WHEN.replace(microsecond=0)
 
 
 def test_failure_reasons() -> None:
     ban = pb.TemporaryBan(Code=pb.TemporaryBan.SEND_TO_TOO_MANY_PEOPLE, Expire=3600)
-    assert ne.temporary_ban_reason(ban) == \
+    assert convert.temporary_ban_reason(ban) == \
         "temporary_ban: send_to_too_many_people, expires in 3600 s"
-    assert ne.connect_failure_reason(connect_failure("BAD_USER_AGENT", "go away")) == \
+    assert convert.connect_failure_reason(connect_failure("BAD_USER_AGENT", "go away")) == \
         "connect_failure: bad_user_agent: go away"
-    assert ne.connect_failure_reason(connect_failure("EXPERIMENTAL", "")) == \
+    assert convert.connect_failure_reason(connect_failure("EXPERIMENTAL", "")) == \
         "connect_failure: experimental"
 
 
@@ -291,24 +291,24 @@ def test_number_lookup() -> None:
         pb.IsOnWhatsAppResponse(Query="+14155550000", JID=jid("14155550000"), IsIn=False),
     ]
     phones = [f"+{ME}", f"+{FRIEND}", "+14155550000", "+14155550001"]
-    assert ne.contacts_from_lookup(phones, found) == {
+    assert convert.contacts_from_lookup(phones, found) == {
         f"+{ME}": Contact(Jid(ME)), f"+{FRIEND}": Contact(Jid(FRIEND)),
         "+14155550000": None, "+14155550001": None}
 
 
 def test_send_error_codes() -> None:
-    assert ne.send_error_code("websocket not connected") == "not_connected"
-    assert ne.send_error_code("client is nil") == "not_connected"
-    assert ne.send_error_code("no LID found for 15550001@s.whatsapp.net from server") == \
+    assert convert.send_error_code("websocket not connected") == "not_connected"
+    assert convert.send_error_code("client is nil") == "not_connected"
+    assert convert.send_error_code("no LID found for 15550001@s.whatsapp.net from server") == \
         "not_on_whatsapp"
     # Once the message node may have left, nobody knows whether it arrived.
-    assert ne.send_error_code("timed out waiting for message send response") == \
+    assert convert.send_error_code("timed out waiting for message send response") == \
         "outcome_unknown"
-    assert ne.send_error_code("failed to send message node: write tcp: broken pipe") == \
+    assert convert.send_error_code("failed to send message node: write tcp: broken pipe") == \
         "outcome_unknown"
-    assert ne.send_error_code("failed to send message node: websocket not connected") == \
+    assert convert.send_error_code("failed to send message node: websocket not connected") == \
         "not_connected"
-    assert ne.send_error_code("server returned error 479") == "send_failed"
+    assert convert.send_error_code("server returned error 479") == "send_failed"
 
 
 # --- the engine, with neonize's network calls replaced ---
@@ -435,7 +435,7 @@ def show_qr(client: Any, code: bytes) -> None:
 
 def starter_idle(timeout: float = 5.0) -> None:
     done = threading.Event()
-    ne._STARTER.submit(done.set)
+    connection._STARTER.submit(done.set)
     assert done.wait(timeout)
 
 
@@ -452,7 +452,7 @@ def session(tmp_path: Path) -> EngineSession:
     return EngineSession("t1", "s1", tmp_path / "t1" / "s1" / "epoch-1")
 
 
-def connected(engine: ne.NeonizeEngine, session: EngineSession, wa: FakeWhatsApp,
+def connected(engine: NeonizeEngine, session: EngineSession, wa: FakeWhatsApp,
               listener: Recorder) -> Any:
     engine.start(session, listener)
     client = wa.client()
@@ -463,7 +463,7 @@ def connected(engine: ne.NeonizeEngine, session: EngineSession, wa: FakeWhatsApp
 
 
 def test_qr_codes_a_pairing_code_and_the_scan(wa: FakeWhatsApp, session: EngineSession) -> None:
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     with pytest.raises(EngineError) as refused:
         engine.pairing_code(session, f"+{ME}")
     assert refused.value.code == "not_scanning"
@@ -497,7 +497,7 @@ def test_qr_codes_a_pairing_code_and_the_scan(wa: FakeWhatsApp, session: EngineS
 
 
 def test_send_check_and_stop(wa: FakeWhatsApp, session: EngineSession) -> None:
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     client = connected(engine, session, wa, listener)
 
     assert engine.send(session, text_to(FRIEND, "hi @14155552671")) == "3EB0C0FFEE"
@@ -521,7 +521,7 @@ def test_send_check_and_stop(wa: FakeWhatsApp, session: EngineSession) -> None:
 
 def test_messages_and_receipts_reach_the_listener(wa: FakeWhatsApp,
                                                   session: EngineSession) -> None:
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     client = connected(engine, session, wa, listener)
     fire(client, message_event(e2e.Message(conversation="mine"), from_me=True))
     fire(client, message_event(e2e.Message(conversation="hello")))
@@ -536,7 +536,7 @@ def test_messages_and_receipts_reach_the_listener(wa: FakeWhatsApp,
 
 
 def test_changes_reach_the_listener(wa: FakeWhatsApp, session: EngineSession) -> None:
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     client = connected(engine, session, wa, listener)
     fire(client, message_event(reaction("❤️"), from_me=True))  # our own: nothing
     fire(client, message_event(reaction("👍")))
@@ -553,7 +553,7 @@ def test_changes_reach_the_listener(wa: FakeWhatsApp, session: EngineSession) ->
 
 
 def test_logged_out_deletes_the_auth_state(wa: FakeWhatsApp, session: EngineSession) -> None:
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     client = connected(engine, session, wa, listener)
     (session.auth_dir / "neonize.sqlite3").write_bytes(b"SQLite format 3\0")
 
@@ -577,7 +577,7 @@ def test_logged_out_deletes_the_auth_state(wa: FakeWhatsApp, session: EngineSess
 ], ids=["ban", "connect-failure", "stream-replaced", "outdated"])
 def test_what_ends_a_session(wa: FakeWhatsApp, session: EngineSession, event: Any,
                              reason: str) -> None:
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     client = connected(engine, session, wa, listener)
     fire(client, event)
     fire(client, DISCONNECTED)  # what whatsmeow does next: not reported
@@ -589,7 +589,7 @@ def test_what_ends_a_session(wa: FakeWhatsApp, session: EngineSession, event: An
 
 
 def test_a_refused_pairing_fails(wa: FakeWhatsApp, session: EngineSession) -> None:
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     engine.start(session, listener)
     client = wa.client()
     show_qr(client, b"2@code")
@@ -603,7 +603,7 @@ def test_a_refused_pairing_fails(wa: FakeWhatsApp, session: EngineSession) -> No
 ])
 def test_connection_trouble_is_a_disconnect(wa: FakeWhatsApp, session: EngineSession,
                                             event: Any, reason: str) -> None:
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     client = connected(engine, session, wa, listener)
     fire(client, event)
     assert listener.wait("on_disconnected") == [(reason,)]
@@ -619,7 +619,7 @@ def test_connection_trouble_is_a_disconnect(wa: FakeWhatsApp, session: EngineSes
 
 def test_logout_unlinks_and_deletes_the_auth_state(wa: FakeWhatsApp,
                                                    session: EngineSession) -> None:
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     client = connected(engine, session, wa, listener)
     (session.auth_dir / "neonize.sqlite3").write_bytes(b"SQLite format 3\0")
     engine.logout(session)
@@ -631,7 +631,7 @@ def test_logout_unlinks_and_deletes_the_auth_state(wa: FakeWhatsApp,
 
 def test_the_watchdog_when_neither_qr_nor_connection_comes(
         wa: FakeWhatsApp, session: EngineSession) -> None:
-    engine, listener = ne.NeonizeEngine(connect_timeout_s=0.3), Recorder()
+    engine, listener = NeonizeEngine(connect_timeout_s=0.3), Recorder()
     started = time.monotonic()
     engine.start(session, listener)
     client = wa.client()
@@ -646,7 +646,7 @@ def test_a_connect_error_is_a_disconnect(wa: FakeWhatsApp, session: EngineSessio
     from neonize.exc import NeonizeError
 
     wa.connect_error = NeonizeError("failed to dial whatsapp web websocket: no such host")
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     engine.start(session, listener)
     assert listener.wait("on_disconnected") == [
         ("connect_failure: failed to dial whatsapp web websocket: no such host",)]
@@ -656,9 +656,9 @@ def test_a_connect_error_is_a_disconnect(wa: FakeWhatsApp, session: EngineSessio
 
 def test_an_unscanned_qr_code_times_out(wa: FakeWhatsApp, session: EngineSession,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ne, "FIRST_QR_S", 0.2)
-    monkeypatch.setattr(ne, "QR_GRACE_S", 0.1)
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    monkeypatch.setattr(connection, "FIRST_QR_S", 0.2)
+    monkeypatch.setattr(connection, "QR_GRACE_S", 0.1)
+    engine, listener = NeonizeEngine(), Recorder()
     engine.start(session, listener)
     client = wa.client()
     show_qr(client, b"2@only")
@@ -668,7 +668,7 @@ def test_an_unscanned_qr_code_times_out(wa: FakeWhatsApp, session: EngineSession
 
 
 def test_clients_start_one_after_another(wa: FakeWhatsApp, tmp_path: Path) -> None:
-    engine, first, second = ne.NeonizeEngine(), Recorder(), Recorder()
+    engine, first, second = NeonizeEngine(), Recorder(), Recorder()
     one = EngineSession("t1", "one", tmp_path / "one")
     two = EngineSession("t1", "two", tmp_path / "two")
     engine.start(one, first)
@@ -684,7 +684,7 @@ def test_clients_start_one_after_another(wa: FakeWhatsApp, tmp_path: Path) -> No
 
 def test_a_restart_stops_the_previous_client_first(wa: FakeWhatsApp,
                                                    session: EngineSession) -> None:
-    engine, listener = ne.NeonizeEngine(), Recorder()
+    engine, listener = NeonizeEngine(), Recorder()
     old = connected(engine, session, wa, listener)
     engine.start(session, listener)  # e.g. the host restarting without a stop
     new = wa.client(1)
@@ -693,13 +693,24 @@ def test_a_restart_stops_the_previous_client_first(wa: FakeWhatsApp,
     engine.stop(session)
 
 
+def test_importing_the_engine_leaves_neonize_unloaded() -> None:
+    """neonize loads with the first client (after the host set up logging, with the bot marker
+    off), not with the engine's package; Pillow with the first media."""
+    probe = ("import sys, json, chalicelib.sessionhost.engines.neonize, "
+             "chalicelib.sessionhost.link_preview; print(json.dumps(sorted({m.split('.')[0] "
+             "for m in sys.modules} & {'neonize', 'PIL', 'google'})))")
+    output = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True,
+                            text=True, check=True, timeout=60)
+    assert json.loads(output.stdout.strip().splitlines()[-1]) == []
+
+
 # --- real neonize clients that cannot reach WhatsApp ---
 
 _CHILD = """
 import json, sys, time
 from pathlib import Path
 from chalicelib.sessionhost.engines.base import EngineSession
-from chalicelib.sessionhost.engines.neonize_engine import NeonizeEngine
+from chalicelib.sessionhost.engines.neonize import NeonizeEngine
 
 class Listener:
     def __init__(self):

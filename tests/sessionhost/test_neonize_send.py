@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.content import (
+    MEDIA_TYPES,
     Audio,
     ContactCard,
     Contacts,
@@ -37,8 +38,9 @@ from chalicelib.domain.content import (
     Voice,
 )
 from chalicelib.domain.jids import Jid
-from chalicelib.sessionhost.engines import neonize_engine as ne
 from chalicelib.sessionhost.engines.base import EngineError, EngineSession, Inbound, Outbound
+from chalicelib.sessionhost.engines.neonize import NeonizeEngine, convert
+from chalicelib.sessionhost.engines.neonize import media as media_mod
 
 pb = pytest.importorskip("neonize.proto.Neonize_pb2")
 e2e = pytest.importorskip("neonize.proto.waE2E.WAWebProtobufsE2E_pb2")
@@ -100,12 +102,12 @@ def quote(sender: str | None = None, from_me: bool = False, chat: str = f"{FRIEN
 
 
 def built(content: Any, media: bytes | None = None, to: Jid = TO, reply_to: Quote | None = None,
-          preview: ne.LinkPreview | None = None) -> Any:
+          preview: convert.LinkPreview | None = None) -> Any:
     """The message the engine sends for a content, the upload answering with UPLOAD."""
     outbound = Outbound(to, content, media, reply_to)
-    prepared = ne.prepare_media(content, media) if content.type in ne.MEDIA_TYPES else None
-    message = ne.build_message(outbound, me=Jid(ME), media=prepared,
-                               upload=UPLOAD if prepared else None, preview=preview)
+    prepared = media_mod.prepare_media(content, media) if content.type in MEDIA_TYPES else None
+    message = convert.build_message(outbound, me=Jid(ME), media=prepared,
+                                    upload=UPLOAD if prepared else None, preview=preview)
     assert isinstance(message, e2e.Message)
     e2e.Message.FromString(message.SerializeToString())  # it encodes
     return message
@@ -137,12 +139,12 @@ def test_mentions() -> None:
         f"{FRIEND}@s.whatsapp.net", f"{OTHER}@s.whatsapp.net", f"{LID}@lid"]
     # each mention is named in the text (the missing ones appended), never twice
     assert extended.text == f"hi @{FRIEND}, meet the team @{OTHER} @{LID}"
-    assert ne.mention_text(f"@{FRIEND}1 x", [Jid(FRIEND)]) == f"@{FRIEND}1 x @{FRIEND}"
+    assert convert.mention_text(f"@{FRIEND}1 x", [Jid(FRIEND)]) == f"@{FRIEND}1 x @{FRIEND}"
 
 
 def test_link_preview() -> None:
-    card = ne.LinkPreview(url="https://example.com/a", title="Example", description="A page",
-                          thumbnail=b"\xff\xd8jpeg")
+    card = convert.LinkPreview(url="https://example.com/a", title="Example", description="A page",
+                               thumbnail=b"\xff\xd8jpeg")
     extended = built(Text(text="see https://example.com/a."), preview=card).extendedTextMessage
     assert (extended.text, extended.matchedText, extended.title, extended.description) == (
         "see https://example.com/a.", "https://example.com/a", "Example", "A page")
@@ -152,8 +154,8 @@ def test_link_preview() -> None:
     # a text that asks for no preview gets none, whatever was fetched
     assert built(Text(text="see https://example.com/a", link_preview=False), preview=card) == \
         e2e.Message(conversation="see https://example.com/a")
-    assert ne.first_url("see https://example.com/a?b=1), ok") == "https://example.com/a?b=1"
-    assert ne.first_url("no link") is None
+    assert convert.first_url("see https://example.com/a?b=1), ok") == "https://example.com/a?b=1"
+    assert convert.first_url("no link") is None
 
 
 # --- media ---
@@ -164,7 +166,7 @@ def test_an_image_with_a_caption() -> None:
     assert_uploaded(image, "image/png")
     assert (image.caption, image.width, image.height) == ("a red card", 300, 200)
     with PILImage.open(io.BytesIO(image.JPEGThumbnail)) as thumbnail:
-        assert thumbnail.format == "JPEG" and max(thumbnail.size) == ne.THUMBNAIL_PX
+        assert thumbnail.format == "JPEG" and max(thumbnail.size) == media_mod.THUMBNAIL_PX
     # bytes Pillow cannot read still go, without a thumbnail
     unreadable = built(Image(media=stored("image/heic")), b"\0" * 64).imageMessage
     assert not unreadable.HasField("JPEGThumbnail") and not unreadable.HasField("caption")
@@ -180,11 +182,11 @@ def test_image_sizes_as_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     with PILImage.open(io.BytesIO(image.JPEGThumbnail)) as thumbnail:
         assert thumbnail.width < thumbnail.height
 
-    monkeypatch.setattr(ne, "MAX_PIXELS", 10_000)  # not decoded: sizes, no thumbnail
+    monkeypatch.setattr(media_mod, "MAX_PIXELS", 10_000)  # not decoded: sizes, no thumbnail
     huge = built(Image(media=stored("image/png")), png(300, 200)).imageMessage
     assert (huge.width, huge.height) == (300, 200) and not huge.HasField("JPEGThumbnail")
     with pytest.raises(EngineError) as refused:
-        ne.prepare_media(Sticker(media=stored("image/png")), png(300, 200))
+        media_mod.prepare_media(Sticker(media=stored("image/png")), png(300, 200))
     assert refused.value.code == "invalid_content"
 
 
@@ -207,7 +209,7 @@ def test_audio_and_voice_notes() -> None:
     # a voice note in another format goes as it is (transcoding it would need ffmpeg)
     mp3_voice = built(Voice(media=stored("audio/mpeg")), b"ID3\x03mp3").audioMessage
     assert mp3_voice.PTT and mp3_voice.mimetype == "audio/mpeg"
-    assert ne.ogg_opus_seconds(b"OggS" + b"\0" * 40) is None
+    assert media_mod.ogg_opus_seconds(b"OggS" + b"\0" * 40) is None
 
 
 def test_a_document() -> None:
@@ -223,25 +225,25 @@ def test_stickers() -> None:
     sticker = built(Sticker(media=stored("image/webp")), still).stickerMessage
     assert_uploaded(sticker, "image/webp")
     assert (sticker.width, sticker.height, sticker.isAnimated) == (512, 512, False)
-    assert ne.prepare_media(Sticker(media=stored("image/webp")), still).data == still
+    assert media_mod.prepare_media(Sticker(media=stored("image/webp")), still).data == still
     assert built(Sticker(media=stored("image/webp")), webp(animated=True)) \
         .stickerMessage.isAnimated
 
-    converted = ne.prepare_media(Sticker(media=stored("image/png")), png(300, 100, "RGBA"))
+    converted = media_mod.prepare_media(Sticker(media=stored("image/png")), png(300, 100, "RGBA"))
     assert converted.data[:4] == b"RIFF" and converted.data[8:12] == b"WEBP"
     assert (converted.mime_type, converted.width, converted.height) == ("image/webp", 512, 512)
     for mime in ("image/gif", "video/webm"):
         with pytest.raises(EngineError) as refused:
-            ne.prepare_media(Sticker(media=stored(mime)), b"GIF89a")
+            media_mod.prepare_media(Sticker(media=stored(mime)), b"GIF89a")
         assert refused.value.code == "invalid_content" and "ffmpeg" in refused.value.message
 
 
 def test_media_need_bytes_and_an_upload() -> None:
     with pytest.raises(EngineError) as no_bytes:
-        ne.prepare_media(Image(media=stored("image/png")), None)
+        media_mod.prepare_media(Image(media=stored("image/png")), None)
     assert no_bytes.value.code == "invalid_content"
     with pytest.raises(EngineError) as no_upload:
-        ne.build_message(Outbound(TO, Image(media=stored("image/png")), png()))
+        convert.build_message(Outbound(TO, Image(media=stored("image/png")), png()))
     assert no_upload.value.code == "invalid_content"
 
 
@@ -255,7 +257,7 @@ def test_media_need_bytes_and_an_upload() -> None:
 ])
 def test_upload_types(content: Any, kind: str) -> None:
     data = webp() if content.type == "sticker" else b"data"
-    assert ne.prepare_media(content, data).upload_type == kind
+    assert media_mod.prepare_media(content, data).upload_type == kind
     assert enums.MediaType[kind]  # a real neonize MediaType
 
 
@@ -392,7 +394,7 @@ def test_every_content_can_quote(content: Any) -> None:
 # --- edit and revoke ---
 
 def test_an_edit() -> None:
-    message = ne.build_edit(TO, "3EB0MINE", "fixed typo")
+    message = convert.build_edit(TO, "3EB0MINE", "fixed typo")
     protocol = message.editedMessage.message.protocolMessage
     assert protocol.type == e2e.ProtocolMessage.MESSAGE_EDIT
     assert (protocol.key.remoteJID, protocol.key.fromMe, protocol.key.ID) == (
@@ -402,7 +404,7 @@ def test_an_edit() -> None:
 
 
 def test_a_revoke() -> None:
-    message = ne.build_revoke(IN_GROUP, "3EB0MINE")
+    message = convert.build_revoke(IN_GROUP, "3EB0MINE")
     protocol = message.protocolMessage
     assert protocol.type == e2e.ProtocolMessage.REVOKE
     assert (protocol.key.remoteJID, protocol.key.fromMe, protocol.key.ID) == (
@@ -425,7 +427,7 @@ def test_a_revoke() -> None:
     (e2e.Message(stickerMessage=e2e.StickerMessage()), "stickerMessage", None, None),
 ])
 def test_inbound_media(content: Any, field: str, mime: str | None, filename: str | None) -> None:
-    downloadable, found_mime, found_name = ne.inbound_media(content)
+    downloadable, found_mime, found_name = media_mod.inbound_media(content)
     assert [d.name for d, _ in downloadable.ListFields()] == [field]
     assert (found_mime, found_name) == (mime, filename)
 
@@ -435,16 +437,16 @@ def test_inbound_media(content: Any, field: str, mime: str | None, filename: str
         wanted.append(media)
         return lambda: b"bytes"
 
-    inbound = ne.inbound_from_event(base.message_event(content), loader)
+    inbound = convert.inbound_from_event(base.message_event(content), loader)
     assert inbound is not None and inbound.media_loader is not None
     assert (inbound.mime_type, inbound.filename) == (mime, filename)
     assert inbound.media_loader() == b"bytes" and wanted == [downloadable]
 
 
 def test_texts_have_no_media() -> None:
-    assert ne.inbound_media(e2e.Message(conversation="x")) is None
-    inbound = ne.inbound_from_event(base.message_event(e2e.Message(conversation="x")),
-                                    lambda media: pytest.fail("no media to load"))
+    assert media_mod.inbound_media(e2e.Message(conversation="x")) is None
+    inbound = convert.inbound_from_event(base.message_event(e2e.Message(conversation="x")),
+                                         lambda media: pytest.fail("no media to load"))
     assert inbound is not None and inbound.media_loader is None and inbound.mime_type is None
 
 
@@ -488,15 +490,15 @@ def session(tmp_path: Path) -> EngineSession:
 
 
 @pytest.fixture
-def engine(wa: Network, session: EngineSession) -> Iterator[ne.NeonizeEngine]:
-    engine = ne.NeonizeEngine()
+def engine(wa: Network, session: EngineSession) -> Iterator[NeonizeEngine]:
+    engine = NeonizeEngine()
     base.connected(engine, session, wa, base.Recorder())
     yield engine
     engine.stop(session)
 
 
 def test_sending_an_image_uploads_it_first(wa: Network, session: EngineSession,
-                                           engine: ne.NeonizeEngine) -> None:
+                                           engine: NeonizeEngine) -> None:
     data = png()
     outbound = Outbound(TO, Image(media=stored("image/png"), caption="look"), data,
                         quote(from_me=True))
@@ -510,7 +512,7 @@ def test_sending_an_image_uploads_it_first(wa: Network, session: EngineSession,
 
 
 def test_sending_without_media_uploads_nothing(wa: Network, session: EngineSession,
-                                               engine: ne.NeonizeEngine) -> None:
+                                               engine: NeonizeEngine) -> None:
     engine.send(session, Outbound(IN_GROUP, Poll(question="q", options=["a", "b"])))
     assert not wa.called("upload")
     ((to, message),) = wa.called("send_message")
@@ -525,7 +527,7 @@ def test_sending_without_media_uploads_nothing(wa: Network, session: EngineSessi
      "not_on_whatsapp"),
     ("send_message", exc.SendMessageError("server returned error 479"), "send_failed"),
 ])
-def test_send_errors(wa: Network, session: EngineSession, engine: ne.NeonizeEngine, method: str,
+def test_send_errors(wa: Network, session: EngineSession, engine: NeonizeEngine, method: str,
                      error: Exception, code: str) -> None:
     def fail(*args: Any) -> Any:
         raise error
@@ -538,7 +540,7 @@ def test_send_errors(wa: Network, session: EngineSession, engine: ne.NeonizeEngi
 
 
 def test_invalid_content_is_refused_before_any_upload(wa: Network, session: EngineSession,
-                                                      engine: ne.NeonizeEngine) -> None:
+                                                      engine: NeonizeEngine) -> None:
     with pytest.raises(EngineError) as refused:
         engine.send(session, Outbound(TO, Sticker(media=stored("image/gif")), b"GIF89a"))
     assert refused.value.code == "invalid_content"
@@ -546,7 +548,7 @@ def test_invalid_content_is_refused_before_any_upload(wa: Network, session: Engi
 
 
 def test_not_connected(wa: Network, session: EngineSession) -> None:
-    engine = ne.NeonizeEngine()
+    engine = NeonizeEngine()
     for call in (lambda: engine.send(session, Outbound(TO, Text(text="x"))),
                  lambda: engine.typing(session, TO, 10),
                  lambda: engine.edit(session, TO, "3EB0MINE", "x"),
@@ -559,13 +561,13 @@ def test_not_connected(wa: Network, session: EngineSession) -> None:
 def test_link_previews_come_from_the_fetcher(wa: Network, session: EngineSession) -> None:
     asked: list[str] = []
 
-    def fetch(url: str) -> ne.LinkPreview:
+    def fetch(url: str) -> convert.LinkPreview:
         asked.append(url)
         if "broken" in url:
             raise OSError("no route to host")
-        return ne.LinkPreview(url=url, title="Example")
+        return convert.LinkPreview(url=url, title="Example")
 
-    engine = ne.NeonizeEngine(link_preview=fetch)
+    engine = NeonizeEngine(link_preview=fetch)
     base.connected(engine, session, wa, base.Recorder())
     engine.send(session, Outbound(TO, Text(text="see https://example.com/x")))
     engine.send(session, Outbound(TO, Text(text="no https://example.com/y", link_preview=False)))
@@ -581,7 +583,7 @@ def test_link_previews_come_from_the_fetcher(wa: Network, session: EngineSession
     engine.stop(session)
 
 
-def test_typing(wa: Network, session: EngineSession, engine: ne.NeonizeEngine) -> None:
+def test_typing(wa: Network, session: EngineSession, engine: NeonizeEngine) -> None:
     started = time.monotonic()
     engine.typing(session, TO, 150)
     assert time.monotonic() - started >= 0.15
@@ -597,7 +599,7 @@ def test_typing(wa: Network, session: EngineSession, engine: ne.NeonizeEngine) -
 
 
 def test_typing_ends_when_the_session_stops(wa: Network, session: EngineSession,
-                                            engine: ne.NeonizeEngine) -> None:
+                                            engine: NeonizeEngine) -> None:
     started = time.monotonic()
     threading.Timer(0.1, engine.stop, (session,)).start()
     engine.typing(session, TO, 10_000)
@@ -606,7 +608,7 @@ def test_typing_ends_when_the_session_stops(wa: Network, session: EngineSession,
         enums.ChatPresence.CHAT_PRESENCE_COMPOSING]
 
 
-def test_typing_errors(wa: Network, session: EngineSession, engine: ne.NeonizeEngine) -> None:
+def test_typing_errors(wa: Network, session: EngineSession, engine: NeonizeEngine) -> None:
     def fail(*args: Any) -> None:
         raise exc.SendPresenceError("can't send presence without PushName set")
 
@@ -616,7 +618,7 @@ def test_typing_errors(wa: Network, session: EngineSession, engine: ne.NeonizeEn
     assert refused.value.code == "presence_failed"
 
 
-def test_edit_and_revoke(wa: Network, session: EngineSession, engine: ne.NeonizeEngine) -> None:
+def test_edit_and_revoke(wa: Network, session: EngineSession, engine: NeonizeEngine) -> None:
     engine.edit(session, TO, "3EB0MINE", "better text")
     engine.revoke(session, IN_GROUP, "3EB0MINE")
     (edit_to, edit), (revoke_to, revoke) = wa.called("send_message")
@@ -628,7 +630,7 @@ def test_edit_and_revoke(wa: Network, session: EngineSession, engine: ne.Neonize
 
 
 def test_star_is_unsupported(wa: Network, session: EngineSession,
-                             engine: ne.NeonizeEngine) -> None:
+                             engine: NeonizeEngine) -> None:
     with pytest.raises(EngineError) as refused:
         engine.star(session, TO, "3EB0MINE", from_me=True, starred=True)
     assert refused.value.code == "unsupported"
@@ -637,7 +639,7 @@ def test_star_is_unsupported(wa: Network, session: EngineSession,
 
 def test_inbound_media_download_through_the_current_client(wa: Network, session: EngineSession
                                                            ) -> None:
-    engine, listener = ne.NeonizeEngine(), base.Recorder()
+    engine, listener = NeonizeEngine(), base.Recorder()
     client = base.connected(engine, session, wa, listener)
     image = e2e.ImageMessage(mimetype="image/jpeg", directPath="/v/t62/x", mediaKey=b"k" * 32)
     base.fire(client, base.message_event(e2e.Message(imageMessage=image)))
@@ -674,7 +676,7 @@ def test_inbound_media_download_through_the_current_client(wa: Network, session:
 
 
 def test_a_stop_waits_for_calls_into_the_client(wa: Network, session: EngineSession,
-                                                engine: ne.NeonizeEngine) -> None:
+                                                engine: NeonizeEngine) -> None:
     # neonize's Go side calls a stopped client anyway (a crash): it must stay until calls end
     entered, release = threading.Event(), threading.Event()
 
@@ -716,7 +718,7 @@ def test_neonize_cannot_carry_a_chosen_message_id() -> None:
 
 
 def test_the_engine_leaves_the_message_id_to_whatsmeow(wa: Network, session: EngineSession,
-                                                       engine: ne.NeonizeEngine) -> None:
+                                                       engine: NeonizeEngine) -> None:
     assert engine.message_id(session) is None
     assert engine.send(session, Outbound(TO, Text(text="hi")), None) == "3EB0C0FFEE"
     with pytest.raises(EngineError) as refused:
@@ -732,7 +734,7 @@ def test_the_engine_leaves_the_message_id_to_whatsmeow(wa: Network, session: Eng
      "not_connected"),
 ])
 def test_a_send_that_may_have_left_is_outcome_unknown(wa: Network, session: EngineSession,
-                                                     engine: ne.NeonizeEngine, error: Any,
+                                                     engine: NeonizeEngine, error: Any,
                                                      code: str) -> None:
     def fail(*args: Any) -> Any:
         raise error
