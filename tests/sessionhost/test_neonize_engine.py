@@ -21,9 +21,10 @@ import pytest
 
 from chalicelib.domain.content import Text
 from chalicelib.domain.jids import Jid, parse_jid
+from chalicelib.domain.live.contacts import CheckNumbers, NumberCheck
+from chalicelib.domain.live.sessions import RequestPairingCode
 from chalicelib.domain.messages import MessageStatus
 from chalicelib.sessionhost.engines.base import (
-    Contact,
     EngineError,
     EngineSession,
     Inbound,
@@ -291,9 +292,12 @@ def test_number_lookup() -> None:
         pb.IsOnWhatsAppResponse(Query="+14155550000", JID=jid("14155550000"), IsIn=False),
     ]
     phones = [f"+{ME}", f"+{FRIEND}", "+14155550000", "+14155550001"]
-    assert convert.contacts_from_lookup(phones, found) == {
-        f"+{ME}": Contact(Jid(ME)), f"+{FRIEND}": Contact(Jid(FRIEND)),
-        "+14155550000": None, "+14155550001": None}
+    assert convert.numbers_checked(phones, found).results == [
+        NumberCheck(phone=f"+{ME}", on_whatsapp=True, jid=f"{ME}@s.whatsapp.net"),
+        NumberCheck(phone=f"+{FRIEND}", on_whatsapp=True, jid=f"{FRIEND}@s.whatsapp.net",
+                    lid=f"{LID}@lid"),
+        NumberCheck(phone="+14155550000", on_whatsapp=False),
+        NumberCheck(phone="+14155550001", on_whatsapp=False)]
 
 
 def test_send_error_codes() -> None:
@@ -465,7 +469,7 @@ def connected(engine: NeonizeEngine, session: EngineSession, wa: FakeWhatsApp,
 def test_qr_codes_a_pairing_code_and_the_scan(wa: FakeWhatsApp, session: EngineSession) -> None:
     engine, listener = NeonizeEngine(), Recorder()
     with pytest.raises(EngineError) as refused:
-        engine.pairing_code(session, f"+{ME}")
+        engine.live(session, RequestPairingCode(phone=f"+{ME}"))
     assert refused.value.code == "not_scanning"
 
     engine.start(session, listener)
@@ -479,7 +483,7 @@ def test_qr_codes_a_pairing_code_and_the_scan(wa: FakeWhatsApp, session: EngineS
     assert first[0] == "2@first,key,adv" and 55 < (first[1] - now).total_seconds() <= 60
     assert second[0] == "2@second,key,adv" and 15 < (second[1] - now).total_seconds() <= 20
 
-    assert engine.pairing_code(session, f"+{ME}") == "ABCDEFGH"
+    assert engine.live(session, RequestPairingCode(phone=f"+{ME}")).code == "ABCDEFGH"
     assert ("PairPhone", client.uuid, ME, True, enums.ClientName.LINUX) in wa.calls
     with pytest.raises(EngineError) as early:
         engine.send(session, text_to(FRIEND, "too soon"))
@@ -492,7 +496,7 @@ def test_qr_codes_a_pairing_code_and_the_scan(wa: FakeWhatsApp, session: EngineS
     time.sleep(0.05)
     assert len(listener.named("on_connected")) == 1
     with pytest.raises(EngineError):
-        engine.pairing_code(session, f"+{ME}")
+        engine.live(session, RequestPairingCode(phone=f"+{ME}"))
     engine.stop(session)
 
 
@@ -505,8 +509,9 @@ def test_send_check_and_stop(wa: FakeWhatsApp, session: EngineSession) -> None:
     assert (to.User, to.Server) == (FRIEND, "s.whatsapp.net")
     assert message == e2e.Message(conversation="hi @14155552671")  # no mention parsing
 
-    assert engine.check_numbers(session, [f"+{FRIEND}", "+14155550000"]) == {
-        f"+{FRIEND}": Contact(Jid(FRIEND)), "+14155550000": None}
+    assert engine.live(session, CheckNumbers(phones=[f"+{FRIEND}", "+14155550000"])).results == [
+        NumberCheck(phone=f"+{FRIEND}", on_whatsapp=True, jid=f"{FRIEND}@s.whatsapp.net"),
+        NumberCheck(phone="+14155550000", on_whatsapp=False)]
 
     engine.stop(session)
     starter_idle()

@@ -38,6 +38,7 @@ from chalicelib.domain.content import (
     Voice,
 )
 from chalicelib.domain.jids import Jid
+from chalicelib.domain.live.messages import EditMessage, RevokeMessage, StarMessage
 from chalicelib.sessionhost.engines.base import EngineError, EngineSession, Inbound, Outbound
 from chalicelib.sessionhost.engines.neonize import NeonizeEngine, convert
 from chalicelib.sessionhost.engines.neonize import media as media_mod
@@ -551,8 +552,10 @@ def test_not_connected(wa: Network, session: EngineSession) -> None:
     engine = NeonizeEngine()
     for call in (lambda: engine.send(session, Outbound(TO, Text(text="x"))),
                  lambda: engine.typing(session, TO, 10),
-                 lambda: engine.edit(session, TO, "3EB0MINE", "x"),
-                 lambda: engine.revoke(session, TO, "3EB0MINE")):
+                 lambda: engine.live(session, EditMessage(chat=str(TO),
+                                                          engine_message_id="3EB0MINE", text="x")),
+                 lambda: engine.live(session, RevokeMessage(chat=str(TO),
+                                                            engine_message_id="3EB0MINE"))):
         with pytest.raises(EngineError) as refused:
             call()
         assert refused.value.code == "not_connected"
@@ -619,8 +622,9 @@ def test_typing_errors(wa: Network, session: EngineSession, engine: NeonizeEngin
 
 
 def test_edit_and_revoke(wa: Network, session: EngineSession, engine: NeonizeEngine) -> None:
-    engine.edit(session, TO, "3EB0MINE", "better text")
-    engine.revoke(session, IN_GROUP, "3EB0MINE")
+    engine.live(session, EditMessage(chat=str(TO), engine_message_id="3EB0MINE",
+                                     text="better text"))
+    engine.live(session, RevokeMessage(chat=str(IN_GROUP), engine_message_id="3EB0MINE"))
     (edit_to, edit), (revoke_to, revoke) = wa.called("send_message")
     assert (edit_to.User, revoke_to.User) == (FRIEND, GROUP)
     edited = edit.editedMessage.message.protocolMessage
@@ -629,11 +633,13 @@ def test_edit_and_revoke(wa: Network, session: EngineSession, engine: NeonizeEng
     assert revoke.protocolMessage.key.remoteJID == f"{GROUP}@g.us"
 
 
-def test_star_is_unsupported(wa: Network, session: EngineSession,
-                             engine: NeonizeEngine) -> None:
+def test_star_is_not_supported(wa: Network, session: EngineSession,
+                               engine: NeonizeEngine) -> None:
     with pytest.raises(EngineError) as refused:
-        engine.star(session, TO, "3EB0MINE", from_me=True, starred=True)
-    assert refused.value.code == "unsupported"
+        engine.live(session, StarMessage(chat=str(TO), engine_message_id="3EB0MINE",
+                                         from_me=True))
+    assert (refused.value.code, refused.value.status) == ("not_supported", 501)
+    assert "neonize" in refused.value.message
     assert not wa.called("send_app_state")
 
 

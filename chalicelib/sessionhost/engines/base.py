@@ -166,8 +166,3 @@ class EngineBase:
                             f"not {op.RESULT.__name__}")
         return result
 
-
-@dataclass(frozen=True)
-class Contact:  # TEMPORARY until the neonize split lands
-    jid: Jid
-    name: str | None = None

@@ -37,7 +37,10 @@ pairing ends as "qr_timeout"); a client stopped while it shows QR codes, or whos
 out, leaves its Go call (and two idle threads, one not a daemon) blocked for the rest of the
 process; every start opens a SQLite handle that is never closed; events still buffered in Go
 when a client stops are lost, although WhatsApp already counts them as delivered; starring
-cannot work (``send_app_state`` loses the patch type in Go, see ``star``).
+cannot work, so ``messages.star`` is not_supported: starring is an app-state patch
+(whatsmeow's appstate.BuildStar: "regular_high"), and neonize's ``send_app_state`` cannot
+deliver one (its Go side compares enum pointers, so every patch reaches whatsmeow with an
+empty patch name, and it has no REGULAR_HIGH at all).
 """
 
 from __future__ import annotations
@@ -56,8 +59,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.domain.content import MEDIA_TYPES, Text
 from chalicelib.domain.jids import Jid
+from chalicelib.domain.live import Done
+from chalicelib.domain.live.contacts import CheckNumbers, NumbersChecked
+from chalicelib.domain.live.messages import EditMessage, RevokeMessage
+from chalicelib.domain.live.sessions import PairingCode, RequestPairingCode
 from chalicelib.sessionhost.engines.base import (
-    Contact,
+    EngineBase,
     EngineError,
     EngineListener,
     EngineSession,
@@ -70,12 +77,13 @@ from chalicelib.sessionhost.engines.neonize.convert import (
     build_revoke,
     change_from_event,
     connect_failure_reason,
-    contacts_from_lookup,
     engine_error,
     enum_name,
     first_url,
     inbound_from_event,
     jid_to_proto,
+    lenient_jid,
+    numbers_checked,
     receipt_from_event,
     temporary_ban_reason,
 )
@@ -150,7 +158,7 @@ class _Connection:
     gone: threading.Event = field(default_factory=threading.Event)  # set once released
 
 
-class NeonizeEngine:
+class NeonizeEngine(EngineBase):
     """Real WhatsApp sessions through neonize (see the module's docstring)."""
 
     name = "neonize"
@@ -247,23 +255,18 @@ class NeonizeEngine:
                 log.debug("neonize %s: could not end the typing indicator", connection.uuid,
                           exc_info=True)
 
-    def edit(self, session: EngineSession, chat: Jid, engine_message_id: str, text: str) -> None:
-        self._send_built(session, chat, lambda: build_edit(chat, engine_message_id, text))
+    def messages_edit(self, session: EngineSession, op: EditMessage) -> Done:
+        chat = lenient_jid(op.chat)
+        self._send_built(session, chat, lambda: build_edit(chat, op.engine_message_id, op.text))
+        return Done()
 
-    def revoke(self, session: EngineSession, chat: Jid, engine_message_id: str) -> None:
-        self._send_built(session, chat, lambda: build_revoke(chat, engine_message_id))
+    def messages_revoke(self, session: EngineSession, op: RevokeMessage) -> Done:
+        chat = lenient_jid(op.chat)
+        self._send_built(session, chat, lambda: build_revoke(chat, op.engine_message_id))
+        return Done()
 
-    def star(self, session: EngineSession, chat: Jid, engine_message_id: str, from_me: bool,
-             starred: bool) -> None:
-        """Unsupported with neonize 0.5.2: starring is an app-state patch (whatsmeow's
-        appstate.BuildStar: "regular_high", index ["star", chat, id, fromMe, participant]), and
-        neonize's ``send_app_state`` cannot deliver one. Its Go side (DecodePatchInfo) compares
-        enum pointers, so every patch reaches whatsmeow with an empty patch name, and it has no
-        REGULAR_HIGH at all."""
-        raise EngineError("unsupported", "starring messages is not supported by the neonize "
-                          "engine (neonize 0.5.2 cannot send app-state patches)")
-
-    def pairing_code(self, session: EngineSession, phone: str) -> str:
+    def sessions_pairing_code(self, session: EngineSession,
+                              op: RequestPairingCode) -> PairingCode:
         connection = self._connections.get(_key(session))
         # whatsmeow pairs by code only inside the QR loop: after the first code, before a scan.
         if connection is None or connection.closed or connection.phone \
@@ -274,21 +277,21 @@ class NeonizeEngine:
 
         try:
             with self._hold(connection, "not_scanning") as client:
-                code = client.PairPhone(phone.lstrip("+"), True, ClientName.LINUX)
+                code = client.PairPhone(op.phone.lstrip("+"), True, ClientName.LINUX)
         except NeonizeError as exc:
             raise EngineError("pairing_failed", str(exc)) from exc
-        return code.replace("-", "")  # whatsmeow shows "ABCD-EFGH"
+        return PairingCode(code=code.replace("-", ""), phone=op.phone)  # shown "ABCD-EFGH"
 
-    def check_numbers(self, session: EngineSession, phones: list[str]) -> dict[str, Contact | None]:
+    def contacts_check(self, session: EngineSession, op: CheckNumbers) -> NumbersChecked:
         with self._using(session) as connection:
             from neonize.exc import NeonizeError
 
             assert connection.client is not None  # (held)
             try:
-                found = connection.client.is_on_whatsapp(*phones)
+                found = connection.client.is_on_whatsapp(*op.phones)
             except NeonizeError as exc:
                 raise EngineError("check_failed", str(exc)) from exc
-        return contacts_from_lookup(phones, found)
+        return numbers_checked(op.phones, found)
 
     # --- sending and downloading (the host's threads) ---
 

@@ -24,10 +24,10 @@ from chalicelib.domain.content import (
     Text,
 )
 from chalicelib.domain.jids import GROUP_SERVER, LID_SERVER, USER_SERVER, Jid
+from chalicelib.domain.live.contacts import NumberCheck, NumbersChecked
 from chalicelib.domain.messages import MessageStatus
 from chalicelib.sessionhost.engines.base import (
     ChangeKind,
-    Contact,
     EngineError,
     Inbound,
     MessageChange,
@@ -205,18 +205,25 @@ def connect_failure_reason(event: ConnectFailureEv) -> str:
     return f"connect_failure: {enum_name(event, 'Reason')}{detail}"
 
 
-def contacts_from_lookup(phones: list[str], found: Iterable[IsOnWhatsAppResponse]
-                         ) -> dict[str, Contact | None]:
-    """``check_numbers``' answer from ``is_on_whatsapp``'s: WhatsApp's own phone JID for a
-    number on WhatsApp (it may differ from the query), the queried number's when it answers
-    with an @lid, and None for the others."""
-    on: dict[str, Contact] = {}
+def numbers_checked(phones: list[str], found: Iterable[IsOnWhatsAppResponse]
+                    ) -> NumbersChecked:
+    """``contacts.check``'s answer from ``is_on_whatsapp``'s: for a number on WhatsApp,
+    WhatsApp's own phone JID (it may differ from the query), or the queried number's when it
+    answers with an @lid (then that is its LID); for the others, not on WhatsApp."""
+    on: dict[str, NumberCheck] = {}
     for response in found:
         digits = re.sub(r"\D", "", response.Query)
         if response.IsIn and digits:
             jid = jid_from_proto(response.JID)
-            on[digits] = Contact(jid if jid.is_user else Jid(digits))
-    return {phone: on.get(phone.lstrip("+")) for phone in phones}
+            business = response.VerifiedName.Details.verifiedName \
+                if response.HasField("VerifiedName") else ""
+            on[digits] = NumberCheck(
+                phone=f"+{digits}", on_whatsapp=True,
+                jid=str(jid if jid.is_user else Jid(digits)),
+                lid=str(jid) if jid.server == LID_SERVER else None, name=business or None)
+    return NumbersChecked(results=[
+        on[phone.lstrip("+")].model_copy(update={"phone": phone}) if phone.lstrip("+") in on
+        else NumberCheck(phone=phone, on_whatsapp=False) for phone in phones])
 
 
 def send_error_code(message: str, default: str = "send_failed") -> str:
