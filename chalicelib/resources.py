@@ -90,6 +90,18 @@ DELIVERIES = Table(
     point_in_time_recovery=False,
 )
 TEMPLATES = Table("templates")  # pk tenant id, sk "TPL#<id>"
+CONTACTS = Table(
+    "contacts",
+    # What wagate knows of people, per tenant (pk tenant id): a session's contacts
+    # (sk "CT#<session>#<jid>") and the LID <-> phone mapping, learned from every event that
+    # reveals one ("LID#<lid>" and "PN#<phone>").
+)
+CHATS = Table(
+    "chats",
+    # A session's chats (pk tenant id, sk "CHAT#<session>#<jid>") and labels
+    # ("LABEL#<session>#<id>"); "by_activity" lists a session's chats newest first.
+    indexes=(Index("by_activity", pk="session_key", sk="activity"),),
+)
 IDEMPOTENCY = Table(
     "idempotency",
     # pk tenant id, sk "IDEM#<key>": the first response to a POST, replayed for 24 h.
@@ -104,7 +116,7 @@ HOSTS = Table(
 )
 
 TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, WEBHOOKS, EVENTS, DELIVERIES,
-                             TEMPLATES, IDEMPOTENCY, HOSTS)
+                             TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, HOSTS)
 
 @dataclass(frozen=True)
 class Bucket:

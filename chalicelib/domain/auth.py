@@ -21,10 +21,17 @@ SCOPES = frozenset({
     "api_keys:read", "api_keys:write",
     "users:write",
     "webhooks:read", "webhooks:write", "events:read", "devices:write",
+    # Live WhatsApp (issue 9): contacts and LIDs, chats and labels, groups, the session's own
+    # profile and presence, channels and status posts.
+    "contacts:read", "contacts:write", "chats:read", "chats:write", "groups:read",
+    "groups:write", "profile:read", "profile:write", "channels:read", "channels:write",
+    "status:write",
 })
 _MEMBER_SCOPES = frozenset({"sessions:read", "sessions:write", "messages:read", "messages:send",
                             "api_keys:read", "api_keys:write", "webhooks:read", "events:read",
-                            "devices:write"})
+                            "devices:write", "contacts:read", "contacts:write", "chats:read",
+                            "chats:write", "groups:read", "groups:write", "profile:read",
+                            "channels:read", "channels:write", "status:write"})
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.ADMIN: SCOPES,
     Role.OWNER: SCOPES,

@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.domain import clock, events, ids
 from chalicelib.domain.errors import StaleFence
+from chalicelib.domain.live import LiveUpdate
 from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
 from chalicelib.domain.sessions import SessionStatus
 from chalicelib.domain.text import clip, utf8_bytes
@@ -67,8 +68,20 @@ class Listener:
     def on_change(self, change: MessageChange) -> None:
         self._put(self._host._on_change, change)
 
+    def on_update(self, update: LiveUpdate) -> None:
+        self._put(self._host._on_update, update)
+
 
 class Intake(HostCore):
+    def _on_update(self, running: Running, update: LiveUpdate) -> None:
+        """Hand an engine's update to the part of the host that handles its kind (a method
+        ``_on_<family>_<what>`` of one of the ``updates`` parts)."""
+        handler = getattr(self, update.handler(), None)
+        if handler is None:
+            log.debug("%s of %s/%s: nothing handles it", update.KIND, *running.key)
+            return
+        handler(running, update)
+
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until every engine callback queued so far has been handled."""
         done = threading.Event()

@@ -10,7 +10,8 @@ answers ``not_supported``.
 
 The operations live in this package's modules, one per family (contacts, chats, groups, …);
 each module's classes register themselves when it is imported, and ``decode`` imports them
-all.
+all. Beside them, a family's ``LiveUpdate``s: what engines report on their own (a contact's
+name, a group change, a call…), for the host to store and publish.
 """
 
 from __future__ import annotations
@@ -78,6 +79,21 @@ class LiveOp(BaseModel):
     def wire(self) -> dict[str, Any]:
         """What the fleet client sends for it."""
         return {"op": self.OP, "args": self.model_dump(mode="json")}
+
+
+class LiveUpdate(BaseModel):
+    """Something an engine learned besides messages, receipts and changes to messages (a
+    contact's name, a LID, a chat's new state, a group change, a presence, a call, history, …).
+    The host handles it in its method named ``handler()`` (``contacts.seen`` →
+    ``_on_contacts_seen``); one it has no method for is logged and dropped."""
+
+    model_config = ConfigDict(frozen=True)
+
+    KIND: ClassVar[str]
+
+    @classmethod
+    def handler(cls) -> str:
+        return "_on_" + cls.KIND.replace(".", "_")
 
 
 _OPS: dict[str, type[LiveOp]] = {}

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from chalicelib.domain.content import Content, Quote
 from chalicelib.domain.jids import Jid
-from chalicelib.domain.live import LiveOp, LiveResult
+from chalicelib.domain.live import LiveOp, LiveResult, LiveUpdate
 from chalicelib.domain.messages import ChangeKind, MessageStatus
 
 
@@ -91,6 +91,8 @@ class EngineListener(Protocol):
     def on_message(self, message: Inbound) -> None: ...
     def on_receipt(self, engine_ids: list[str], status: MessageStatus, at: datetime) -> None: ...
     def on_change(self, change: MessageChange) -> None: ...
+    def on_update(self, update: LiveUpdate) -> None:
+        """Anything else the engine learned (see domain.live.LiveUpdate)."""
 
 
 class EngineError(Exception):

@@ -158,7 +158,7 @@ class _Connection:
     gone: threading.Event = field(default_factory=threading.Event)  # set once released
 
 
-class NeonizeEngine(EngineBase):
+class NeonizeCore(EngineBase):
     """Real WhatsApp sessions through neonize (see the module's docstring)."""
 
     name = "neonize"
@@ -445,7 +445,7 @@ class NeonizeEngine(EngineBase):
     def _handlers(self) -> dict[type, Callable[[_Connection, Any], None]]:
         from neonize import events as ev
 
-        return {
+        handlers: dict[type, Callable[[_Connection, Any], None]] = {
             ev.PairStatusEv: self._on_pair_status,
             ev.ConnectedEv: lambda c, _: self._on_connected(c),
             ev.MessageEv: self._on_message,
@@ -459,6 +459,10 @@ class NeonizeEngine(EngineBase):
             ev.DisconnectedEv: lambda c, _: self._disconnected(c, "connection_lost"),
             ev.KeepAliveTimeoutEv: lambda c, _: self._disconnected(c, "keepalive_timeout"),
         }
+        for name in dir(type(self)):  # each part of the engine adds the events it handles
+            if name.startswith("_events_"):
+                handlers.update(getattr(self, name)())
+        return handlers
 
     def _dispatch(self, connection: _Connection, handler: Callable[[_Connection, Any], None],
                   _client: NewClient, event: Any) -> None:
