@@ -27,8 +27,9 @@ HOST_CACHE_MS = 5_000
 class HostError(AppError):
     """An error answered by a host, passed on with its status and code."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message, code=code)
+    def __init__(self, status: int, code: str, message: str,
+                 details: list[Any] | None = None) -> None:
+        super().__init__(message, code=code, details=details)
         self.status = status
 
 
@@ -116,8 +117,10 @@ class HttpFleet:
             raise OutcomeUnknown(error.get("message", f"session host answered {status}"),
                                  code=error.get("code", "outcome_unknown"))
         if status >= 400:
+            details = error.get("details")
             raise HostError(status, error.get("code", "host_error"),
-                            error.get("message", f"session host answered {status}"))
+                            error.get("message", f"session host answered {status}"),
+                            details if isinstance(details, list) else None)
         return payload
 
     def _call_owner(self, session: Session, path: str, body: dict[str, Any],

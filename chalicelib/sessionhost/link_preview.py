@@ -1,5 +1,6 @@
 """Link preview cards for texts sent through real WhatsApp: the page's Open Graph title,
-description and image, fetched under the one SSRF policy (``safe_fetch``), small and bounded."""
+description and image, small and bounded, fetched through the fetchers it is given (the host
+gives it ``safe_fetch``'s, under the one SSRF policy)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import logging
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from chalicelib.adapters.safe_fetch import SafeFetcher
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.services.ports import Fetcher
 from chalicelib.sessionhost.engines.neonize.convert import LinkPreview
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,11 @@ class LinkPreviewer:
     """``NeonizeEngine(link_preview=LinkPreviewer(...))``: a card, or None when the page
     cannot be fetched safely or says nothing useful."""
 
-    def __init__(self, timeout_s: float = 5.0, allow_private: bool = False) -> None:
-        self._page = SafeFetcher(timeout_s, MAX_PAGE_BYTES, allow_private=allow_private)
-        self._image = SafeFetcher(timeout_s, MAX_IMAGE_BYTES, allow_private=allow_private)
+    def __init__(self, page: Fetcher, image: Fetcher) -> None:
+        """``page`` fetches up to ``MAX_PAGE_BYTES``, ``image`` up to ``MAX_IMAGE_BYTES``,
+        both under the SSRF policy (``adapters.safe_fetch.SafeFetcher``)."""
+        self._page = page
+        self._image = image
 
     def __call__(self, url: str) -> LinkPreview | None:
         try:

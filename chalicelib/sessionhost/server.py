@@ -49,8 +49,10 @@ def make_server(host: SessionHost, secret: str, bind: str, port: int) -> Threadi
             self.end_headers()
             self.wfile.write(raw)
 
-        def _error(self, status: int, code: str, message: str) -> None:
-            self._reply(status, {"error": {"code": code, "message": message, "details": []}})
+        def _error(self, status: int, code: str, message: str,
+                   details: list[Any] | None = None) -> None:
+            self._reply(status, {"error": {"code": code, "message": message,
+                                           "details": details or []}})
 
         def _drop(self) -> None:
             """Close the connection with a reset and no answer, as a dying process would."""
@@ -82,7 +84,7 @@ def make_server(host: SessionHost, secret: str, bind: str, port: int) -> Threadi
             except HostDied:
                 self._drop()
             except AppError as exc:
-                self._error(exc.status, exc.code, exc.message)
+                self._error(exc.status, exc.code, exc.message, exc.details)
             except (KeyError, ValueError) as exc:
                 self._error(400, "bad_request", f"bad internal request: {exc}")
             except Exception:

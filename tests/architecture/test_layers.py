@@ -51,6 +51,24 @@ def test_the_session_host_takes_only_ports_from_the_services() -> None:
     assert wrong == []
 
 
+def test_the_session_host_uses_no_adapter_but_in_its_bootstrap() -> None:
+    """Only ``sessionhost/__main__.py`` (the host's one bootstrap) builds adapters; the host's
+    parts, engines and previews take them as ports."""
+    wrong = [(file, module) for file, module in _imports("sessionhost")
+             if module.startswith("chalicelib.adapters")
+             and not file.endswith("sessionhost/__main__.py")]
+    assert wrong == []
+
+
+def test_the_host_is_split_by_job() -> None:
+    """Leases, commands and the intake of engine events each have their module, and none of
+    them knows the others but through the shared core (the intake's listener aside)."""
+    siblings = {f"chalicelib.sessionhost.{p}" for p in ("lease", "commands", "intake")}
+    for file, module in _imports("sessionhost"):
+        if Path(file).stem in ("lease", "commands", "intake") and module in siblings:
+            assert (Path(file).stem, module) == ("lease", "chalicelib.sessionhost.intake")
+
+
 def test_every_port_lives_in_ports() -> None:
     stray = []
     for path in sorted((PACKAGE / "services").glob("*.py")):
