@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(PY) bench/session_host.py
 	$(PY) bench/send_path.py
 	$(PY) bench/events.py
+	$(PY) bench/live.py
 	$(PY) bench/run_memory.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/failover.py

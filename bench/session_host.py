@@ -79,7 +79,7 @@ def bench_sandbox(n: int, state: Path) -> None:
         host.start_session("bench", sid)
     wait_until(lambda: all(r.status == SessionStatus.SCAN_QR for r in host._running.values()))
     for sid in ids:
-        host.sandbox("bench", sid, "scan", {"phone": None})
+        host.live("bench", sid, "sandbox.scan", {})
     elapsed = time.perf_counter() - started
     working = rss_mb()
 
