@@ -1,15 +1,23 @@
-"""What the in-process benchmarks share: counting AWS calls, and working a queue the way the
-local Lambda runtime does."""
+"""What the in-process benchmarks share: provisioning moto with a tenant and its API key, a
+session host serving on loopback, counting AWS calls, and working a queue the way the local
+Lambda runtime does."""
 
 from __future__ import annotations
 
 import collections
+import threading
+from pathlib import Path
 from typing import Any
 
 from app import app
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws
+from chalicelib.adapters.provision import provision
 from chalicelib.devstack.runtime import LocalLambdaRuntime
+from chalicelib.domain.auth import Role
+from chalicelib.sessionhost.engines.base import EngineBase
+from chalicelib.sessionhost.host import SessionHost
+from chalicelib.sessionhost.server import make_server
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 # What Lambda's event source mapping does on AWS (not the function): receive and delete.
@@ -100,3 +108,30 @@ def drain(runtime: LocalLambdaRuntime, queue: resources.Queue,
         runtime.invoke_sqs(source, url, "arn:aws:sqs:us-east-1:000000000000:q", messages)
         handled += len(messages)
     return handled
+
+
+def provision_tenant(scopes: list[str]) -> dict[str, str]:
+    """Create every resource on moto and tenant "bench" with an owner; the headers of an API
+    key of that tenant with ``scopes``."""
+    c = bootstrap.container()
+    provision(aws.client("dynamodb"), aws.client("sqs"), c.settings.prefix, aws.client("s3"),
+              aws.client("scheduler"))
+    c.auth.ensure_tenant("bench", "Bench")
+    c.auth.create_user(None, "bench", "bench-admin", "bench-password-1", Role.OWNER)
+    principal = c.auth.authenticate(c.auth.login("bench-admin", "bench-password-1")[0])
+    key = c.auth.create_api_key(principal, "bench", scopes)[1]
+    return {"X-Api-Key": key, "Content-Type": "application/json"}
+
+
+def serve_host(engine: EngineBase, state: Path, capacity: int = 50) -> tuple[SessionHost, Any]:
+    """A session host on ``engine`` serving its internal API on a free loopback port, its
+    worker running (no heartbeat: the bench drives it), registered in the fleet."""
+    c = bootstrap.container()
+    host = SessionHost("bench-host", "http://127.0.0.1:0", capacity, c.sessions, c.messages,
+                       c.hosts, c.events, {engine.name: engine}, state, media=c.media_store)
+    server = make_server(host, c.internal_secret, "127.0.0.1", 0)
+    host.address = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host.run_background(heartbeat=False)
+    host.register()
+    return host, server

@@ -30,12 +30,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._env import BENCH_ENV
+
 os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1", "WAGATE_PREFIX": "wagate-bench",
-    "WAGATE_JWT_SECRET": "bench-secret-bench-secret-bench-secret",
-    "WAGATE_INTERNAL_SECRET": "bench", "WAGATE_FAST_PASSWORD_HASHES": "true",
-    "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true",
+    **BENCH_ENV, "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true",
     "WAGATE_WEBHOOK_RETRY_SCHEDULE": ",".join(["1"] * 12),  # short: see (c)
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -17,17 +17,13 @@ import argparse
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1", "WAGATE_PREFIX": "wagate-bench",
-    "WAGATE_JWT_SECRET": "bench-secret-bench-secret-bench-secret",
-    "WAGATE_INTERNAL_SECRET": "bench", "WAGATE_FAST_PASSWORD_HASHES": "true",
-})
+from bench._env import BENCH_ENV
+
+os.environ.update({**BENCH_ENV})
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import requests
@@ -35,15 +31,10 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import app
-from bench._support import Calls
+from bench._support import Calls, provision_tenant, serve_host
 from chalicelib import bootstrap
-from chalicelib.adapters import aws
-from chalicelib.adapters.provision import provision
 from chalicelib.devstack.embedded_aws import serialize_in_process_moto
-from chalicelib.domain.auth import Role
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
-from chalicelib.sessionhost.host import SessionHost
-from chalicelib.sessionhost.server import make_server
 
 
 def main() -> None:
@@ -55,21 +46,8 @@ def main() -> None:
     with mock_aws(), tempfile.TemporaryDirectory() as state, Client(app) as client:
         calls.install()
         c = bootstrap.container()
-        provision(aws.client("dynamodb"), aws.client("sqs"), c.settings.prefix,
-                  aws.client("s3"), aws.client("scheduler"))
-        c.auth.ensure_tenant("bench", "Bench")
-        c.auth.create_user(None, "bench", "bench-admin", "bench-password-1", Role.OWNER)
-        principal = c.auth.authenticate(c.auth.login("bench-admin", "bench-password-1")[0])
-        key = c.auth.create_api_key(principal, "bench", ["sessions:write", "sessions:read"])[1]
-        headers = {"X-Api-Key": key, "Content-Type": "application/json"}
-
-        host = SessionHost("bench-host", "http://127.0.0.1:0", 10, c.sessions, c.messages,
-                           c.hosts, c.events, {"sandbox": SandboxEngine()}, Path(state))
-        server = make_server(host, c.internal_secret, "127.0.0.1", 0)
-        host.address = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        host.run_background(heartbeat=False)
-        host.register()
+        headers = provision_tenant(["sessions:write", "sessions:read"])
+        host, server = serve_host(SandboxEngine(), Path(state))
         sid = client.http.post("/v1/sessions", headers=headers,
                                body='{"name": "bench"}').json_body["id"]
         while c.sessions.get("bench", sid).status != "SCAN_QR":

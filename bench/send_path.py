@@ -20,36 +20,27 @@ import collections
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1", "WAGATE_PREFIX": "wagate-bench",
-    "WAGATE_JWT_SECRET": "bench-secret-bench-secret-bench-secret",
-    "WAGATE_INTERNAL_SECRET": "bench",
-    "WAGATE_FAST_PASSWORD_HASHES": "true", "WAGATE_SEND_INTERVAL_MS": "0",
-    "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true",
-})
+from bench._env import BENCH_ENV
+
+os.environ.update({**BENCH_ENV, "WAGATE_SEND_INTERVAL_MS": "0",
+                   "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true"})
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from chalice.test import Client
 from moto import mock_aws
 
 from app import app
-from bench._support import WRITES, Calls, drain
+from bench._support import WRITES, Calls, drain, provision_tenant, serve_host
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws
-from chalicelib.adapters.provision import provision
 from chalicelib.devstack.embedded_aws import serialize_in_process_moto
 from chalicelib.devstack.listen import WebhookReceiver
 from chalicelib.devstack.runtime import LocalLambdaRuntime
-from chalicelib.domain.auth import Role
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
-from chalicelib.sessionhost.host import SessionHost
-from chalicelib.sessionhost.server import make_server
 
 
 def main() -> None:
@@ -61,25 +52,9 @@ def main() -> None:
     with mock_aws(), tempfile.TemporaryDirectory() as state, Client(app) as client:
         calls.install()
         c = bootstrap.container()
-        provision(aws.client("dynamodb"), aws.client("sqs"), c.settings.prefix,
-                  aws.client("s3"), aws.client("scheduler"))
-        c.auth.ensure_tenant("bench", "Bench")
-        c.auth.create_user(None, "bench", "bench-admin", "bench-password-1", Role.OWNER)
-        token = c.auth.login("bench-admin", "bench-password-1")[0]
-        principal = c.auth.authenticate(token)
-        key = c.auth.create_api_key(principal, "bench", ["sessions:write", "sessions:read",
-                                                         "messages:send", "messages:read"])[1]
-        headers = {"X-Api-Key": key, "Content-Type": "application/json"}
-
-        engine = SandboxEngine(delivery_ms=20, read_ms=40)
-        host = SessionHost("bench-host", "http://127.0.0.1:0", 50, c.sessions, c.messages,
-                           c.hosts, c.events, {"sandbox": engine}, Path(state),
-                           media=c.media_store)
-        server = make_server(host, c.internal_secret, "127.0.0.1", 0)
-        host.address = f"http://127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        host.run_background(heartbeat=False)
-        host.register()
+        headers = provision_tenant(["sessions:write", "sessions:read", "messages:send",
+                                    "messages:read"])
+        host, server = serve_host(SandboxEngine(delivery_ms=20, read_ms=40), Path(state))
         receiver = WebhookReceiver()
         created = client.http.post("/v1/sessions", headers=headers, body=(
             f'{{"name": "bench", "webhook_url": "{receiver.url}"}}')).json_body

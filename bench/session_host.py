@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                   "AWS_DEFAULT_REGION": "us-east-1", "WAGATE_PREFIX": "wagate-bench",
-                   "WAGATE_JWT_SECRET": "bench", "WAGATE_INTERNAL_SECRET": "bench"})
+from bench._env import BENCH_ENV
+
+os.environ.update(BENCH_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from moto import mock_aws

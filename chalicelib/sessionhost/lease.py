@@ -32,20 +32,19 @@ def _age_s(iso: str) -> float:
 class Leases(HostCore):
     def drain(self) -> None:
         """Stop taking sessions, let go of every lease so others adopt them now, and leave."""
-        self.draining = True
-        with self._lock:
-            running = list(self._running.values())
-            self._running.clear()
+        running = self._stop_all()
         for r in running:
-            r.engine.stop(r.ref)
             self._sessions.release(r.tenant_id, r.session_id, self.host_id, r.fence)
         self._hosts.remove(self.host_id)
-        self._stopped.set()
-        self._work.put(None)
         log.info("host %s drained %d session(s)", self.host_id, len(running))
 
     def kill(self) -> None:
         """Stop without telling anyone (tests: a host that dies; it takes nothing more)."""
+        self._stop_all()
+
+    def _stop_all(self) -> list[Running]:
+        """Take nothing more, disconnect every held session and end the loops; the sessions
+        that were held."""
         self.draining = True
         with self._lock:
             running = list(self._running.values())
@@ -54,6 +53,7 @@ class Leases(HostCore):
             r.engine.stop(r.ref)
         self._stopped.set()
         self._work.put(None)
+        return running
 
     def register(self) -> None:
         """Tell the fleet registry where this host is and how loaded it is."""
