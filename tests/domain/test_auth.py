@@ -47,10 +47,13 @@ def test_admin_and_owner_have_every_scope(role: Role) -> None:
     assert principal(role).has("users:write")
 
 
-def test_member_lacks_users_and_webhooks_write_only() -> None:
+def test_member_lacks_users_webhooks_and_profile_write_only() -> None:
+    """A member works the session's WhatsApp (contacts, chats, groups, channels, status) but
+    adds no users, changes no webhooks, and leaves the account's own name and picture alone."""
     assert "users:write" not in ROLE_SCOPES[Role.MEMBER]
     assert not principal(Role.MEMBER).has("users:write")
-    assert SCOPES - ROLE_SCOPES[Role.MEMBER] == {"users:write", "webhooks:write"}
+    assert SCOPES - ROLE_SCOPES[Role.MEMBER] == {"users:write", "webhooks:write",
+                                                 "profile:write"}
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,8 @@ from tests.infra.conftest import (
     table_id,
 )
 
-HOST_TABLES = (resources.SESSIONS, resources.MESSAGES, resources.HOSTS)
+HOST_TABLES = (resources.SESSIONS, resources.MESSAGES, resources.HOSTS, resources.CONTACTS,
+               resources.CHATS)
 HOST_PORT = 8100
 
 
