@@ -328,7 +328,7 @@ class GroupsPart(SandboxCore):
             return "is_owner"
         if action == "remove":
             del group.members[jid]
-        else:
+        elif role != OWNER:  # promoting the owner leaves it the owner
             group.members[jid] = ADMIN if action == "promote" else MEMBER
         return None
 
