@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 GROUP = "/sessions/{session_id}/groups/{group_id}"
 ERRORS = {**LIVE_ERRORS, 501: "not_supported (by the session's engine)"}
-GROUP_ERRORS = {**ERRORS, 403: "not_participant, not_admin", 404: "not_found"}
+GROUP_ERRORS = {**ERRORS, 403: "not_participant, not_admin", 404: "not_found",
+                422: "validation_failed (group_id is not a group id)"}
 
 
 def _group(group: Group) -> Any:
