@@ -77,3 +77,21 @@ def test_a_call_needs_a_phone_and_a_working_session(acme: Tenant, working: str):
     wait_for(lambda: acme.call("GET", f"/v1/sessions/{working}").json["status"] == "STOPPED")
     assert_error(acme.call("POST", f"/v1/sandbox/sessions/{working}/call", {"from": ANA}), 503,
                  "session_unavailable")  # no host holds a stopped session
+
+
+def test_a_call_reported_twice_is_handled_once(acme: Tenant, working: str, host: Any):
+    from datetime import UTC, datetime
+
+    from chalicelib.domain.live.calls import CallReceived
+
+    acme.call("PATCH", f"/v1/sessions/{working}", {"calls": {"reject": True,
+                                                             "reply_text": "Later!"}})
+    listener = host.engine._connections[(acme.id, working)].listener
+    offer = CallReceived(call_id="CA11", caller=ANA_JID, caller_phone=ANA, at=datetime.now(UTC))
+    listener.on_update(offer)
+    listener.on_update(offer)  # e.g. an offer and its notice for the same call
+    host.host.flush()
+    assert [e["call_id"] for e in _calls(acme)] == ["CA11"]
+    wait_for(lambda: [o for o in host.engine.outbox if o[0] == working])
+    assert len([a for a in host.engine.actions if a[1] == "reject_call"]) == 1
+    assert len([o for o in host.engine.outbox if o[0] == working]) == 1
