@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.services.deliveries import DeliveryService
     from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
+    from chalicelib.services.groups import GroupService
     from chalicelib.services.idempotency import Idempotency
     from chalicelib.services.live import LiveService
     from chalicelib.services.media import MediaService
@@ -349,6 +350,12 @@ class Container:
         from chalicelib.services.devices import DeviceService
 
         return DeviceService(self.devices, self.pusher, self.sandbox_pushes)
+
+    @cached_property
+    def group_service(self) -> GroupService:
+        from chalicelib.services.groups import GroupService
+
+        return GroupService(self.live, self.media)
 
 
 _container: Container | None = None

@@ -37,6 +37,9 @@ QUERY: dict[str, dict[str, Any]] = {
               "schema": {"type": "string", "maxLength": QUERY_LIMITS["after"]}},
     "types": {"description": "Comma-separated event types or prefixes (message.*).",
               "schema": {"type": "string", "maxLength": QUERY_LIMITS["types"]}},
+    "invite": {"description": "An invite link (https://chat.whatsapp.com/…) or its code.",
+               "required": True,
+               "schema": {"type": "string", "maxLength": QUERY_LIMITS["invite"]}},
 }
 _GENERIC = {
     400: "invalid_json: the body is not JSON, or nests too deep",

@@ -32,6 +32,11 @@ class EventType(StrEnum):
     MESSAGE_FAILED = "message.failed"
     WEBHOOK_DISABLED = "webhook.disabled"
     WEBHOOK_TEST = "webhook.test"
+    GROUP_JOIN = "group.join"
+    GROUP_LEAVE = "group.leave"
+    GROUP_PARTICIPANTS = "group.participants"
+    GROUP_UPDATE = "group.update"
+    CALL_RECEIVED = "call.received"
 
 
 class Event(BaseModel):
@@ -133,6 +138,53 @@ class WebhookTestData(_Data):
     message: str
 
 
+class GroupJoinData(_Data):
+    group_id: str
+    subject: str
+    by: str | None = Field(default=None, description="Who added the session, when known.")
+    reason: str | None = Field(default=None, description="How it joined (e.g. invite), "
+                                                         "when WhatsApp says.")
+    participants: int = Field(description="How many members the group has.")
+
+
+class GroupLeaveData(_Data):
+    group_id: str
+    by: str | None = Field(default=None, description="Who removed the session; null when it "
+                                                     "left itself.")
+
+
+class GroupParticipantsData(_Data):
+    group_id: str
+    action: str = Field(description="add, remove, promote or demote.")
+    participants: list[str]
+    by: str | None = None
+
+
+class GroupUpdateData(_Data):
+    group_id: str
+    by: str | None = None
+    subject: str | None = None
+    description: str | None = None
+    announce: bool | None = None
+    locked: bool | None = None
+    picture: str | None = Field(default=None, description="set or removed.")
+    invite_revoked: bool | None = None
+    deleted: bool | None = None
+
+
+class CallReceivedData(_Data):
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True, validate_by_name=True,
+                              validate_by_alias=True)
+    call_id: str
+    from_: str = Field(alias="from", description="The caller's JID (a phone's or an @lid).")
+    from_phone: str | None = None
+    video: bool = Field(description="A video call (else voice).")
+    group: bool = Field(description="A group call.")
+    group_id: str | None = None
+    rejected: bool = Field(description="The session's settings rejected it.")
+    at: str
+
+
 @dataclass(frozen=True)
 class EventSpec:
     type: EventType
@@ -156,6 +208,16 @@ CATALOGUE: dict[EventType, EventSpec] = {spec.type: spec for spec in (
                                           "gateway.", WebhookDisabledData),
     EventSpec(EventType.WEBHOOK_TEST, "Sent by POST /v1/webhooks/{id}/test to that webhook "
                                       "only.", WebhookTestData),
+    EventSpec(EventType.GROUP_JOIN, "The session became a member of a group (created it, was "
+                                    "added, joined by link).", GroupJoinData),
+    EventSpec(EventType.GROUP_LEAVE, "The session left a group or was removed from it.",
+              GroupLeaveData),
+    EventSpec(EventType.GROUP_PARTICIPANTS, "Participants of a group were added, removed, "
+                                            "promoted or demoted.", GroupParticipantsData),
+    EventSpec(EventType.GROUP_UPDATE, "A group's subject, description, picture or settings "
+                                      "changed.", GroupUpdateData),
+    EventSpec(EventType.CALL_RECEIVED, "Someone called the session (and whether it was "
+                                       "rejected).", CallReceivedData),
 )}
 # Types only ever sent to one subscription on request: never fanned out, stored or replayed.
 DIRECT_ONLY = frozenset({EventType.WEBHOOK_TEST})
@@ -244,6 +306,21 @@ def webhook_disabled(tenant_id: str, webhook_id: str, url: str, reason: str) -> 
 def webhook_test(tenant_id: str, webhook_id: str) -> Event:
     return _event(EventType.WEBHOOK_TEST, tenant_id, None, WebhookTestData(
         webhook_id=webhook_id, message="A test event from wagate: your endpoint works."))
+
+
+def group_event(tenant_id: str, session_id: str, type_: EventType,
+                data: dict[str, Any]) -> Event:
+    """``group.join``, ``group.leave``, ``group.participants`` or ``group.update``."""
+    model = CATALOGUE[type_].data
+    return _event(type_, tenant_id, session_id, model.model_validate(data))
+
+
+def call_received(tenant_id: str, session_id: str, *, call_id: str, caller: str,
+                  caller_phone: str | None, video: bool, group_id: str | None, is_group: bool,
+                  rejected: bool, at: str) -> Event:
+    return _event(EventType.CALL_RECEIVED, tenant_id, session_id, CallReceivedData(
+        call_id=call_id, from_=caller, from_phone=caller_phone, video=video,
+        group=is_group or group_id is not None, group_id=group_id, rejected=rejected, at=at))
 
 
 # --- which events a subscription wants ---

@@ -28,6 +28,17 @@ class Qr(BaseModel):
     expires_at: str
 
 
+CALL_REPLY_MAX = 1024  # characters of the text a rejected caller gets
+
+
+class CallSettings(BaseModel):
+    """What the session does with incoming calls: reject them (and, with ``reply_text``,
+    write that to the caller once per call)."""
+
+    reject: bool = False
+    reply_text: str | None = None
+
+
 class Session(BaseModel):
     """A WhatsApp number paired (or being paired) with the gateway."""
 
@@ -50,6 +61,7 @@ class Session(BaseModel):
     auth_epoch: int = 0
     # Minimum pause between two sends of this session (jittered); None: the gateway default.
     send_interval_ms: int | None = None
+    calls: CallSettings | None = None
 
     @property
     def wants_running(self) -> bool:

@@ -33,6 +33,13 @@ class MediaService:
                field: str) -> StoredMedia:
         """Fetch or decode, sniff, check and store one file; any problem is a 422 on
         ``field`` and nothing is stored."""
+        data, mime_type, filename = self.load(message_type, source, field)
+        return self._store.put(tenant_id, message_id, data, mime_type, filename)
+
+    def load(self, message_type: str, source: MediaSource, field: str
+             ) -> tuple[bytes, str, str | None]:
+        """Fetch or decode, sniff and check one file without storing it: its bytes, MIME
+        type and name; any problem is a 422 on ``field``."""
         if bool(source.url) == bool(source.base64):
             raise ValidationFailed.field(field, "give exactly one of url or base64")
         if source.url:
@@ -44,7 +51,7 @@ class MediaService:
         filename = source.filename or filename
         mime_type = sniff_mime(data, source.mime_type or declared, filename)
         check_media(message_type, mime_type, len(data), field, limit=self._max_bytes)
-        return self._store.put(tenant_id, message_id, data, mime_type, filename)
+        return data, mime_type, filename
 
     def read(self, tenant_id: str, media: StoredMedia) -> bytes:
         return self._store.get(media, tenant_id)

@@ -102,9 +102,9 @@ class SessionService:
 
     def update(self, caller: Principal, session_id: str,
                changes: dict[str, Any]) -> tuple[Session, Subscription | None]:
-        """Change a session's name, pacing (``None``: back to the default) or ``webhook_url``
+        """Change a session's name, pacing (``None``: back to the default), ``webhook_url``
         (its subscription keeps its secret; a new one's secret comes back; ``None`` removes
-        it)."""
+        it) or ``calls`` settings (``None``: calls ring)."""
         created = None
         if "webhook_url" in changes:
             url = changes.pop("webhook_url")
@@ -114,6 +114,8 @@ class SessionService:
                 url = self._subscriptions.check_session_url(caller.tenant_id, url, session_id)
             webhook = self._subscriptions.set_session_url(caller.tenant_id, session_id, url)
             created = None if had_one else webhook  # an existing one's secret is not shown
+        if changes.get("calls") is not None:  # stored without its unset parts
+            changes["calls"] = {k: v for k, v in changes["calls"].items() if v is not None}
         session = self._sessions.update(caller.tenant_id, session_id, changes) if changes \
             else self._sessions.get(caller.tenant_id, session_id)
         return self._require(session), created

@@ -27,9 +27,11 @@ from chalicelib.sessionhost.core import Running
 from chalicelib.sessionhost.engines.base import EngineBase
 from chalicelib.sessionhost.intake import Intake
 from chalicelib.sessionhost.lease import Leases
+from chalicelib.sessionhost.updates.calls import CallsUpdates
+from chalicelib.sessionhost.updates.groups import GroupsUpdates
 
 
-class SessionHost(Leases, Commands, Intake):
+class SessionHost(GroupsUpdates, CallsUpdates, Leases, Commands, Intake):
     def __init__(self, host_id: str, address: str, capacity: int, sessions: LeasedSessions,
                  messages: HostMessages, hosts: HostRegistry, events: EventPublisher,
                  engines: dict[str, EngineBase], state_dir: Path, lease_ttl_s: float = 30,

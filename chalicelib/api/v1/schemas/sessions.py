@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.api.v1.schemas.common import Body, HttpUrl, Name, Out, token
-from chalicelib.domain.sessions import Session
+from chalicelib.api.v1.schemas.common import Body, HttpUrl, Name, Out, text, token
+from chalicelib.domain.sessions import CALL_REPLY_MAX, CallSettings, Session
 from chalicelib.domain.webhooks import Subscription
 
 SendInterval = Field(default=None, ge=0, le=60_000,
@@ -15,6 +15,17 @@ SendInterval = Field(default=None, ge=0, le=60_000,
                                  "null: the gateway default.")
 Status = Literal["STOPPED", "STARTING", "SCAN_QR", "WORKING", "FAILED"]
 Phone = token(32)
+
+
+class CallsIn(Body):
+    reject: bool = Field(default=False, description="Reject incoming calls at once.")
+    reply_text: text(CALL_REPLY_MAX) | None = Field(
+        default=None, description="Written to the caller of each rejected call, once.")
+
+
+class CallsOut(Out):
+    reject: bool
+    reply_text: str | None
 
 
 class SessionIn(Body):
@@ -31,6 +42,9 @@ class SessionPatch(Body):
     webhook_url: HttpUrl | None = Field(
         default=None, description="Point the session's webhook elsewhere (it keeps its secret); "
                                   "null removes it. A new one's secret is in the answer, once.")
+    calls: CallsIn | None = Field(
+        default=None, description="What the session does with incoming calls (replaces the "
+                                  "previous setting; null: back to ringing).")
 
 
 class WebhookOut(Out):
@@ -57,6 +71,7 @@ class SessionOut(Out):
     updated_at: str
     webhooks: list[WebhookOut]
     host: str | None = Field(description="The session host holding its connection, if any.")
+    calls: CallsOut = Field(description="What the session does with incoming calls.")
 
     @classmethod
     def of(cls, session: Session, webhooks: list[Subscription]) -> SessionOut:
@@ -71,6 +86,7 @@ class SessionOut(Out):
             "send_interval_ms", "created_at", "updated_at"})
         body["webhooks"] = [w.model_dump(include=webhook_fields) for w in webhooks]
         body["host"] = session.owner
+        body["calls"] = (session.calls or CallSettings()).model_dump()
         return body
 
 

@@ -4,8 +4,10 @@ adds the neonize events it translates into updates)."""
 
 from __future__ import annotations
 
+from chalicelib.sessionhost.engines.neonize.calls import CallsOps
 from chalicelib.sessionhost.engines.neonize.connection import NeonizeCore
+from chalicelib.sessionhost.engines.neonize.groups import GroupsOps
 
 
-class NeonizeEngine(NeonizeCore):
+class NeonizeEngine(GroupsOps, CallsOps, NeonizeCore):
     """Real WhatsApp through neonize."""
