@@ -4,8 +4,10 @@ adds the neonize events it translates into updates)."""
 
 from __future__ import annotations
 
+from chalicelib.sessionhost.engines.neonize.channels import ChannelsOps
 from chalicelib.sessionhost.engines.neonize.connection import NeonizeCore
+from chalicelib.sessionhost.engines.neonize.liveness import LivenessOps
 
 
-class NeonizeEngine(NeonizeCore):
+class NeonizeEngine(ChannelsOps, LivenessOps, NeonizeCore):
     """Real WhatsApp through neonize."""
