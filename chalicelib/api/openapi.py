@@ -37,6 +37,8 @@ QUERY: dict[str, dict[str, Any]] = {
               "schema": {"type": "string", "maxLength": QUERY_LIMITS["after"]}},
     "types": {"description": "Comma-separated event types or prefixes (message.*).",
               "schema": {"type": "string", "maxLength": QUERY_LIMITS["types"]}},
+    "invite": {"description": "A channel invite link: https://whatsapp.com/channel/<code>.",
+               "schema": {"type": "string", "maxLength": QUERY_LIMITS["invite"]}},
 }
 _GENERIC = {
     400: "invalid_json: the body is not JSON, or nests too deep",
