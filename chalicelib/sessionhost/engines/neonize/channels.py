@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from neonize.proto.Neonize_pb2 import NewsletterMetadata
 
 T = TypeVar("T")
-_ROLES = {"owner": "owner", "admin": "admin", "subscriber": "subscriber", "guest": "guest"}
+_ROLES = ("owner", "admin", "subscriber", "guest")
 
 
 def channel_from_metadata(meta: NewsletterMetadata) -> Channel:
@@ -51,7 +51,7 @@ def channel_from_metadata(meta: NewsletterMetadata) -> Channel:
         description=thread.Description.Text or None, invite_code=thread.InviteCode or None,
         subscribers=thread.SubscriberCount,
         verified=enum_name(thread, "VerificationState") == "verified",
-        role=_ROLES.get(role or ""),
+        role=role if role in _ROLES else None,  # type: ignore[arg-type]
         muted=meta.HasField("ViewerMeta") and enum_name(meta.ViewerMeta, "Mute") == "on",
         picture_url=thread.Picture.URL or None,
         created_at=datetime.fromtimestamp(created, UTC).isoformat().replace("+00:00", "Z")
