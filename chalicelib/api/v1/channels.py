@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.auth import Principal
 
 bp = Blueprint(__name__)
-ERRORS = {**LIVE_ERRORS, 404: "not_found", 501: "not_supported"}
+ERRORS = {**LIVE_ERRORS, 404: "not_found", 422: "validation_failed (names channel_id, invite)",
+          501: "not_supported"}
 BASE = "/sessions/{session_id}/channels"
 
 
