@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.webhooks_repo import DynamoSubscriptionRepo
     from chalicelib.services.account import AccountService
     from chalicelib.services.auth import AuthService
+    from chalicelib.services.channels import ChannelsService, StatusService
     from chalicelib.services.deliveries import DeliveryService
     from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
@@ -312,6 +313,18 @@ class Container:
         from chalicelib.services.live import LiveService
 
         return LiveService(self.sessions, self.fleet)
+
+    @cached_property
+    def channels(self) -> ChannelsService:
+        from chalicelib.services.channels import ChannelsService
+
+        return ChannelsService(self.live, self.messaging)
+
+    @cached_property
+    def status_service(self) -> StatusService:
+        from chalicelib.services.channels import StatusService
+
+        return StatusService(self.live, self.messaging)
 
     @cached_property
     def messaging(self) -> MessagingService:

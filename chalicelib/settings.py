@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     )
     reconnect_attempts: int = 6
     lease_ttl_seconds: int = 30
+    self_check_seconds: float = Field(
+        60, description="How often a host checks each WORKING session through WhatsApp (a "
+                        "round-trip); a session that does not answer is reconnected. 0: never.")
+    self_check_timeout_seconds: float = Field(
+        10, description="How long a self-check may take before the session counts as deaf.")
     sandbox_delivery_ms: int = 300
     sandbox_read_ms: int = 700
     sandbox_qr_rotate_seconds: int = 20

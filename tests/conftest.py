@@ -166,14 +166,15 @@ class RunningHost:
 
 
 def start_host(state_dir: Path, host_id: str = "host-1", lease_ttl_s: float = 30,
-               background: bool = False, reconnect_attempts: int = 3) -> RunningHost:
+               background: bool = False, reconnect_attempts: int = 3,
+               self_check_s: float = 0) -> RunningHost:
     c = bootstrap.container()
     port = free_port()
     engine = SandboxEngine(delivery_ms=50, read_ms=120, qr_rotate_s=20)
     host = SessionHost(host_id, f"http://127.0.0.1:{port}", 50, c.sessions, c.messages, c.hosts,
                        c.events, {"sandbox": engine}, state_dir, lease_ttl_s,
                        reconnect_attempts=reconnect_attempts, reconnect_base_s=0.02,
-                       reconnect_cap_s=0.1, media=c.media_store)
+                       reconnect_cap_s=0.1, media=c.media_store, self_check_s=self_check_s)
     server = make_server(host, c.internal_secret, "127.0.0.1", port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host.heartbeat()

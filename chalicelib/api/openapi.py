@@ -37,7 +37,9 @@ QUERY: dict[str, dict[str, Any]] = {
               "schema": {"type": "string", "maxLength": QUERY_LIMITS["after"]}},
     "types": {"description": "Comma-separated event types or prefixes (message.*).",
               "schema": {"type": "string", "maxLength": QUERY_LIMITS["types"]}},
-    "invite": {"description": "An invite link (https://chat.whatsapp.com/…) or its code.",
+    "invite": {"description": "An invite link or its code: a group's "
+                              "(https://chat.whatsapp.com/…) or a channel's "
+                              "(https://whatsapp.com/channel/…).",
                "required": True,
                "schema": {"type": "string", "maxLength": QUERY_LIMITS["invite"]}},
 }

@@ -55,6 +55,7 @@ def _configure_environment() -> dict[str, str]:
         "WAGATE_STATE_DIR": str(ROOT / ".wagate" / "state"),
         "WAGATE_WEBHOOK_RETRY_SCHEDULE": "1,5,15,30,60,120",
         "WAGATE_LEASE_TTL_SECONDS": "10",
+        "WAGATE_SELF_CHECK_SECONDS": "10",
         "WAGATE_PUSH_PROVIDER": "sandbox",
     }
     for key, value in defaults.items():

@@ -52,11 +52,20 @@ class StoredMedia(_Model):
     filename: str | None = None
 
 
+StatusFont = Literal["system", "system_text", "fb_script", "system_bold",
+                     "morningbreeze_regular", "calistoga_regular", "exo2_extrabold",
+                     "courierprime_bold"]
+
+
 class Text(_Model):
     type: Literal["text"] = "text"
     text: Body
     link_preview: bool = True
     mentions: list[JidText] = Field(default_factory=list, max_length=50)
+    # A text status's look (``status@broadcast``): its background (#RRGGBB or #AARRGGBB).
+    background_color: str | None = Field(default=None,
+                                         pattern=r"^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$")
+    font: StatusFont | None = None
 
 
 class _Media(_Model):

@@ -12,16 +12,22 @@ from chalicelib.domain.errors import ValidationFailed
 USER_SERVER = "s.whatsapp.net"
 GROUP_SERVER = "g.us"
 LID_SERVER = "lid"
+NEWSLETTER_SERVER = "newsletter"
+BROADCAST_SERVER = "broadcast"
+STATUS_BROADCAST = f"status@{BROADCAST_SERVER}"  # where statuses (stories) are sent
 _SERVER_ALIASES = {"c.us": USER_SERVER, USER_SERVER: USER_SERVER, GROUP_SERVER: GROUP_SERVER,
-                   LID_SERVER: LID_SERVER}
+                   LID_SERVER: LID_SERVER, NEWSLETTER_SERVER: NEWSLETTER_SERVER,
+                   BROADCAST_SERVER: BROADCAST_SERVER}
 _GROUP_USER = re.compile(r"^\d{5,20}(-\d{5,20})?$", re.ASCII)
 _INTERNATIONAL = "must be a phone number in international format, e.g. +14155552671"
 _LID_USER = re.compile(r"^\d{5,25}$", re.ASCII)
+_NEWSLETTER_USER = re.compile(r"^\d{5,25}$", re.ASCII)
 
 
 @dataclass(frozen=True, order=True)
 class Jid:
-    """A WhatsApp address: ``user@server`` (a phone, a group or a hidden ``@lid`` user)."""
+    """A WhatsApp address: ``user@server`` (a phone, a group, a hidden ``@lid`` user, a
+    channel ``…@newsletter``, or ``status@broadcast``, where statuses go)."""
 
     user: str
     server: str = USER_SERVER
@@ -36,6 +42,10 @@ class Jid:
     @property
     def is_user(self) -> bool:
         return self.server == USER_SERVER
+
+    @property
+    def is_newsletter(self) -> bool:
+        return self.server == NEWSLETTER_SERVER
 
     @property
     def phone(self) -> str | None:
@@ -62,8 +72,9 @@ def normalize_phone(raw: str, field: str = "phone") -> str:
 
 
 def parse_jid(raw: str, field: str = "to") -> Jid:
-    """A JID from a JID string (``…@s.whatsapp.net``, ``…@c.us``, ``…@g.us``, ``…@lid``) or a
-    phone number; anything else is a 422 naming ``field``."""
+    """A JID from a JID string (``…@s.whatsapp.net``, ``…@c.us``, ``…@g.us``, ``…@lid``,
+    ``<digits>@newsletter``, and of broadcasts only ``status@broadcast``) or a phone number;
+    anything else is a 422 naming ``field``."""
     text = (raw or "").strip()
     if "@" not in text:
         return Jid(normalize_phone(text, field).lstrip("+"))
@@ -74,7 +85,13 @@ def parse_jid(raw: str, field: str = "to") -> Jid:
         raise ValidationFailed.field(field, f"unknown WhatsApp server '{server}'")
     if canonical == USER_SERVER:
         return Jid(normalize_phone(user, field).lstrip("+"))
-    pattern = _GROUP_USER if canonical == GROUP_SERVER else _LID_USER
+    if canonical == BROADCAST_SERVER:
+        if user != "status":
+            raise ValidationFailed.field(field, f"of broadcasts only {STATUS_BROADCAST} can be "
+                                         "addressed")
+        return Jid(user, canonical)
+    pattern = {GROUP_SERVER: _GROUP_USER, NEWSLETTER_SERVER: _NEWSLETTER_USER}.get(canonical,
+                                                                                   _LID_USER)
     if not pattern.fullmatch(user):
         raise ValidationFailed.field(field, f"is not a valid {canonical} address")
     return Jid(user, canonical)

@@ -62,10 +62,33 @@ class Session(BaseModel):
     # Minimum pause between two sends of this session (jittered); None: the gateway default.
     send_interval_ms: int | None = None
     calls: CallSettings | None = None
+    # Liveness, written by the session's host (see sessionhost.liveness): the latest event
+    # WhatsApp delivered (at most a minute stale), the latest self-check that WhatsApp
+    # answered, and why the latest one failed (removed once one succeeds).
+    last_event_at: str | None = None
+    last_check_at: str | None = None
+    last_check_error: str | None = None
 
     @property
     def wants_running(self) -> bool:
         return self.status in RUNNING_STATES
+
+
+class Health(BaseModel):
+    """Whether a session is really alive: connected (WORKING on a host whose lease holds),
+    and when WhatsApp was last heard from."""
+
+    connected: bool
+    last_event_at: str | None
+    last_check_at: str | None
+    last_check_error: str | None
+
+
+def health(session: Session, now_ms: int) -> Health:
+    connected = session.status == SessionStatus.WORKING and bool(session.owner) \
+        and session.lease_until_ms > now_ms
+    return Health(connected=connected, last_event_at=session.last_event_at,
+                  last_check_at=session.last_check_at, last_check_error=session.last_check_error)
 
 
 def not_ready(session: Session) -> tuple[str, str] | None:

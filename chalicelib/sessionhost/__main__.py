@@ -56,7 +56,8 @@ def build_host(port: int) -> SessionHost:
                        c.sessions, c.messages, c.hosts, c.events, engines,  # type: ignore[arg-type]
                        Path(s.state_dir), s.lease_ttl_seconds,
                        reconnect_attempts=s.reconnect_attempts, report_load=report,
-                       media=c.media_store)
+                       media=c.media_store, self_check_s=s.self_check_seconds,
+                       self_check_timeout_s=s.self_check_timeout_seconds)
 
 
 def configure_logging(component: str) -> None:

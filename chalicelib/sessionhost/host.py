@@ -27,18 +27,20 @@ from chalicelib.sessionhost.core import Running
 from chalicelib.sessionhost.engines.base import EngineBase
 from chalicelib.sessionhost.intake import Intake
 from chalicelib.sessionhost.lease import Leases
+from chalicelib.sessionhost.liveness import Liveness
 from chalicelib.sessionhost.updates.calls import CallsUpdates
 from chalicelib.sessionhost.updates.groups import GroupsUpdates
 
 
-class SessionHost(GroupsUpdates, CallsUpdates, Leases, Commands, Intake):
+class SessionHost(GroupsUpdates, CallsUpdates, Leases, Commands, Liveness, Intake):
     def __init__(self, host_id: str, address: str, capacity: int, sessions: LeasedSessions,
                  messages: HostMessages, hosts: HostRegistry, events: EventPublisher,
                  engines: dict[str, EngineBase], state_dir: Path, lease_ttl_s: float = 30,
                  reconnect_attempts: int = 6, reconnect_base_s: float = 1.0,
                  reconnect_cap_s: float = 60.0,
                  report_load: Callable[[str, int, int], None] | None = None,
-                 media: MediaStore | None = None) -> None:
+                 media: MediaStore | None = None, self_check_s: float = 0,
+                 self_check_timeout_s: float = 10.0) -> None:
         self.host_id = host_id
         self.address = address
         self.capacity = capacity
@@ -58,6 +60,7 @@ class SessionHost(GroupsUpdates, CallsUpdates, Leases, Commands, Intake):
         self._stopped = threading.Event()
         self.draining = False
         self._threads: list[threading.Thread] = []
+        self._init_liveness(self_check_s, self_check_timeout_s)  # 0: no self-checks
 
     def run_background(self, heartbeat: bool = True) -> None:
         """Handle engine events on a thread; with ``heartbeat``, also renew leases, report
@@ -65,6 +68,8 @@ class SessionHost(GroupsUpdates, CallsUpdates, Leases, Commands, Intake):
         loops = [(self._worker, "host-worker")]
         if heartbeat:
             loops.append((self._beat_loop, "host-heartbeat"))
+        if heartbeat and self._self_check_s > 0:
+            loops.append((self._check_loop, "host-self-check"))
         for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Literal
 
 from pydantic import Field
 
 from chalicelib.api.v1.schemas.common import Body, HttpUrl, Name, Out, text, token
-from chalicelib.domain.sessions import CALL_REPLY_MAX, CallSettings, Session
+from chalicelib.domain.sessions import CALL_REPLY_MAX, CallSettings, Session, health
 from chalicelib.domain.webhooks import Subscription
 
 SendInterval = Field(default=None, ge=0, le=60_000,
@@ -58,6 +59,20 @@ class WebhookCreated(WebhookOut):
     secret: str = Field(description="Its signing secret (whsec_…): shown once.")
 
 
+class HealthOut(Out):
+    """Is the session really alive? ``connected``: WORKING on a live host. The host checks
+    each WORKING session through WhatsApp every minute (a round-trip); one that stays
+    connected but does not answer is reconnected (``session.status`` says why)."""
+
+    connected: bool
+    last_event_at: str | None = Field(description="When WhatsApp last delivered something to "
+                                                  "the session (updated at most once a "
+                                                  "minute).")
+    last_check_at: str | None = Field(description="The latest self-check WhatsApp answered.")
+    last_check_error: str | None = Field(description="Why the latest self-check failed (null "
+                                                     "once one succeeds).")
+
+
 class SessionOut(Out):
     id: str
     name: str
@@ -72,6 +87,7 @@ class SessionOut(Out):
     webhooks: list[WebhookOut]
     host: str | None = Field(description="The session host holding its connection, if any.")
     calls: CallsOut = Field(description="What the session does with incoming calls.")
+    health: HealthOut
 
     @classmethod
     def of(cls, session: Session, webhooks: list[Subscription]) -> SessionOut:
@@ -87,6 +103,7 @@ class SessionOut(Out):
         body["webhooks"] = [w.model_dump(include=webhook_fields) for w in webhooks]
         body["host"] = session.owner
         body["calls"] = (session.calls or CallSettings()).model_dump()
+        body["health"] = health(session, int(time.time() * 1000)).model_dump()
         return body
 
 

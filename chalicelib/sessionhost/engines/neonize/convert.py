@@ -340,9 +340,12 @@ def _text_message(content: Text, preview: LinkPreview | None, quoting: bool) -> 
     e2e = e2e_module()
     mentions = [lenient_jid(m) for m in content.mentions]
     text = mention_text(content.text, mentions)
-    if not (mentions or preview or quoting):
+    styled = content.background_color is not None or content.font is not None
+    if not (mentions or preview or quoting or styled):
         return e2e.Message(conversation=text)  # (a conversation has no contextInfo)
     extended = e2e.ExtendedTextMessage(text=text)
+    if styled:  # a text status: its background and font
+        extended.MergeFrom(status_style(content))
     if mentions:
         extended.contextInfo.mentionedJID.extend(str(jid) for jid in mentions)
     if preview is not None:
@@ -351,6 +354,19 @@ def _text_message(content: Text, preview: LinkPreview | None, quoting: bool) -> 
             title=preview.title, description=preview.description,
             JPEGThumbnail=preview.thumbnail))
     return e2e.Message(extendedTextMessage=extended)
+
+
+def status_style(content: Text) -> Any:
+    """The ExtendedTextMessage fields of a text status's look: background (ARGB, opaque
+    unless given with alpha), white text, and the font."""
+    e2e = e2e_module()
+    style = e2e.ExtendedTextMessage(textArgb=0xFFFFFFFF)
+    if content.background_color is not None:
+        digits = content.background_color.lstrip("#")
+        style.backgroundArgb = int(digits if len(digits) == 8 else "FF" + digits, 16)
+    if content.font is not None:
+        style.font = e2e.ExtendedTextMessage.FontType.Value(content.font.upper())
+    return style
 
 
 def _other_message(content: Any) -> WAMessage:

@@ -5,9 +5,11 @@ adds the neonize events it translates into updates)."""
 from __future__ import annotations
 
 from chalicelib.sessionhost.engines.neonize.calls import CallsOps
+from chalicelib.sessionhost.engines.neonize.channels import ChannelsOps
 from chalicelib.sessionhost.engines.neonize.connection import NeonizeCore
 from chalicelib.sessionhost.engines.neonize.groups import GroupsOps
+from chalicelib.sessionhost.engines.neonize.liveness import LivenessOps
 
 
-class NeonizeEngine(GroupsOps, CallsOps, NeonizeCore):
+class NeonizeEngine(GroupsOps, CallsOps, ChannelsOps, LivenessOps, NeonizeCore):
     """Real WhatsApp through neonize."""
