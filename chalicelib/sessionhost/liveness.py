@@ -5,10 +5,11 @@ path (``_on_disconnected``, reason "deaf (self-check failed)"), which publishes
 ``session.status``.
 
 The session record's health fields are written sparingly, fenced, without touching
-``updated_at`` or publishing: ``last_check_at`` on each successful check (once a period),
-``last_check_error`` when one fails, and ``last_event_at`` at most once per
-``EVENT_WRITE_S`` per session (the latest time WhatsApp delivered something; a newer one
-waits for the next event after that, or rides along with the next successful check)."""
+``updated_at`` or publishing: ``last_check_at`` at most once per ``CHECK_WRITE_S`` per session
+while checks succeed (and at once after a failure), ``last_check_error`` when one fails, and
+``last_event_at`` at most once per ``EVENT_WRITE_S`` per session (the latest time WhatsApp
+delivered something; a newer one waits for the next event after that, or rides along with
+the next written check)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ from chalicelib.sessionhost.intake import Intake
 
 log = logging.getLogger("wagate.host")
 EVENT_WRITE_S = 60.0  # the least time between two writes of a session's last_event_at
+# ... and of its last_check_at while checks succeed: with a check a minute, one write in five
+# (a host of 100 sessions writes 20 a minute for its checks, not 100).
+CHECK_WRITE_S = 300.0
 DEAF_REASON = "deaf (self-check failed)"
 
 
@@ -50,6 +54,7 @@ class Liveness(Intake):
     _check_timeout_s: float
     _pending: dict[tuple[str, str], _Pending]
     _last_check: dict[tuple[str, str], float]
+    _check_written: dict[tuple[str, str], float]  # monotonic time of the last last_check_at
     _heard: dict[tuple[str, str], _Heard]
     _check_lock: threading.Lock
     _tokens: itertools.count[int]
@@ -59,6 +64,7 @@ class Liveness(Intake):
         self._check_timeout_s = check_timeout_s
         self._pending = {}
         self._last_check = {}
+        self._check_written = {}
         self._heard = {}
         self._check_lock = threading.Lock()
         self._tokens = itertools.count(1)
@@ -81,7 +87,7 @@ class Liveness(Intake):
             running = [r for r in self._running.values() if r.status == SessionStatus.WORKING]
         with self._check_lock:
             held = {r.key for r in self._running.values()}
-            for table in (self._pending, self._last_check, self._heard):
+            for table in (self._pending, self._last_check, self._check_written, self._heard):
                 for key in [k for k in table if k not in held]:
                     del table[key]
         for r in running:
@@ -123,14 +129,19 @@ class Liveness(Intake):
         if running.status != SessionStatus.WORKING:
             return
         if error is None:
+            now = time.monotonic()
+            if now - self._check_written.get(running.key, float("-inf")) < CHECK_WRITE_S:
+                return  # written recently and no failure since
+            self._check_written[running.key] = now
             fields: dict[str, Any] = {"last_check_at": clock.now_iso()}
             heard = self._heard.get(running.key)
             if heard is not None and heard.unwritten:
                 fields["last_event_at"] = heard.unwritten
-                heard.unwritten, heard.written = None, time.monotonic()
+                heard.unwritten, heard.written = None, now
             self._sessions.host_update(running.tenant_id, running.session_id, self.host_id,
                                        running.fence, remove=("last_check_error",), **fields)
             return
+        self._check_written.pop(running.key, None)  # the next success is written at once
         log.warning("session %s/%s is deaf (%s): reconnecting", *running.key, error)
         self._sessions.host_update(running.tenant_id, running.session_id, self.host_id,
                                    running.fence, last_check_error=error[:500])

@@ -109,3 +109,16 @@ def test_hearing_after_deafness_is_switched_off(acme: Tenant, working: str, host
     acme.call("POST", f"/v1/sandbox/sessions/{working}/inbound", {"from": FRIEND, "text": "1"})
     acme.call("POST", f"/v1/sandbox/sessions/{working}/deaf", {"deaf": False})
     wait_for(lambda: _inbound_texts(acme, working) == ["1"])
+
+
+def test_checks_that_keep_succeeding_are_written_once_in_a_while(
+        acme: Tenant, working: str, host: RunningHost) -> None:
+    """A check a minute would be a write a minute per session: while checks succeed,
+    last_check_at is written at most once per CHECK_WRITE_S (a failure is written at once)."""
+    host.host.self_check(force=True)
+    first = wait_for(lambda: _health(acme, working)["last_check_at"])
+    for _ in range(3):
+        host.host.self_check(force=True)
+        wait_for(lambda: not host.host._pending)
+        host.host.flush()
+    assert _health(acme, working)["last_check_at"] == first
