@@ -49,7 +49,7 @@ def build_host(port: int) -> SessionHost:
                        c.sessions, c.messages, c.hosts, c.events, engines,  # type: ignore[arg-type]
                        Path(s.state_dir), s.lease_ttl_seconds,
                        reconnect_attempts=s.reconnect_attempts, report_load=report,
-                       media=c.media_store)
+                       media=c.media_store, contacts=c.contacts)
 
 
 def configure_logging(component: str) -> None:
