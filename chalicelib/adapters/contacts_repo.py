@@ -44,12 +44,13 @@ class DynamoContactsRepo:
 
     def _contact_update(self, tenant_id: str, session_id: str, jid: str, at: str,
                         fields: dict[str, Any], push_name: str | None = None,
-                        touch: bool = True) -> dict[str, Any]:
+                        touch: bool = True, local: dict[str, str | None] | None = None
+                        ) -> dict[str, Any]:
         """An Update of a contact (made if new): ``fields`` set as given, the push name with
-        its sort and search keys, and its activity time (``touch``)."""
+        its sort and search keys, its activity time (``touch``), and with ``local`` its local
+        first/last name (None values removed)."""
         values: dict[str, Any] = {":t": tenant_id, ":s": session_id, ":j": jid,
-                                  ":sk": f"{tenant_id}#{session_id}", ":at": at,
-                                  ":nk": name_key(None, jid)}
+                                  ":sk": f"{tenant_id}#{session_id}", ":at": at}
         sets = ["tenant_id = :t", "session_id = :s", "jid = :j", "session_key = :sk",
                 "updated_at = :at",
                 "seen_at = :at" if touch else "seen_at = if_not_exists(seen_at, :at)"]
@@ -58,16 +59,35 @@ class DynamoContactsRepo:
             names[f"#f{i}"] = name
             values[f":f{i}"] = value
             sets.append(f"#f{i} = :f{i}")
-        if push_name:
+        removes: list[str] = []
+        if local is not None:
+            for name, value in local.items():
+                if value is None:
+                    removes.append(name)
+                else:
+                    values[f":{name}"] = value
+                    sets.append(f"{name} = :{name}")
+            full = " ".join(v for v in local.values() if v)
+            if full:
+                values.update({":lk": name_key(full, jid), ":ll": search_text(full)})
+                sets += ["local_key = :lk", "name_key = :lk", "lc_local = :ll"]
+            else:
+                removes += ["local_key", "lc_local"]
+                values[":nk"] = name_key(None, jid)
+                sets.append("name_key = if_not_exists(push_key, :nk)")
+        elif push_name:
             values.update({":pn": push_name, ":pk": name_key(push_name, jid),
                            ":lp": search_text(push_name)})
             sets += ["push_name = :pn", "push_key = :pk", "lc_push = :lp",
                      "name_key = if_not_exists(local_key, :pk)"]
         else:
+            values[":nk"] = name_key(None, jid)
             sets.append("name_key = if_not_exists(name_key, :nk)")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes)
+                                                 if removes else "")
         update: dict[str, Any] = {
             "TableName": self._name, "Key": self._key(tenant_id, session_id, jid),
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": expression,
             "ExpressionAttributeValues": storable(values)}
         if names:
             update["ExpressionAttributeNames"] = names
@@ -119,32 +139,11 @@ class DynamoContactsRepo:
                        known: dict[str, Any]) -> Contact:
         """Give the contact a local name (both None: remove it); ``known`` are fields to set
         on a contact made here (its phone, its LID)."""
-        update = self._contact_update(tenant_id, session_id, jid, at, known, touch=False)
-        body = update["Update"]
-        values = body["ExpressionAttributeValues"]
-        local = " ".join(p for p in (first_name, last_name) if p)
-        sets = body["UpdateExpression"].removeprefix("SET ").split(", ")
-        sets.remove("name_key = if_not_exists(name_key, :nk)")
-        removes = [name for name, value in (("first_name", first_name),
-                                            ("last_name", last_name)) if value is None]
-        for name, value in (("first_name", first_name), ("last_name", last_name)):
-            if value is not None:
-                values[f":{name}"] = value
-                sets.append(f"{name} = :{name}")
-        if local:
-            values.update({":lk": name_key(local, jid), ":ll": search_text(local)})
-            sets += ["local_key = :lk", "name_key = :lk", "lc_local = :ll"]
-        else:
-            removes += ["local_key", "lc_local"]
-            sets.append("name_key = if_not_exists(push_key, :nk)")
-        body["UpdateExpression"] = "SET " + ", ".join(sets) + \
-            (" REMOVE " + ", ".join(removes) if removes else "")
-        response = self._table.update_item(
-            Key=body["Key"], UpdateExpression=body["UpdateExpression"],
-            ExpressionAttributeValues=values,
-            **({"ExpressionAttributeNames": body["ExpressionAttributeNames"]}
-               if "ExpressionAttributeNames" in body else {}),
-            ReturnValues="ALL_NEW")
+        body = self._contact_update(tenant_id, session_id, jid, at, known, touch=False,
+                                    local={"first_name": first_name,
+                                           "last_name": last_name})["Update"]
+        body.pop("TableName")
+        response = self._table.update_item(**body, ReturnValues="ALL_NEW")
         return Contact.model_validate(plain(response["Attributes"]))
 
     def set_fields(self, tenant_id: str, session_id: str, jid: str, at: str,

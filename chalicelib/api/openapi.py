@@ -37,6 +37,12 @@ QUERY: dict[str, dict[str, Any]] = {
               "schema": {"type": "string", "maxLength": QUERY_LIMITS["after"]}},
     "types": {"description": "Comma-separated event types or prefixes (message.*).",
               "schema": {"type": "string", "maxLength": QUERY_LIMITS["types"]}},
+    "q": {"description": "Search names and numbers (case-insensitive; part of one).",
+          "schema": {"type": "string", "maxLength": QUERY_LIMITS["q"]}},
+    "sort": {"description": "name (default) or recent (last activity first).",
+             "schema": {"type": "string", "enum": ["name", "recent"]}},
+    "refresh": {"description": "true: ask WhatsApp again instead of the 24 h cache.",
+                "schema": {"type": "string", "enum": ["true", "false"]}},
 }
 _GENERIC = {
     400: "invalid_json: the body is not JSON, or nests too deep",
