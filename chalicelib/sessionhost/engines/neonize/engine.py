@@ -5,7 +5,10 @@ adds the neonize events it translates into updates)."""
 from __future__ import annotations
 
 from chalicelib.sessionhost.engines.neonize.connection import NeonizeCore
+from chalicelib.sessionhost.engines.neonize.contacts import ContactOps
+from chalicelib.sessionhost.engines.neonize.presence import PresenceOps
+from chalicelib.sessionhost.engines.neonize.profile import ProfileOps
 
 
-class NeonizeEngine(NeonizeCore):
+class NeonizeEngine(ContactOps, PresenceOps, ProfileOps, NeonizeCore):
     """Real WhatsApp through neonize."""
