@@ -87,7 +87,7 @@ def main() -> None:
         sid = created["id"]
         while c.sessions.get("bench", sid).status != "SCAN_QR":
             time.sleep(0.01)
-        host.sandbox("bench", sid, "scan", {"phone": None})
+        host.live("bench", sid, "sandbox.scan", {"phone": None})
         runtime = LocalLambdaRuntime(app, aws.client("sqs"), "us-east-1")
         body = f'{{"session_id": "{sid}", "to": "+14155552671", "text": "hello"}}'
 
