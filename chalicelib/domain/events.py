@@ -173,10 +173,10 @@ CATALOGUE: dict[EventType, EventSpec] = {spec.type: spec for spec in (
               MessageFailedData),
     EventSpec(EventType.WEBHOOK_DISABLED, "A webhook subscription was turned off by the "
                                           "gateway.", WebhookDisabledData),
-    EventSpec(EventType.PRESENCE_UPDATE, "A contact the session subscribed to came online or "
-                                         "went offline.", PresenceUpdateData),
     EventSpec(EventType.WEBHOOK_TEST, "Sent by POST /v1/webhooks/{id}/test to that webhook "
                                       "only.", WebhookTestData),
+    EventSpec(EventType.PRESENCE_UPDATE, "A contact the session subscribed to came online or "
+                                         "went offline.", PresenceUpdateData),
 )}
 # Types only ever sent to one subscription on request: never fanned out, stored or replayed.
 DIRECT_ONLY = frozenset({EventType.WEBHOOK_TEST})
