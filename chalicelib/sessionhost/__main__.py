@@ -23,7 +23,7 @@ from pathlib import Path
 
 from chalicelib import bootstrap
 from chalicelib.domain import ids
-from chalicelib.sessionhost.engines.base import Engine
+from chalicelib.sessionhost.engines.base import EngineBase
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.environment import MetricEmitter, advertised_address
 from chalicelib.sessionhost.host import SessionHost
@@ -37,7 +37,7 @@ def build_host(port: int) -> SessionHost:
     address = advertised_address(os.environ, port)
     on_ecs = "ECS_CONTAINER_METADATA_URI_V4" in os.environ
     report = MetricEmitter(lambda line: print(line, flush=True)) if on_ecs else None
-    engines: dict[str, Engine] = {"sandbox": SandboxEngine(
+    engines: dict[str, EngineBase] = {"sandbox": SandboxEngine(
         s.sandbox_delivery_ms, s.sandbox_read_ms, s.sandbox_qr_rotate_seconds)}
     if importlib.util.find_spec("neonize") is not None:  # the host image installs it
         from chalicelib.sessionhost.engines.neonize import NeonizeEngine

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 bp = Blueprint(__name__)
 LIVE = {**LIVE_ERRORS, 501: "not_supported (the session's engine cannot)"}
-ON_PERSON = {**LIVE, 404: "not_found, not_on_whatsapp"}
+BAD_ID = {422: "validation_failed (the path's id: contact_id, lid or phone)"}
+ON_PERSON = {**LIVE, **BAD_ID, 404: "not_found, not_on_whatsapp"}
 BASE = "/sessions/{session_id}/contacts"
 
 
@@ -56,7 +57,7 @@ def blocked_contacts(request: Request, principal: Principal, session_id: str) ->
 
 
 @bp.route(BASE + "/{contact_id}", methods=["GET"])
-@endpoint(bp, scope="contacts:read", out="contacts:ContactOut")
+@endpoint(bp, scope="contacts:read", out="contacts:ContactOut", responses=BAD_ID)
 def get_contact(request: Request, principal: Principal, session_id: str,
                 contact_id: str) -> Any:
     """One contact, by phone number, phone JID or LID (from wagate's store)."""
@@ -142,7 +143,7 @@ def list_lids(request: Request, principal: Principal, session_id: str) -> Any:
 
 
 @bp.route("/sessions/{session_id}/lids/{lid}", methods=["GET"])
-@endpoint(bp, scope="contacts:read", out="contacts:LidOut")
+@endpoint(bp, scope="contacts:read", out="contacts:LidOut", responses=BAD_ID)
 def get_lid(request: Request, principal: Principal, session_id: str, lid: str) -> Any:
     """The phone number behind a LID (``…@lid`` or its digits), if learned."""
     from chalicelib.api.v1.schemas.contacts import LidOut
@@ -151,7 +152,7 @@ def get_lid(request: Request, principal: Principal, session_id: str, lid: str) -
 
 
 @bp.route("/sessions/{session_id}/lids/pn/{phone}", methods=["GET"])
-@endpoint(bp, scope="contacts:read", out="contacts:LidOut")
+@endpoint(bp, scope="contacts:read", out="contacts:LidOut", responses=BAD_ID)
 def get_lid_of_phone(request: Request, principal: Principal, session_id: str,
                      phone: str) -> Any:
     """The LID of a phone number (or phone JID), if learned."""
