@@ -15,6 +15,7 @@ from chalicelib import resources
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.contacts_repo import DynamoContactsRepo
     from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
     from chalicelib.adapters.devices_repo import DynamoDeviceRepo
     from chalicelib.adapters.events_repo import DynamoEventStore
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from chalicelib.services.account import AccountService
     from chalicelib.services.auth import AuthService
     from chalicelib.services.channels import ChannelsService, StatusService
+    from chalicelib.services.contacts import ContactsService
     from chalicelib.services.deliveries import DeliveryService
     from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
         ThrottleStore,
         WebhookSender,
     )
+    from chalicelib.services.profile import ProfileService
     from chalicelib.services.sessions import SessionService
     from chalicelib.services.subscriptions import SubscriptionService
     from chalicelib.services.templates import TemplateService
@@ -325,6 +328,22 @@ class Container:
         from chalicelib.services.channels import StatusService
 
         return StatusService(self.live, self.messaging)
+    def contacts(self) -> DynamoContactsRepo:
+        from chalicelib.adapters.contacts_repo import DynamoContactsRepo
+
+        return DynamoContactsRepo(_dynamodb(), self._table(resources.CONTACTS))
+
+    @cached_property
+    def contacts_service(self) -> ContactsService:
+        from chalicelib.services.contacts import ContactsService
+
+        return ContactsService(self.contacts, self.live)
+
+    @cached_property
+    def profile_service(self) -> ProfileService:
+        from chalicelib.services.profile import ProfileService
+
+        return ProfileService(self.live, self.media)
 
     @cached_property
     def messaging(self) -> MessagingService:

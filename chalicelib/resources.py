@@ -94,7 +94,10 @@ CONTACTS = Table(
     "contacts",
     # What wagate knows of people, per tenant (pk tenant id): a session's contacts
     # (sk "CT#<session>#<jid>") and the LID <-> phone mapping, learned from every event that
-    # reveals one ("LID#<lid>" and "PN#<phone>").
+    # reveals one ("LID#<lid>" and "PN#<phone>"). Contacts carry "session_key" and sort keys
+    # for the sparse indexes that list a session's contacts by name and by last activity.
+    indexes=(Index("by_name", pk="session_key", sk="name_key"),
+             Index("by_recent", pk="session_key", sk="seen_at")),
 )
 CHATS = Table(
     "chats",

@@ -42,6 +42,12 @@ QUERY: dict[str, dict[str, Any]] = {
                               "(https://whatsapp.com/channel/…).",
                "required": True,
                "schema": {"type": "string", "maxLength": QUERY_LIMITS["invite"]}},
+    "q": {"description": "Search names and numbers (case-insensitive; part of one).",
+          "schema": {"type": "string", "maxLength": QUERY_LIMITS["q"]}},
+    "sort": {"description": "name (default) or recent (last activity first).",
+             "schema": {"type": "string", "enum": ["name", "recent"]}},
+    "refresh": {"description": "true: ask WhatsApp again instead of the 24 h cache.",
+                "schema": {"type": "string", "enum": ["true", "false"]}},
 }
 _GENERIC = {
     400: "invalid_json: the body is not JSON, or nests too deep",

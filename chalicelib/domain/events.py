@@ -37,6 +37,7 @@ class EventType(StrEnum):
     GROUP_PARTICIPANTS = "group.participants"
     GROUP_UPDATE = "group.update"
     CALL_RECEIVED = "call.received"
+    PRESENCE_UPDATE = "presence.update"
 
 
 class Event(BaseModel):
@@ -69,7 +70,17 @@ class SessionStatusData(_Data):
     phone: str | None = None
 
 
-class MessageStatusData(_Data):
+class _Parties(_Data):
+    """Who a message is from and to (phone JIDs, when known), and the other person's LID."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    from_: str | None = Field(default=None, alias="from",
+                              description="The author's phone JID, when known.")
+    to: str | None = Field(default=None, description="The recipient's phone JID, when known.")
+    lid: str | None = Field(default=None, description="The other person's LID, when known.")
+
+
+class MessageStatusData(_Parties):
     message_id: str
     chat: str
     status: str = Field(description="queued … sent, delivered, read, played; failed, expired, "
@@ -79,7 +90,7 @@ class MessageStatusData(_Data):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class MessageFailedData(_Data):
+class MessageFailedData(_Parties):
     message_id: str
     chat: str
     reason: str | None = None
@@ -99,7 +110,7 @@ class MessageReceivedData(BaseModel):
     text: str | None = None
 
 
-class MessageReactionData(_Data):
+class MessageReactionData(_Parties):
     message_id: str | None = Field(description="Our id of the message reacted to, if known.")
     engine_message_id: str
     chat: str
@@ -108,7 +119,7 @@ class MessageReactionData(_Data):
     at: str
 
 
-class MessageEditedData(_Data):
+class MessageEditedData(_Parties):
     message_id: str | None
     engine_message_id: str
     chat: str
@@ -117,13 +128,21 @@ class MessageEditedData(_Data):
     at: str
 
 
-class MessageRevokedData(_Data):
+class MessageRevokedData(_Parties):
     message_id: str | None
     engine_message_id: str
     chat: str
     sender: str | None = Field(default=None, description="Who deleted it: its author, or in "
                                                          "a group an admin.")
     at: str
+
+
+class PresenceUpdateData(_Data):
+    jid: str = Field(description="Whose presence: a phone JID (or a LID when no number is "
+                                 "known).")
+    phone: str | None = None
+    presence: str = Field(description="available or unavailable.")
+    last_seen: str | None = None
 
 
 class WebhookDisabledData(_Data):
@@ -218,13 +237,15 @@ CATALOGUE: dict[EventType, EventSpec] = {spec.type: spec for spec in (
                                       "changed.", GroupUpdateData),
     EventSpec(EventType.CALL_RECEIVED, "Someone called the session (and whether it was "
                                        "rejected).", CallReceivedData),
+    EventSpec(EventType.PRESENCE_UPDATE, "A contact the session subscribed to came online or "
+                                         "went offline.", PresenceUpdateData),
 )}
 # Types only ever sent to one subscription on request: never fanned out, stored or replayed.
 DIRECT_ONLY = frozenset({EventType.WEBHOOK_TEST})
 
 
 def _event(type_: EventType, tenant_id: str, session_id: str | None, data: BaseModel) -> Event:
-    return Event.new(type_, tenant_id, session_id, data.model_dump(mode="json"))
+    return Event.new(type_, tenant_id, session_id, data.model_dump(mode="json", by_alias=True))
 
 
 # --- builders: the one place each event is made ---
@@ -235,10 +256,14 @@ def session_status(session: Session) -> Event:
         status=session.status.value, reason=session.reason, phone=session.phone))
 
 
+def _parties(message: Message) -> dict[str, str | None]:
+    return {"from_": message.from_, "to": message.to, "lid": message.lid}
+
+
 def message_status(message: Message) -> Event:
     last = message.history[-1] if message.history else None
     return _event(EventType.MESSAGE_STATUS, message.tenant_id, message.session_id,
-                  MessageStatusData(message_id=message.id, chat=message.chat,
+                  MessageStatusData(**_parties(message), message_id=message.id, chat=message.chat,
                                     status=message.status.value,
                                     at=last.at if last else message.updated_at,
                                     reason=last.reason if last else None,
@@ -248,6 +273,7 @@ def message_status(message: Message) -> Event:
 def message_sent(tenant_id: str, session_id: str, message: dict[str, Any]) -> Event:
     """``message.status`` "sent", from the message as the worker handed it to a host."""
     return _event(EventType.MESSAGE_STATUS, tenant_id, session_id, MessageStatusData(
+        from_=message.get("from_"), to=message.get("to"), lid=message.get("lid"),
         message_id=message["id"], chat=message["chat"], status="sent", at=clock.now_iso(),
         metadata=message.get("metadata") or {}))
 
@@ -255,7 +281,7 @@ def message_sent(tenant_id: str, session_id: str, message: dict[str, Any]) -> Ev
 def message_failed(message: Message) -> Event:
     last = message.history[-1] if message.history else None
     return _event(EventType.MESSAGE_FAILED, message.tenant_id, message.session_id,
-                  MessageFailedData(message_id=message.id, chat=message.chat,
+                  MessageFailedData(**_parties(message), message_id=message.id, chat=message.chat,
                                     reason=last.reason if last else None, error=message.error,
                                     at=last.at if last else message.updated_at,
                                     metadata=message.metadata))
@@ -272,11 +298,12 @@ def status_changes(message: Message) -> list[Event]:
 
 def message_received(message: Message) -> Event:
     return Event.new(EventType.MESSAGE_RECEIVED, message.tenant_id, message.session_id,
-                     message.model_dump(mode="json", exclude={"tenant_id", "history"}))
+                     message.model_dump(mode="json", by_alias=True,
+                                        exclude={"tenant_id", "history"}))
 
 
 # A contact's change to a message, by the kind an engine reports: its event type and data.
-_CHANGES: dict[str, tuple[EventType, type[_Data]]] = {
+_CHANGES: dict[str, tuple[EventType, type[_Parties]]] = {
     "reaction": (EventType.MESSAGE_REACTION, MessageReactionData),
     "edited": (EventType.MESSAGE_EDITED, MessageEditedData),
     "revoked": (EventType.MESSAGE_REVOKED, MessageRevokedData),
@@ -285,17 +312,24 @@ _CHANGES: dict[str, tuple[EventType, type[_Data]]] = {
 
 def message_changed(tenant_id: str, session_id: str, kind: str, *, message_id: str | None,
                     engine_message_id: str, chat: str, sender: str | None, at: str,
-                    text: str | None) -> Event:
+                    text: str | None, parties: dict[str, str | None] | None = None) -> Event:
     """``message.reaction`` (``text``: the emoji, empty when taken back), ``message.edited``
-    (the new text) or ``message.revoked``, by ``kind``."""
+    (the new text) or ``message.revoked``, by ``kind``; ``parties``: its ``from_``/``to``/
+    ``lid`` (domain.messages.parties)."""
     type_, model = _CHANGES[kind]
     fields: dict[str, Any] = {"message_id": message_id, "engine_message_id": engine_message_id,
-                              "chat": chat, "sender": sender, "at": at}
+                              "chat": chat, "sender": sender, "at": at, **(parties or {})}
     if kind == "reaction":
         fields["reaction"] = text or ""
     elif kind == "edited":
         fields["text"] = text or ""
     return _event(type_, tenant_id, session_id, model(**fields))
+
+
+def presence_update(tenant_id: str, session_id: str, jid: str, phone: str | None,
+                    presence: str, last_seen: str | None) -> Event:
+    return _event(EventType.PRESENCE_UPDATE, tenant_id, session_id, PresenceUpdateData(
+        jid=jid, phone=phone, presence=presence, last_seen=last_seen))
 
 
 def webhook_disabled(tenant_id: str, webhook_id: str, url: str, reason: str) -> Event:

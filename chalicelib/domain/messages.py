@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.jids import LID_SERVER, USER_SERVER
 
 # How someone in a chat changes a message that exists: reacts to it, edits it, deletes it for
 # everyone.
@@ -97,6 +99,8 @@ class StatusChange(BaseModel):
 class Message(BaseModel):
     """A message as stored and as shown on the API."""
 
+    model_config = ConfigDict(populate_by_name=True)
+
     id: str
     tenant_id: str
     session_id: str
@@ -114,6 +118,11 @@ class Message(BaseModel):
     sender: str | None = None  # JID of the author (inbound; groups have chat != sender)
     sender_phone: str | None = None  # E.164 behind the sender, when known (``@lid`` senders)
     push_name: str | None = None
+    # Who wrote it and to whom, as phone JIDs when known, and the other person's LID when
+    # known (WhatsApp may address them by either): see ``parties``.
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    lid: str | None = None
     status: MessageStatus
     engine_message_id: str | None = None
     created_at: str
@@ -125,3 +134,26 @@ class Message(BaseModel):
     edited_at: str | None = None
     revoked_at: str | None = None
     starred: bool = False
+
+
+def parties(chat: str, *, own: str | None = None, sender: str | None = None,
+            sender_phone: str | None = None, lid: str | None = None,
+            inbound: bool) -> dict[str, str | None]:
+    """``from``/``to`` (phone JIDs, when known) and ``lid`` (the other person's) of a message
+    in ``chat``: an inbound one comes from its sender (its number behind an @lid sender) to
+    the session's own number ``own``; an outbound one goes to a chat that is a person. ``lid``
+    is a LID already known for that person."""
+    def phone_jid(jid: str | None) -> str | None:
+        return jid if jid and jid.endswith("@" + USER_SERVER) else None
+
+    if inbound:
+        person = sender or chat
+        from_ = phone_jid(person) or (f"{sender_phone.lstrip('+')}@{USER_SERVER}"
+                                      if sender_phone else None)
+        to = phone_jid(own)
+    else:
+        person = chat
+        from_, to = phone_jid(own), phone_jid(chat)
+    if person.endswith("@" + LID_SERVER):
+        lid = person
+    return {"from_": from_, "to": to, "lid": lid}

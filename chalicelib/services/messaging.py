@@ -43,6 +43,7 @@ from chalicelib.domain.messages import (
     MessageStatus,
     Priority,
     StatusChange,
+    parties,
 )
 from chalicelib.domain.paging import Page
 from chalicelib.domain.sessions import Session, not_ready, not_ready_error, require_sandbox
@@ -208,7 +209,8 @@ class MessagingService:
             schedule_at=clock.iso(schedule_at) if schedule_at else None,
             expires_at=clock.iso(expires_at) if expires_at else None, typing_ms=typing_ms,
             status=status, created_at=stamp, updated_at=stamp, timestamps={status.value: stamp},
-            history=[StatusChange(status=status, at=stamp)], metadata=metadata)
+            history=[StatusChange(status=status, at=stamp)], metadata=metadata,
+            **parties(chat, inbound=False))
         self._check_size(message)
         self._messages.create(message, self._account.message_charges(caller.tenant_id, now))
         try:

@@ -14,8 +14,10 @@ from chalicelib.domain.events import Event
 from chalicelib.domain.hosts import HostRecord
 from chalicelib.domain.idempotency import IdempotencyRecord
 from chalicelib.domain.live import LiveOp, LiveResult
+from chalicelib.domain.live.contacts import NumberCheck
 from chalicelib.domain.messages import Message, MessageStatus
 from chalicelib.domain.paging import Page
+from chalicelib.domain.people import Contact, LidMapping
 from chalicelib.domain.quotas import Charge
 from chalicelib.domain.sessions import Session, SessionStatus
 from chalicelib.domain.templates import Template
@@ -281,3 +283,31 @@ class Pusher(Protocol):
 class PushLog(Protocol):
     def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
         """One page of the pushes the sandbox kept for the tenant, newest first."""
+
+
+class HostContacts(Protocol):
+    """What a session host records of people (see adapters.contacts_repo)."""
+
+    def learn(self, tenant_id: str, session_id: str, jid: str, at: str, *,
+              phone: str | None = None, lid: str | None = None, push_name: str | None = None,
+              business_name: str | None = None) -> None:
+        """A person's contact (made if new) and, with both ``phone`` and ``lid``, their LID
+        mapping, in one write."""
+
+
+class ContactsStore(HostContacts, Protocol):
+    """A session's contacts and the tenant's LID <-> phone map."""
+
+    def record_checks(self, tenant_id: str, session_id: str, checks: Sequence[NumberCheck],
+                      at: str) -> None: ...
+    def set_local_name(self, tenant_id: str, session_id: str, jid: str, at: str,
+                       first_name: str | None, last_name: str | None,
+                       known: dict[str, Any]) -> Contact: ...
+    def set_fields(self, tenant_id: str, session_id: str, jid: str, at: str,
+                   fields: dict[str, Any]) -> None: ...
+    def get(self, tenant_id: str, session_id: str, jid: str) -> Contact | None: ...
+    def list(self, tenant_id: str, session_id: str, limit: int, cursor: str | None,
+             sort: str = "name", q: str | None = None) -> Page: ...
+    def lids(self, tenant_id: str, limit: int, cursor: str | None) -> Page: ...
+    def by_lid(self, tenant_id: str, lid: str) -> LidMapping | None: ...
+    def by_phone(self, tenant_id: str, phone: str) -> LidMapping | None: ...

@@ -57,7 +57,7 @@ def build_host(port: int) -> SessionHost:
                        Path(s.state_dir), s.lease_ttl_seconds,
                        reconnect_attempts=s.reconnect_attempts, report_load=report,
                        media=c.media_store, self_check_s=s.self_check_seconds,
-                       self_check_timeout_s=s.self_check_timeout_seconds)
+                       self_check_timeout_s=s.self_check_timeout_seconds, contacts=c.contacts)
 
 
 def configure_logging(component: str) -> None:

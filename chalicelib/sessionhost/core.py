@@ -49,6 +49,7 @@ class Running:
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     next_send_at: float = 0.0  # monotonic time before which the next send waits (pacing)
     failures: int = 0  # consecutive connection failures
+    phone: str | None = None  # the session's own number (E.164), once connected
 
     @property
     def key(self) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.services.ports import (
     EventPublisher,
+    HostContacts,
     HostMessages,
     HostRegistry,
     LeasedSessions,
@@ -29,10 +30,12 @@ from chalicelib.sessionhost.intake import Intake
 from chalicelib.sessionhost.lease import Leases
 from chalicelib.sessionhost.liveness import Liveness
 from chalicelib.sessionhost.updates.calls import CallsUpdates
+from chalicelib.sessionhost.updates.contacts import Acquaintances, ContactUpdates
 from chalicelib.sessionhost.updates.groups import GroupsUpdates
 
 
-class SessionHost(GroupsUpdates, CallsUpdates, Leases, Commands, Liveness, Intake):
+class SessionHost(GroupsUpdates, CallsUpdates, ContactUpdates, Leases, Commands, Liveness,
+                  Intake):
     def __init__(self, host_id: str, address: str, capacity: int, sessions: LeasedSessions,
                  messages: HostMessages, hosts: HostRegistry, events: EventPublisher,
                  engines: dict[str, EngineBase], state_dir: Path, lease_ttl_s: float = 30,
@@ -40,7 +43,8 @@ class SessionHost(GroupsUpdates, CallsUpdates, Leases, Commands, Liveness, Intak
                  reconnect_cap_s: float = 60.0,
                  report_load: Callable[[str, int, int], None] | None = None,
                  media: MediaStore | None = None, self_check_s: float = 0,
-                 self_check_timeout_s: float = 10.0) -> None:
+                 self_check_timeout_s: float = 10.0,
+                 contacts: HostContacts | None = None) -> None:
         self.host_id = host_id
         self.address = address
         self.capacity = capacity
@@ -54,6 +58,8 @@ class SessionHost(GroupsUpdates, CallsUpdates, Leases, Commands, Liveness, Intak
         self._reconnect = (reconnect_attempts, reconnect_base_s, reconnect_cap_s)
         self._report_load = report_load
         self._media = media
+        self._contacts = contacts
+        self._acquaintances = Acquaintances()
         self._running: dict[tuple[str, str], Running] = {}
         self._lock = threading.RLock()
         self._work: queue.Queue[tuple[Any, ...] | None] = queue.Queue()

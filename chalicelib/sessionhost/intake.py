@@ -73,6 +73,10 @@ class Listener:
 
 
 class Intake(HostCore):
+    # The part for people (updates.contacts) records who wrote and how they are addressed.
+    _message_parties: Callable[[Running, Inbound], dict[str, str | None]]
+    _change_parties: Callable[[Running, MessageChange], dict[str, str | None]]
+
     def _on_update(self, running: Running, update: LiveUpdate) -> None:
         """Hand an engine's update to the part of the host that handles its kind (a method
         ``_on_<family>_<what>`` of one of the ``updates`` parts)."""
@@ -112,6 +116,7 @@ class Intake(HostCore):
 
     def _on_connected(self, running: Running, phone: str, push_name: str | None) -> None:
         running.failures = 0
+        running.phone = phone
         self._write(running, status=SessionStatus.WORKING.value, phone=phone,
                     push_name=push_name, remove=("qr", "reason"))
 
@@ -157,7 +162,8 @@ class Intake(HostCore):
             direction=Direction.INBOUND, chat=str(inbound.chat), type=inbound.type,
             text=inbound.text, content=content, sender=str(inbound.sender),
             sender_phone=inbound.sender_phone,
-            push_name=inbound.push_name, status=MessageStatus.RECEIVED,
+            push_name=inbound.push_name, **self._message_parties(running, inbound),
+            status=MessageStatus.RECEIVED,
             engine_message_id=inbound.engine_message_id, created_at=now, updated_at=now,
             timestamps={"received": clock.iso(inbound.timestamp)},
             history=[StatusChange(status=MessageStatus.RECEIVED, at=now)])
@@ -212,7 +218,8 @@ class Intake(HostCore):
         self._messages.record_change(*key, self.host_id, running.fence, message_id, fields)
         self._events.publish(events.message_changed(
             *key, change.kind, message_id=message_id, engine_message_id=change.target_engine_id,
-            chat=str(change.chat), sender=str(change.sender), at=at, text=change.text))
+            chat=str(change.chat), sender=str(change.sender), at=at, text=change.text,
+            parties=self._change_parties(running, change)))
 
     @staticmethod
     def _bounded_change(change: MessageChange) -> MessageChange:

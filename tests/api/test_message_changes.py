@@ -18,6 +18,9 @@ from tests.workers.test_webhooks import deliver
 
 CONTACT = "+14155552671"
 CONTACT_JID = "14155552671@s.whatsapp.net"
+# Who a change is from and to, and the contact's LID (the sandbox gives this number one).
+PARTIES = {"from": CONTACT_JID, "to": "14155550100@s.whatsapp.net",
+           "lid": f"{10**15 + 7 * 14155552671}@lid"}
 STRANGER = "+4915112345678"
 SANDBOX = "/v1/sandbox/sessions/{sid}/{action}"
 
@@ -108,7 +111,7 @@ def test_an_edit_reaches_the_webhook_and_the_message(acme: Tenant, working: str,
                              "chat": CONTACT_JID,
                              "engine_message_id": inbound["engine_message_id"],
                              "sender": CONTACT_JID, "text": "hello, where is it?",
-                             "at": shown["edited_at"]}
+                             "at": shown["edited_at"], **PARTIES}
 
 
 def test_a_delete_for_everyone_reaches_the_webhook_and_the_message(acme: Tenant, working: str,
@@ -123,7 +126,7 @@ def test_a_delete_for_everyone_reaches_the_webhook_and_the_message(acme: Tenant,
     assert event["data"] == {"session_id": working, "message_id": inbound["id"],
                              "chat": CONTACT_JID,
                              "engine_message_id": inbound["engine_message_id"],
-                             "sender": CONTACT_JID, "at": shown["revoked_at"]}
+                             "sender": CONTACT_JID, "at": shown["revoked_at"], **PARTIES}
     assert receiver.types() == ["message.revoked"]
 
 

@@ -90,7 +90,7 @@ def pairing_code(request: Request, principal: Principal, session_id: str) -> Any
 def check_numbers(request: Request, principal: Principal, session_id: str) -> Any:
     """Which numbers are on WhatsApp, asked live through the session."""
     body = request.body()
-    return container().session_service.check_numbers(principal, session_id, body.phones)
+    return container().contacts_service.check(principal, session_id, body.phones)
 
 
 @bp.route("/sessions/{session_id}", methods=["DELETE"])

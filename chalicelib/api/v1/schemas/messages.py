@@ -200,6 +200,8 @@ class StatusChangeOut(BaseModel):
 
 
 class MessageOut(Out):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
     id: str
     session_id: str
     direction: Literal["outbound", "inbound"]
@@ -216,6 +218,11 @@ class MessageOut(Out):
     sender: str | None
     sender_phone: str | None
     push_name: str | None
+    from_: str | None = Field(default=None, alias="from",
+                              description="The author's phone JID, when known.")
+    to: str | None = Field(default=None, description="The recipient's phone JID, when known.")
+    lid: str | None = Field(default=None, description="The other person's LID (…@lid), when "
+                                                      "known.")
     status: Status
     engine_message_id: str | None
     created_at: str

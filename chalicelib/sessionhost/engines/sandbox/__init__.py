@@ -8,11 +8,12 @@ from chalicelib.sessionhost.engines.sandbox.channels import ChannelsPart
 from chalicelib.sessionhost.engines.sandbox.core import KEEP, SandboxCore, sandbox_phone
 from chalicelib.sessionhost.engines.sandbox.groups import GroupsPart
 from chalicelib.sessionhost.engines.sandbox.liveness import LivenessPart
+from chalicelib.sessionhost.engines.sandbox.people import PeoplePart
 from chalicelib.sessionhost.engines.sandbox.phone import PhonePlays
 
 __all__ = ["KEEP", "SandboxEngine", "sandbox_phone"]
 
 
 class SandboxEngine(GroupsPart, CallsPart, ChannelsPart, LivenessPart, PhonePlays,
-                    SandboxCore):
+                    PeoplePart, SandboxCore):
     """The whole sandbox: each family of live operations is a part of its own."""

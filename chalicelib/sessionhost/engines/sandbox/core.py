@@ -35,7 +35,6 @@ from typing import Any, TypeVar, get_args
 from chalicelib.domain.content import summary
 from chalicelib.domain.jids import Jid, normalize_phone
 from chalicelib.domain.live import Done
-from chalicelib.domain.live.contacts import CheckNumbers, NumberCheck, NumbersChecked
 from chalicelib.domain.live.messages import EditMessage, RevokeMessage, StarMessage
 from chalicelib.domain.live.sessions import PairingCode, RequestPairingCode
 from chalicelib.domain.messages import MessageStatus
@@ -272,14 +271,6 @@ class SandboxCore(EngineBase):
         code = "".join(secrets.choice(alphabet) for _ in range(8))
         connection.pairing = (code, normalize_phone(op.phone))
         return PairingCode(code=code, phone=op.phone)
-
-    def contacts_check(self, session: EngineSession, op: CheckNumbers) -> NumbersChecked:
-        self._connected(session)
-        return NumbersChecked(results=[
-            NumberCheck(phone=phone, on_whatsapp=True, jid=f"{phone.lstrip('+')}@s.whatsapp.net",
-                        name=self._names.get(phone))
-            if self._registered(phone) else NumberCheck(phone=phone, on_whatsapp=False)
-            for phone in op.phones])
 
     def _registered(self, phone: str) -> bool:
         return not phone.endswith("0000") and phone not in self._unregistered
