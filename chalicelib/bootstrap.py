@@ -318,7 +318,7 @@ class Container:
         return LiveService(self.sessions, self.fleet)
 
     @cached_property
-    def channels(self) -> ChannelsService:
+    def channel_service(self) -> ChannelsService:
         from chalicelib.services.channels import ChannelsService
 
         return ChannelsService(self.live, self.messaging)
@@ -328,6 +328,8 @@ class Container:
         from chalicelib.services.channels import StatusService
 
         return StatusService(self.live, self.messaging)
+
+    @cached_property
     def contacts(self) -> DynamoContactsRepo:
         from chalicelib.adapters.contacts_repo import DynamoContactsRepo
 

@@ -39,7 +39,7 @@ def _accepted(message: Any) -> Any:
 def list_channels(request: Request, principal: Principal, session_id: str) -> Any:
     """The channels the session follows or owns, asked live through the session."""
     limit, cursor = request.page_args()
-    return page_json(container().channels.list(principal, session_id, limit, cursor), _out)
+    return page_json(container().channel_service.list(principal, session_id, limit, cursor), _out)
 
 
 @bp.route(BASE, methods=["POST"], content_types=JSON_TYPES)
@@ -48,7 +48,7 @@ def list_channels(request: Request, principal: Principal, session_id: str) -> An
 def create_channel(request: Request, principal: Principal, session_id: str) -> Any:
     """Create a channel owned by the session's number."""
     body = request.body()
-    return _out(container().channels.create(principal, session_id, body.name,
+    return _out(container().channel_service.create(principal, session_id, body.name,
                                             body.description))
 
 
@@ -57,7 +57,7 @@ def create_channel(request: Request, principal: Principal, session_id: str) -> A
           responses=ERRORS)
 def channel_invite_info(request: Request, principal: Principal, session_id: str) -> Any:
     """A channel's details from its invite link, without following it."""
-    return _out(container().channels.invite_info(principal, session_id,
+    return _out(container().channel_service.invite_info(principal, session_id,
                                                  request.query("invite")))
 
 
@@ -66,7 +66,7 @@ def channel_invite_info(request: Request, principal: Principal, session_id: str)
 def channel_info(request: Request, principal: Principal, session_id: str,
                  channel_id: str) -> Any:
     """A channel's details (``channel_id``: <digits>@newsletter)."""
-    return _out(container().channels.info(principal, session_id, channel_id))
+    return _out(container().channel_service.info(principal, session_id, channel_id))
 
 
 def _follow_route(action: str) -> None:
@@ -74,7 +74,7 @@ def _follow_route(action: str) -> None:
 
     def follow(request: Request, principal: Principal, session_id: str,
                channel_id: str) -> Any:
-        container().channels.follow(principal, session_id, channel_id, action == "follow")
+        container().channel_service.follow(principal, session_id, channel_id, action == "follow")
         return {"done": True}
 
     follow.__name__ = f"{action}_channel"
@@ -98,7 +98,7 @@ def post_to_channel(request: Request, principal: Principal, session_id: str,
                     channel_id: str) -> Any:
     """Post to a channel the session owns (or administers): a message to the channel."""
     draft = request.body().draft()
-    return _accepted(container().channels.post(principal, session_id, channel_id, draft))
+    return _accepted(container().channel_service.post(principal, session_id, channel_id, draft))
 
 
 @bp.route("/sessions/{session_id}/status", methods=["POST"], content_types=JSON_TYPES)
