@@ -32,14 +32,17 @@ if TYPE_CHECKING:
     from chalicelib.adapters.webhooks_repo import DynamoSubscriptionRepo
     from chalicelib.services.account import AccountService
     from chalicelib.services.auth import AuthService
+    from chalicelib.services.chats import ChatsService
     from chalicelib.services.deliveries import DeliveryService
     from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
     from chalicelib.services.idempotency import Idempotency
+    from chalicelib.services.labels import LabelsService
     from chalicelib.services.live import LiveService
     from chalicelib.services.media import MediaService
     from chalicelib.services.messaging import MessagingService
     from chalicelib.services.ports import (
+        ChatRepo,
         Fetcher,
         IdempotencyStore,
         PasswordHasher,
@@ -349,6 +352,26 @@ class Container:
         from chalicelib.services.devices import DeviceService
 
         return DeviceService(self.devices, self.pusher, self.sandbox_pushes)
+
+
+    @cached_property
+    def chat_repo(self) -> ChatRepo:
+        """A session's chats and labels (the chats table)."""
+        from chalicelib.adapters.chats_repo import DynamoChatRepo
+
+        return DynamoChatRepo(_dynamodb(), self._table(resources.CHATS))
+
+    @cached_property
+    def chats(self) -> ChatsService:
+        from chalicelib.services.chats import ChatsService
+
+        return ChatsService(self.live, self.chat_repo, self.messages)
+
+    @cached_property
+    def labels(self) -> LabelsService:
+        from chalicelib.services.labels import LabelsService
+
+        return LabelsService(self.live, self.chat_repo, self.events)
 
 
 _container: Container | None = None

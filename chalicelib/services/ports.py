@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.auth import Attempts
+from chalicelib.domain.chats import Chat, LastMessage, StoredLabel
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.devices import Device, Push, PushOutcome
 from chalicelib.domain.events import Event
@@ -78,7 +79,8 @@ class MessageRepo(Protocol):
     def overdue(self, due_before: str, limit: int = 100) -> list[Message]: ...
     def get(self, tenant_id: str, message_id: str) -> Message | None: ...
     def list(self, tenant_id: str, session_id: str | None, chat: str | None, limit: int,
-             cursor: str | None) -> Page: ...
+             cursor: str | None, after: str | None = None) -> Page:
+        """Newest first; ``after``: only messages whose id sorts after it (a chat's)."""
     def transition(self, tenant_id: str, message_id: str, target: MessageStatus,
                    reason: str | None = None, **fields: Any) -> Message | None:
         """Move to ``target`` if allowed by the state machine; None when the condition fails."""
@@ -281,3 +283,30 @@ class Pusher(Protocol):
 class PushLog(Protocol):
     def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
         """One page of the pushes the sandbox kept for the tenant, newest first."""
+
+
+class ChatRepo(Protocol):
+    """A session's chats and labels as wagate keeps them (adapters.chats_repo)."""
+
+    def get(self, tenant_id: str, session_id: str, jid: str) -> Chat | None: ...
+    def list(self, tenant_id: str, session_id: str, limit: int, cursor: str | None, *,
+             archived: bool | None = None, pinned: bool | None = None,
+             unread: bool | None = None, label: str | None = None) -> Page: ...
+    def touch(self, tenant_id: str, session_id: str, jid: str, last: LastMessage,
+              unread: int = 0, name: str | None = None) -> None:
+        """A message came or went (one write)."""
+    def change(self, tenant_id: str, session_id: str, jid: str, sets: dict[str, Any],
+               remove: tuple[str, ...] = ()) -> None: ...
+    def clear(self, tenant_id: str, session_id: str, jid: str, before_id: str,
+              delete: bool = False) -> None: ...
+    def merge_history(self, tenant_id: str, session_id: str, jid: str, *, at: str,
+                      last: LastMessage | None, name: str | None, unread_count: int,
+                      archived: bool, pinned: bool, muted_until: str | None) -> bool: ...
+    def label_chat(self, tenant_id: str, session_id: str, jid: str, label_id: str,
+                   on: bool) -> None: ...
+    def put_label(self, tenant_id: str, label: StoredLabel) -> None: ...
+    def get_label(self, tenant_id: str, session_id: str, label_id: str
+                  ) -> StoredLabel | None: ...
+    def labels(self, tenant_id: str, session_id: str) -> list[StoredLabel]: ...
+    def delete_label(self, tenant_id: str, session_id: str, label_id: str
+                     ) -> StoredLabel | None: ...
