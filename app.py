@@ -19,9 +19,11 @@ from chalicelib.api.edge import REQUEST_ID_HEADER, http_middleware
 from chalicelib.api.v1 import (
     account,
     auth,
+    chats,
     devices,
     events,
     health,
+    labels,
     messages,
     sandbox,
     sessions,
@@ -43,7 +45,7 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
 
 app.register_middleware(http_middleware, "http")
 for blueprint in (health, auth, account, sessions, messages, templates, webhooks, events,
-                  devices, sandbox):
+                  devices, sandbox, chats, labels):
     app.register_blueprint(blueprint.bp, url_prefix="/v1")
 app.register_blueprint(docs.bp)
 app.register_blueprint(fallback.bp)  # last: every path nothing else serves

@@ -50,7 +50,8 @@ MAX_PATH_PARAM = 128  # no id is longer; longer ones cannot exist (and DynamoDB 
 MAX_QUERY_VALUE = 2048
 # The longest value each query parameter takes (the OpenAPI document says the same).
 QUERY_LIMITS = {"cursor": MAX_QUERY_VALUE, "session_id": 64, "chat": 64, "status": 16,
-                "event_type": 64, "after": 30, "types": 1024}
+                "event_type": 64, "after": 30, "types": 1024, "archived": 5, "pinned": 5,
+                "unread": 5}
 SCHEMAS = "chalicelib.api.v1.schemas"
 REQUEST_ID_HEADER = "X-Request-Id"
 SECURITY_HEADERS = {

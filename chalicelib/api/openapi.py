@@ -37,6 +37,9 @@ QUERY: dict[str, dict[str, Any]] = {
               "schema": {"type": "string", "maxLength": QUERY_LIMITS["after"]}},
     "types": {"description": "Comma-separated event types or prefixes (message.*).",
               "schema": {"type": "string", "maxLength": QUERY_LIMITS["types"]}},
+    **{name: {"description": f"Only chats that are (true) or are not (false) {name}.",
+              "schema": {"type": "string", "enum": ["true", "false"]}}
+       for name in ("archived", "pinned", "unread")},
 }
 _GENERIC = {
     400: "invalid_json: the body is not JSON, or nests too deep",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.services.ports import (
+    ChatRepo,
     EventPublisher,
     HostMessages,
     HostRegistry,
@@ -27,16 +28,18 @@ from chalicelib.sessionhost.core import Running
 from chalicelib.sessionhost.engines.base import EngineBase
 from chalicelib.sessionhost.intake import Intake
 from chalicelib.sessionhost.lease import Leases
+from chalicelib.sessionhost.updates.chats import ChatsUpdates
 
 
-class SessionHost(Leases, Commands, Intake):
+class SessionHost(Leases, Commands, Intake, ChatsUpdates):
     def __init__(self, host_id: str, address: str, capacity: int, sessions: LeasedSessions,
                  messages: HostMessages, hosts: HostRegistry, events: EventPublisher,
                  engines: dict[str, EngineBase], state_dir: Path, lease_ttl_s: float = 30,
                  reconnect_attempts: int = 6, reconnect_base_s: float = 1.0,
                  reconnect_cap_s: float = 60.0,
                  report_load: Callable[[str, int, int], None] | None = None,
-                 media: MediaStore | None = None) -> None:
+                 media: MediaStore | None = None, chats: ChatRepo | None = None,
+                 history_bounds: tuple[int, int] = (30, 100)) -> None:
         self.host_id = host_id
         self.address = address
         self.capacity = capacity
@@ -50,6 +53,8 @@ class SessionHost(Leases, Commands, Intake):
         self._reconnect = (reconnect_attempts, reconnect_base_s, reconnect_cap_s)
         self._report_load = report_load
         self._media = media
+        self._chats = chats
+        self._history_bounds = history_bounds  # history sync: (days back, messages per chat)
         self._running: dict[tuple[str, str], Running] = {}
         self._lock = threading.RLock()
         self._work: queue.Queue[tuple[Any, ...] | None] = queue.Queue()

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.live import LiveOp, LiveUpdate
+from chalicelib.domain.live.sandbox import SandboxOp
 
 MUTE_MAX = timedelta(days=366)  # a mute with an end lasts at most this long ("forever" apart)
 READ_MARKS = 50  # at most this many unread messages are acknowledged by one mark-read
@@ -159,3 +160,19 @@ def kept_history(messages: list[HistoryMessage], now: datetime, days: int,
     since = now - timedelta(days=days)
     recent = sorted((m for m in messages if m.timestamp >= since), key=lambda m: m.timestamp)
     return recent[-per_chat:] if per_chat > 0 else []
+
+
+# --- the sandbox's phone, changing a chat (tests and demos) ---
+
+
+class PhoneChangesChat(SandboxOp):
+    """The phone's owner archives, pins, mutes or marks read (or unread) a chat."""
+
+    OP = "sandbox.chat_change"
+
+    chat: str
+    archived: bool | None = None
+    pinned: bool | None = None
+    muted_until: str | None = None
+    unmuted: bool = False
+    read: bool | None = None

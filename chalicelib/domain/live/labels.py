@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from chalicelib.domain.live import Done, LiveOp, LiveResult, LiveUpdate
+from chalicelib.domain.live.sandbox import SandboxOp
 
 LABEL_COLORS = 20  # WhatsApp Business's palette: colors 0-19
 LABEL_NAME_MAX = 100
@@ -73,3 +74,27 @@ class LabelChatChanged(LiveUpdate):
     id: str
     chat: str
     on: bool
+
+
+# --- the sandbox's phone, changing labels (tests and demos) ---
+
+
+class PhoneChangesLabel(SandboxOp):
+    """The phone's owner creates (no ``id``), edits or deletes a label."""
+
+    OP = "sandbox.label_change"
+
+    id: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=LABEL_NAME_MAX)
+    color: int | None = Field(default=None, ge=0, lt=LABEL_COLORS)
+    deleted: bool = False
+
+
+class PhoneLabelsChat(SandboxOp):
+    """The phone's owner puts a label on a chat (``on``) or takes it off."""
+
+    OP = "sandbox.label_chat"
+
+    id: str = Field(max_length=64)
+    chat: str
+    on: bool = True
