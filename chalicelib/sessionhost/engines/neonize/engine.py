@@ -4,8 +4,9 @@ adds the neonize events it translates into updates)."""
 
 from __future__ import annotations
 
+from chalicelib.sessionhost.engines.neonize.chats import ChatsOps
 from chalicelib.sessionhost.engines.neonize.connection import NeonizeCore
 
 
-class NeonizeEngine(NeonizeCore):
+class NeonizeEngine(ChatsOps, NeonizeCore):
     """Real WhatsApp through neonize."""

@@ -111,8 +111,9 @@ class ChatsPart(SandboxCore):
 
     def chats_delete(self, session: EngineSession, op: DeleteChat) -> Done:
         self._connected(session)
+        chats = self._part("chats", dict)
         with self._lock:
-            self._part("chats", dict).pop((*self._key(session), op.chat), None)
+            chats.pop((*self._key(session), op.chat), None)
         self.actions.append((session.session_id, "delete_chat", op.chat, None))
         return Done()
 
