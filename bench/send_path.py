@@ -74,7 +74,7 @@ def main() -> None:
         engine = SandboxEngine(delivery_ms=20, read_ms=40)
         host = SessionHost("bench-host", "http://127.0.0.1:0", 50, c.sessions, c.messages,
                            c.hosts, c.events, {"sandbox": engine}, Path(state),
-                           media=c.media_store)
+                           media=c.media_store, chats=c.chat_repo)
         server = make_server(host, c.internal_secret, "127.0.0.1", 0)
         host.address = f"http://127.0.0.1:{server.server_address[1]}"
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -87,7 +87,7 @@ def main() -> None:
         sid = created["id"]
         while c.sessions.get("bench", sid).status != "SCAN_QR":
             time.sleep(0.01)
-        host.sandbox("bench", sid, "scan", {"phone": None})
+        host.live("bench", sid, "sandbox.scan", {"phone": None})
         runtime = LocalLambdaRuntime(app, aws.client("sqs"), "us-east-1")
         body = f'{{"session_id": "{sid}", "to": "+14155552671", "text": "hello"}}'
 
