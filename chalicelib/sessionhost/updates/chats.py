@@ -14,7 +14,7 @@ from typing import Any
 from ulid import ULID
 
 from chalicelib.domain import clock, events, ids
-from chalicelib.domain.chats import LastMessage, StoredLabel
+from chalicelib.domain.chats import PREVIEW_BYTES, LastMessage, StoredLabel
 from chalicelib.domain.jids import GROUP_SERVER
 from chalicelib.domain.live.chats import (
     HISTORY_CHATS,
@@ -54,7 +54,7 @@ class ChatsUpdates(HostCore):
         last = LastMessage(id=message["id"], engine_message_id=engine_id,
                            direction=Direction.OUTBOUND,
                            type=(message.get("content") or {}).get("type") or "text",
-                           text=clip(text, 256) if text else None, at=at)
+                           text=clip(text, PREVIEW_BYTES) if text else None, at=at)
         self._touch(running, message["chat"], last, 0, None)
 
     def _touch(self, running: Running, chat: str, last: LastMessage, unread: int,
