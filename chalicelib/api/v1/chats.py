@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from chalicelib.domain.auth import Principal
 
 bp = Blueprint(__name__)
-LIVE = {**LIVE_ERRORS, 501: "not_supported (the session's engine cannot do this)"}
+BAD_ID = {422: "validation_failed (details name chat_id or label_id: not a phone number, "
+               "JID or label id)"}
+LIVE = {**LIVE_ERRORS, **BAD_ID, 501: "not_supported (the session's engine cannot do this)"}
 CHAT = "/sessions/{session_id}/chats/{chat_id}"
 
 
@@ -54,7 +56,7 @@ def list_chats(request: Request, principal: Principal, session_id: str) -> dict[
 
 
 @bp.route(CHAT, methods=["GET"])
-@endpoint(bp, scope="chats:read", out="chats:ChatOut")
+@endpoint(bp, scope="chats:read", out="chats:ChatOut", responses=BAD_ID)
 def get_chat(request: Request, principal: Principal, session_id: str, chat_id: str) -> Any:
     """One chat (``chat_id``: a phone number or JID)."""
     return _chat(container().chats.get(principal, session_id, chat_id))
@@ -142,7 +144,7 @@ def chat_state(request: Request, principal: Principal, session_id: str, chat_id:
 @bp.route("/sandbox/sessions/{session_id}/chats/{chat_id}/change", methods=["POST"],
           content_types=JSON_TYPES)
 @endpoint(bp, scope="chats:write", body="chats:PhoneChatChangeIn", out="sandbox:SandboxOut",
-          responses=SANDBOX_ERRORS)
+          responses={**SANDBOX_ERRORS, **BAD_ID})
 def phone_changes_chat(request: Request, principal: Principal, session_id: str,
                        chat_id: str) -> Any:
     """The sandbox phone's owner archives, pins, mutes or marks read a chat (arrives as

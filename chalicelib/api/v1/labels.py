@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint
 
 from chalicelib.api.edge import JSON_TYPES, Request, container, endpoint, page_json
-from chalicelib.api.v1.chats import LIVE, _chat
+from chalicelib.api.v1.chats import BAD_ID, LIVE, _chat
 from chalicelib.api.v1.sandbox import ERRORS as SANDBOX_ERRORS
 from chalicelib.api.v1.sandbox import _require_enabled
 
@@ -43,7 +43,7 @@ def create_label(request: Request, principal: Principal, session_id: str) -> Any
 
 
 @bp.route(LABEL, methods=["GET"])
-@endpoint(bp, scope="chats:read", out="labels:LabelOut")
+@endpoint(bp, scope="chats:read", out="labels:LabelOut", responses=BAD_ID)
 def get_label(request: Request, principal: Principal, session_id: str, label_id: str) -> Any:
     """One label."""
     return _label(container().labels.get(principal, session_id, label_id))
@@ -68,7 +68,8 @@ def delete_label(request: Request, principal: Principal, session_id: str, label_
 
 
 @bp.route(LABEL + "/chats", methods=["GET"])
-@endpoint(bp, scope="chats:read", out="chats:Page[ChatOut]", query=("limit", "cursor"))
+@endpoint(bp, scope="chats:read", out="chats:Page[ChatOut]", query=("limit", "cursor"),
+          responses=BAD_ID)
 def label_chats(request: Request, principal: Principal, session_id: str,
                 label_id: str) -> dict[str, Any]:
     """The chats carrying the label, latest activity first."""
@@ -103,7 +104,7 @@ def remove_chat_label(request: Request, principal: Principal, session_id: str, c
 
 @bp.route("/sandbox/sessions/{session_id}/labels", methods=["POST"], content_types=JSON_TYPES)
 @endpoint(bp, scope="chats:write", body="labels:PhoneLabelIn", out="sandbox:SandboxOut",
-          responses=SANDBOX_ERRORS)
+          responses={**SANDBOX_ERRORS, **BAD_ID})
 def phone_changes_label(request: Request, principal: Principal, session_id: str) -> Any:
     """The sandbox phone's owner creates (no ``id``), edits or deletes a label."""
     from chalicelib.domain.live.labels import PhoneChangesLabel
@@ -117,17 +118,34 @@ def phone_changes_label(request: Request, principal: Principal, session_id: str)
     return played.model_dump(mode="json", exclude_none=True)
 
 
-@bp.route("/sandbox/sessions/{session_id}/chats/{chat_id}/labels/{label_id}",
-          methods=["PUT", "DELETE"], content_types=JSON_TYPES)
-@endpoint(bp, scope="chats:write", out="sandbox:SandboxOut", responses=SANDBOX_ERRORS)
-def phone_labels_chat(request: Request, principal: Principal, session_id: str, chat_id: str,
-                      label_id: str) -> Any:
-    """The sandbox phone's owner puts a label on a chat (PUT) or takes it off (DELETE)."""
+def _phone_labels_chat(principal: Principal, session_id: str, chat_id: str, label_id: str,
+                       on: bool) -> Any:
     from chalicelib.domain.live.labels import PhoneLabelsChat
     from chalicelib.services.chats import chat_jid
     from chalicelib.services.labels import label_id as checked
 
     _require_enabled()
     played = container().live.run(principal, session_id, PhoneLabelsChat(
-        id=checked(label_id), chat=chat_jid(chat_id), on=request.raw.method == "PUT"))
+        id=checked(label_id), chat=chat_jid(chat_id), on=on))
     return played.model_dump(mode="json", exclude_none=True)
+
+
+PHONE_CHAT_LABEL = "/sandbox/sessions/{session_id}/chats/{chat_id}/labels/{label_id}"
+
+
+@bp.route(PHONE_CHAT_LABEL, methods=["PUT"], content_types=JSON_TYPES)
+@endpoint(bp, scope="chats:write", out="sandbox:SandboxOut",
+          responses={**SANDBOX_ERRORS, **BAD_ID})
+def phone_labels_chat(request: Request, principal: Principal, session_id: str, chat_id: str,
+                      label_id: str) -> Any:
+    """The sandbox phone's owner puts a label on a chat."""
+    return _phone_labels_chat(principal, session_id, chat_id, label_id, True)
+
+
+@bp.route(PHONE_CHAT_LABEL, methods=["DELETE"])
+@endpoint(bp, scope="chats:write", out="sandbox:SandboxOut",
+          responses={**SANDBOX_ERRORS, **BAD_ID})
+def phone_unlabels_chat(request: Request, principal: Principal, session_id: str, chat_id: str,
+                        label_id: str) -> Any:
+    """The sandbox phone's owner takes a label off a chat."""
+    return _phone_labels_chat(principal, session_id, chat_id, label_id, False)
