@@ -23,7 +23,7 @@ from pathlib import Path
 
 from chalicelib import bootstrap
 from chalicelib.domain import ids
-from chalicelib.sessionhost.engines.base import Engine
+from chalicelib.sessionhost.engines.base import EngineBase
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.environment import MetricEmitter, advertised_address
 from chalicelib.sessionhost.host import SessionHost
@@ -40,7 +40,7 @@ def build_host(port: int) -> SessionHost:
     sandbox = SandboxEngine(s.sandbox_delivery_ms, s.sandbox_read_ms,
                             s.sandbox_qr_rotate_seconds)
     sandbox.offer_history = s.sandbox_history
-    engines: dict[str, Engine] = {"sandbox": sandbox}
+    engines: dict[str, EngineBase] = {"sandbox": sandbox}
     if importlib.util.find_spec("neonize") is not None:  # the host image installs it
         from chalicelib.sessionhost.engines.neonize import NeonizeEngine
         from chalicelib.sessionhost.link_preview import LinkPreviewer
