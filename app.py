@@ -20,11 +20,13 @@ from chalicelib.api.v1 import (
     account,
     auth,
     channels,
+    chats,
     contacts,
     devices,
     events,
     groups,
     health,
+    labels,
     messages,
     profile,
     sandbox,
@@ -47,7 +49,7 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
 
 app.register_middleware(http_middleware, "http")
 for blueprint in (health, auth, account, sessions, messages, templates, webhooks, events,
-                  devices, sandbox, groups, channels, contacts, profile):
+                  devices, sandbox, groups, channels, contacts, profile, chats, labels):
     app.register_blueprint(blueprint.bp, url_prefix="/v1")
 app.register_blueprint(docs.bp)
 app.register_blueprint(fallback.bp)  # last: every path nothing else serves

@@ -34,16 +34,19 @@ if TYPE_CHECKING:
     from chalicelib.services.account import AccountService
     from chalicelib.services.auth import AuthService
     from chalicelib.services.channels import ChannelsService, StatusService
+    from chalicelib.services.chats import ChatsService
     from chalicelib.services.contacts import ContactsService
     from chalicelib.services.deliveries import DeliveryService
     from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
     from chalicelib.services.groups import GroupService
     from chalicelib.services.idempotency import Idempotency
+    from chalicelib.services.labels import LabelsService
     from chalicelib.services.live import LiveService
     from chalicelib.services.media import MediaService
     from chalicelib.services.messaging import MessagingService
     from chalicelib.services.ports import (
+        ChatRepo,
         Fetcher,
         IdempotencyStore,
         PasswordHasher,
@@ -390,6 +393,26 @@ class Container:
         from chalicelib.services.groups import GroupService
 
         return GroupService(self.live, self.media)
+
+
+    @cached_property
+    def chat_repo(self) -> ChatRepo:
+        """A session's chats and labels (the chats table)."""
+        from chalicelib.adapters.chats_repo import DynamoChatRepo
+
+        return DynamoChatRepo(_dynamodb(), self._table(resources.CHATS))
+
+    @cached_property
+    def chat_service(self) -> ChatsService:
+        from chalicelib.services.chats import ChatsService
+
+        return ChatsService(self.live, self.chat_repo, self.messages)
+
+    @cached_property
+    def label_service(self) -> LabelsService:
+        from chalicelib.services.labels import LabelsService
+
+        return LabelsService(self.live, self.chat_repo, self.events)
 
 
 _container: Container | None = None

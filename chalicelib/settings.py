@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     sandbox_delivery_ms: int = 300
     sandbox_read_ms: int = 700
     sandbox_qr_rotate_seconds: int = 20
+    sandbox_history: bool = Field(
+        True, description="The sandbox offers a small history (a few chats with messages) on a "
+                          "session's first pairing.")
+    history_sync_days: int = Field(
+        30, ge=0, le=3650, description="Import the history WhatsApp sends after pairing back "
+                                       "this many days (0: none).")
+    history_sync_messages_per_chat: int = Field(
+        100, ge=0, le=1000, description="... and at most this many messages per chat.")
     state_dir: str = ".wagate/state"
     fast_password_hashes: bool = Field(
         False, description="Cheap Argon2 parameters: for the test suite only, never production."

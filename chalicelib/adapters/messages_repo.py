@@ -155,12 +155,13 @@ class DynamoMessageRepo:
         return Message.model_validate(plain(item)) if item else None
 
     def list(self, tenant_id: str, session_id: str | None, chat: str | None, limit: int,
-             cursor: str | None) -> Page:
+             cursor: str | None, after: str | None = None) -> Page:
         newest_first: dict[str, Any] = {"ScanIndexForward": False}
         if chat and session_id:
             query = {"IndexName": "by_chat", "KeyConditionExpression":
                      Key("chat_key").eq(f"{tenant_id}#{session_id}#{chat}")
-                     & Key("sk").begins_with("MSG#")}
+                     & (Key("sk").between(f"MSG#{after}", "MSG#~") if after
+                        else Key("sk").begins_with("MSG#"))}
         elif session_id:
             query = {"IndexName": "by_session", "KeyConditionExpression":
                      Key("session_key").eq(f"{tenant_id}#{session_id}")

@@ -48,6 +48,9 @@ QUERY: dict[str, dict[str, Any]] = {
              "schema": {"type": "string", "enum": ["name", "recent"]}},
     "refresh": {"description": "true: ask WhatsApp again instead of the 24 h cache.",
                 "schema": {"type": "string", "enum": ["true", "false"]}},
+    **{name: {"description": f"Only chats that are (true) or are not (false) {name}.",
+              "schema": {"type": "string", "enum": ["true", "false"]}}
+       for name in ("archived", "pinned", "unread")},
 }
 _GENERIC = {
     400: "invalid_json: the body is not JSON, or nests too deep",

@@ -38,6 +38,11 @@ class EventType(StrEnum):
     GROUP_UPDATE = "group.update"
     CALL_RECEIVED = "call.received"
     PRESENCE_UPDATE = "presence.update"
+    LABEL_CREATED = "label.created"
+    LABEL_UPDATED = "label.updated"
+    LABEL_DELETED = "label.deleted"
+    LABEL_CHAT_ADDED = "label.chat_added"
+    LABEL_CHAT_REMOVED = "label.chat_removed"
 
 
 class Event(BaseModel):
@@ -373,3 +378,45 @@ def valid_pattern(pattern: str) -> bool:
 def matches(patterns: list[str], event_type: str) -> bool:
     return any(p == "*" or p == event_type or (p.endswith(".*") and event_type.startswith(p[:-1]))
                for p in patterns)
+
+
+# --- labels (WhatsApp Business) ---
+
+
+class LabelData(_Data):
+    label_id: str
+    name: str | None = None
+    color: int | None = None
+    source: str = Field(description="api (changed through wagate) or phone (on WhatsApp).")
+
+
+class LabelChatData(_Data):
+    label_id: str
+    chat: str
+    source: str = Field(description="api (changed through wagate) or phone (on WhatsApp).")
+
+
+CATALOGUE.update({spec.type: spec for spec in (
+    EventSpec(EventType.LABEL_CREATED, "A label was created.", LabelData),
+    EventSpec(EventType.LABEL_UPDATED, "A label was renamed or recolored.", LabelData),
+    EventSpec(EventType.LABEL_DELETED, "A label was deleted.", LabelData),
+    EventSpec(EventType.LABEL_CHAT_ADDED, "A label was put on a chat.", LabelChatData),
+    EventSpec(EventType.LABEL_CHAT_REMOVED, "A label was taken off a chat.", LabelChatData),
+)})
+_LABEL_CHANGES = {"created": EventType.LABEL_CREATED, "updated": EventType.LABEL_UPDATED,
+                  "deleted": EventType.LABEL_DELETED}
+
+
+def label_changed(tenant_id: str, session_id: str, change: str, label_id: str, *,
+                  name: str | None, color: int | None, source: str) -> Event:
+    """``label.created``, ``label.updated`` or ``label.deleted``, by ``change``."""
+    return _event(_LABEL_CHANGES[change], tenant_id, session_id,
+                  LabelData(label_id=label_id, name=name, color=color, source=source))
+
+
+def label_chat(tenant_id: str, session_id: str, label_id: str, chat: str, on: bool,
+               source: str) -> Event:
+    """``label.chat_added`` (``on``) or ``label.chat_removed``."""
+    return _event(EventType.LABEL_CHAT_ADDED if on else EventType.LABEL_CHAT_REMOVED,
+                  tenant_id, session_id, LabelChatData(label_id=label_id, chat=chat,
+                                                       source=source))

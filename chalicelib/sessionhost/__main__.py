@@ -37,8 +37,10 @@ def build_host(port: int) -> SessionHost:
     address = advertised_address(os.environ, port)
     on_ecs = "ECS_CONTAINER_METADATA_URI_V4" in os.environ
     report = MetricEmitter(lambda line: print(line, flush=True)) if on_ecs else None
-    engines: dict[str, EngineBase] = {"sandbox": SandboxEngine(
-        s.sandbox_delivery_ms, s.sandbox_read_ms, s.sandbox_qr_rotate_seconds)}
+    sandbox = SandboxEngine(s.sandbox_delivery_ms, s.sandbox_read_ms,
+                            s.sandbox_qr_rotate_seconds)
+    sandbox.offer_history = s.sandbox_history
+    engines: dict[str, EngineBase] = {"sandbox": sandbox}
     if importlib.util.find_spec("neonize") is not None:  # the host image installs it
         from chalicelib.adapters.safe_fetch import SafeFetcher
         from chalicelib.sessionhost.engines.neonize import NeonizeEngine
@@ -57,7 +59,9 @@ def build_host(port: int) -> SessionHost:
                        Path(s.state_dir), s.lease_ttl_seconds,
                        reconnect_attempts=s.reconnect_attempts, report_load=report,
                        media=c.media_store, self_check_s=s.self_check_seconds,
-                       self_check_timeout_s=s.self_check_timeout_seconds, contacts=c.contacts)
+                       self_check_timeout_s=s.self_check_timeout_seconds, contacts=c.contacts,
+                       chats=c.chat_repo,
+                       history_bounds=(s.history_sync_days, s.history_sync_messages_per_chat))
 
 
 def configure_logging(component: str) -> None:

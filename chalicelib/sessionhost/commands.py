@@ -64,6 +64,7 @@ class Commands(HostCore):
                 running.next_send_at = time.monotonic() + interval_s * random.uniform(0.8, 1.2)  # noqa: S311
         if self._messages.record_sent(tenant_id, session_id, message["id"], engine_id, token):
             self._events.publish(events.message_sent(tenant_id, session_id, message))
+            self._chat_sent(running, message, engine_id)
         else:
             log.info("sent %s (%s) but its status had moved on", message["id"], engine_id)
         return {"engine_message_id": engine_id}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.services.ports import (
+    ChatRepo,
     EventPublisher,
     HostContacts,
     HostMessages,
@@ -30,12 +31,13 @@ from chalicelib.sessionhost.intake import Intake
 from chalicelib.sessionhost.lease import Leases
 from chalicelib.sessionhost.liveness import Liveness
 from chalicelib.sessionhost.updates.calls import CallsUpdates
+from chalicelib.sessionhost.updates.chats import ChatsUpdates
 from chalicelib.sessionhost.updates.contacts import Acquaintances, ContactUpdates
 from chalicelib.sessionhost.updates.groups import GroupsUpdates
 
 
-class SessionHost(GroupsUpdates, CallsUpdates, ContactUpdates, Leases, Commands, Liveness,
-                  Intake):
+class SessionHost(GroupsUpdates, CallsUpdates, ContactUpdates, ChatsUpdates, Leases, Commands,
+                  Liveness, Intake):
     def __init__(self, host_id: str, address: str, capacity: int, sessions: LeasedSessions,
                  messages: HostMessages, hosts: HostRegistry, events: EventPublisher,
                  engines: dict[str, EngineBase], state_dir: Path, lease_ttl_s: float = 30,
@@ -44,7 +46,8 @@ class SessionHost(GroupsUpdates, CallsUpdates, ContactUpdates, Leases, Commands,
                  report_load: Callable[[str, int, int], None] | None = None,
                  media: MediaStore | None = None, self_check_s: float = 0,
                  self_check_timeout_s: float = 10.0,
-                 contacts: HostContacts | None = None) -> None:
+                 contacts: HostContacts | None = None, chats: ChatRepo | None = None,
+                 history_bounds: tuple[int, int] = (30, 100)) -> None:
         self.host_id = host_id
         self.address = address
         self.capacity = capacity
@@ -60,6 +63,8 @@ class SessionHost(GroupsUpdates, CallsUpdates, ContactUpdates, Leases, Commands,
         self._media = media
         self._contacts = contacts
         self._acquaintances = Acquaintances()
+        self._chats = chats
+        self._history_bounds = history_bounds  # history sync: (days back, messages per chat)
         self._running: dict[tuple[str, str], Running] = {}
         self._lock = threading.RLock()
         self._work: queue.Queue[tuple[Any, ...] | None] = queue.Queue()

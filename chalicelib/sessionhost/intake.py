@@ -175,6 +175,7 @@ class Intake(HostCore):
             raise
         if stored_now:
             self._events.publish(events.message_received(message))
+            self._chat_received(running, message)
 
     @staticmethod
     def _bounded(inbound: Inbound, message_id: str) -> Inbound:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from chalicelib.sessionhost.engines.neonize.calls import CallsOps
 from chalicelib.sessionhost.engines.neonize.channels import ChannelsOps
+from chalicelib.sessionhost.engines.neonize.chats import ChatsOps
 from chalicelib.sessionhost.engines.neonize.connection import NeonizeCore
 from chalicelib.sessionhost.engines.neonize.contacts import ContactOps
 from chalicelib.sessionhost.engines.neonize.groups import GroupsOps
@@ -15,5 +16,5 @@ from chalicelib.sessionhost.engines.neonize.profile import ProfileOps
 
 
 class NeonizeEngine(GroupsOps, CallsOps, ChannelsOps, LivenessOps, ContactOps, PresenceOps,
-                    ProfileOps, NeonizeCore):
+                    ProfileOps, ChatsOps, NeonizeCore):
     """Real WhatsApp through neonize."""

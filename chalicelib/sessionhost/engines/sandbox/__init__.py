@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from chalicelib.sessionhost.engines.sandbox.calls import CallsPart
 from chalicelib.sessionhost.engines.sandbox.channels import ChannelsPart
+from chalicelib.sessionhost.engines.sandbox.chats import ChatsPart
 from chalicelib.sessionhost.engines.sandbox.core import KEEP, SandboxCore, sandbox_phone
 from chalicelib.sessionhost.engines.sandbox.groups import GroupsPart
+from chalicelib.sessionhost.engines.sandbox.labels import LabelsPart
 from chalicelib.sessionhost.engines.sandbox.liveness import LivenessPart
 from chalicelib.sessionhost.engines.sandbox.people import PeoplePart
 from chalicelib.sessionhost.engines.sandbox.phone import PhonePlays
@@ -15,5 +17,5 @@ __all__ = ["KEEP", "SandboxEngine", "sandbox_phone"]
 
 
 class SandboxEngine(GroupsPart, CallsPart, ChannelsPart, LivenessPart, PhonePlays,
-                    PeoplePart, SandboxCore):
+                    PeoplePart, ChatsPart, LabelsPart, SandboxCore):
     """The whole sandbox: each family of live operations is a part of its own."""
