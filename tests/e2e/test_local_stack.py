@@ -119,7 +119,7 @@ def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     # The live block: a LID learned and looked up, a local name, chats, a label on the chat,
     # a group with its invite link, the profile, calls rejected (and said so), channel and
     # status posts queued, the session's health.
-    assert out.count("1000099088868697@lid") == 2 and "\nAda Customer\n" in out, out
+    assert out.count("1000099088868697@lid") >= 2 and "\nAda Customer\n" in out, out
     assert '"labeled": true' in out and "https://chat.whatsapp.com/" in out, out
     assert "\nOpen 9-5\n" in out and "'reject': True" in out, out
     assert "'connected': True" in out and out.rstrip().endswith("True"), out
