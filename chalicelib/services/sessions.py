@@ -11,7 +11,6 @@ from chalicelib.domain.errors import Conflict, NotFound, SessionUnavailable, Val
 from chalicelib.domain.events import session_status
 from chalicelib.domain.jids import normalize_phone
 from chalicelib.domain.live import LiveResult
-from chalicelib.domain.live.contacts import CheckNumbers
 from chalicelib.domain.live.sessions import RequestPairingCode
 from chalicelib.domain.paging import Page
 from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus
@@ -124,11 +123,6 @@ class SessionService:
         """Link by phone number: the code the user types in WhatsApp > Linked devices."""
         e164 = normalize_phone(phone, "phone")
         return self._live.run(caller, session_id, RequestPairingCode(phone=e164))
-
-    def check_numbers(self, caller: Principal, session_id: str, phones: list[str]) -> LiveResult:
-        """Which numbers are on WhatsApp, asked live through the session."""
-        normalized = [normalize_phone(p, f"phones[{i}]") for i, p in enumerate(phones)]
-        return self._live.run(caller, session_id, CheckNumbers(phones=normalized))
 
     def qr(self, caller: Principal, session_id: str) -> Qr:
         session = self.get(caller, session_id)

@@ -14,6 +14,7 @@ from typing import Any
 from chalicelib.domain import clock, events
 from chalicelib.domain.errors import AppError, Conflict, SessionNotReady
 from chalicelib.domain.live import Needs
+from chalicelib.domain.messages import Message
 from chalicelib.domain.sessions import Session, SessionStatus
 from chalicelib.services.ports import (
     EventPublisher,
@@ -22,7 +23,7 @@ from chalicelib.services.ports import (
     LeasedSessions,
     MediaStore,
 )
-from chalicelib.sessionhost.engines.base import EngineBase, EngineSession
+from chalicelib.sessionhost.engines.base import EngineBase, EngineSession, Inbound, MessageChange
 
 log = logging.getLogger("wagate.host")
 RUN_FIELDS = ("run_shard", "run_key", "qr")
@@ -135,3 +136,20 @@ class HostCore:
             running = self._running.pop(key, None)
         if running is not None:
             running.engine.stop(running.ref)
+
+    # --- hooks: what the intake and the commands let the family parts (updates/) add ---
+
+    def _message_parties(self, running: Running, inbound: Inbound) -> dict[str, str | None]:
+        """``from``/``to``/``lid`` of an inbound message, recording what it reveals of its
+        sender (updates.contacts)."""
+        return {}
+
+    def _change_parties(self, running: Running, change: MessageChange) -> dict[str, str | None]:
+        """The same for someone's change to a message (updates.contacts)."""
+        return {}
+
+    def _chat_received(self, running: Running, message: Message) -> None:
+        """An inbound message was stored (updates.chats: its chat's last message, unread)."""
+
+    def _chat_sent(self, running: Running, message: dict[str, Any], engine_id: str) -> None:
+        """An outbound message was sent (updates.chats: its chat's last message)."""

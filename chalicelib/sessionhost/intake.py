@@ -73,10 +73,6 @@ class Listener:
 
 
 class Intake(HostCore):
-    # The part for people (updates.contacts) records who wrote and how they are addressed.
-    _message_parties: Callable[[Running, Inbound], dict[str, str | None]]
-    _change_parties: Callable[[Running, MessageChange], dict[str, str | None]]
-
     def _on_update(self, running: Running, update: LiveUpdate) -> None:
         """Hand an engine's update to the part of the host that handles its kind (a method
         ``_on_<family>_<what>`` of one of the ``updates`` parts)."""

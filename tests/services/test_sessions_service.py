@@ -17,6 +17,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import EventType
 from chalicelib.domain.live import sandbox
+from chalicelib.domain.live.contacts import CheckNumbers
 from chalicelib.domain.quotas import Limits, QuotaExceeded
 from chalicelib.domain.sessions import Qr, SessionStatus
 from tests.fakes import FakeClock, Services
@@ -188,7 +189,7 @@ def test_live_questions_to_a_session_not_working_are_not_ready(services: Service
     session, _ = services.session_service.create(services.acme, "shop", None, None,
                                                  start=True)
     with pytest.raises(SessionNotReady):
-        services.session_service.check_numbers(services.acme, session.id, ["+14155552671"])
+        services.live.run(services.acme, session.id, CheckNumbers(phones=["+14155552671"]))
     assert services.fleet.operations("contacts.check") == []
 
 
@@ -198,7 +199,7 @@ def test_live_questions_to_a_working_session_no_host_holds_are_unavailable(
                                                  start=True)
     services.sessions.update("acme", session.id, {"status": SessionStatus.WORKING.value})
     with pytest.raises(SessionUnavailable):
-        services.session_service.check_numbers(services.acme, session.id, ["+14155552671"])
+        services.live.run(services.acme, session.id, CheckNumbers(phones=["+14155552671"]))
 
 
 def test_only_sandbox_sessions_can_be_played(services: Services):
