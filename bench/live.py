@@ -4,8 +4,9 @@
 
 Everything runs in-process on moto (the API through chalice.test.Client with an API key, one
 session host on the sandbox engine serving its internal API on loopback). Prints:
-- the AWS calls of one live operation on the API path (warm: the host registry cached), with
-  the number check (``POST /v1/sessions/{id}/check-numbers``) as the example;
+- the AWS calls of one live operation on the API path (warm: the host registry cached): a
+  contact's about text (``GET …/contacts/{id}/about``: nothing stored) and the number check
+  (``POST …/contacts/check``: what it learns is recorded);
 - live operations per second through the whole path (API → fleet client → signed internal
   HTTP → host guard → engine → typed result), as a ratio to the floor measured in the same run:
   bare keep-alive HTTP GETs of the host's health route.
@@ -46,23 +47,27 @@ def main() -> None:
     with mock_aws(), tempfile.TemporaryDirectory() as state, Client(app) as client:
         calls.install()
         c = bootstrap.container()
-        headers = provision_tenant(["sessions:write", "sessions:read"])
+        headers = provision_tenant(["sessions:write", "sessions:read", "contacts:read"])
         host, server = serve_host(SandboxEngine(), Path(state))
         sid = client.http.post("/v1/sessions", headers=headers,
                                body='{"name": "bench"}').json_body["id"]
         while c.sessions.get("bench", sid).status != "SCAN_QR":
             time.sleep(0.01)
         host.live("bench", sid, "sandbox.scan", {})
-        path, body = f"/v1/sessions/{sid}/check-numbers", '{"phones": ["+14155552671"]}'
+        about = f"/v1/sessions/{sid}/contacts/14155552671@s.whatsapp.net/about"
+        path, body = f"/v1/sessions/{sid}/contacts/check", '{"phones": ["+14155552671"]}'
 
+        assert client.http.get(about, headers=headers).status_code == 200
         assert client.http.post(path, headers=headers, body=body).status_code == 200
         calls.take()
+        assert client.http.get(about, headers=headers).status_code == 200
+        read = calls.take()
         assert client.http.post(path, headers=headers, body=body).status_code == 200
-        one = calls.take()
+        check = calls.take()
 
         started = time.perf_counter()
         for _ in range(args.calls):
-            client.http.post(path, headers=headers, body=body)
+            client.http.get(about, headers=headers)
         rate = args.calls / (time.perf_counter() - started)
 
         http = requests.Session()
@@ -73,9 +78,11 @@ def main() -> None:
         host.kill()
         server.shutdown()
 
-        print(f"AWS calls of one live operation (warm, API key): {sum(one.values())} "
-              f"— {dict(one)}")
-        print(f"live operations through the whole path:   {rate:8.1f}/s")
+        print(f"AWS calls of a live read (about, warm, API key): {sum(read.values())} "
+              f"— {dict(read)}")
+        print(f"… of a number check (recorded):                 {sum(check.values())} "
+              f"— {dict(check)}")
+        print(f"live reads through the whole path:   {rate:8.1f}/s")
         print(f"floor, bare keep-alive GET of the host (same run): {floor:8.1f}/s "
               f"→ ratio {rate / floor:.3f}")
 
