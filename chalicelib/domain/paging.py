@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,3 +55,20 @@ def parse_limit(raw: str | None) -> int:
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed.field("limit", f"must be between 1 and {MAX_LIMIT}")
     return limit
+
+
+def page_of(items: list[Any], key: Callable[[Any], str], limit: int, cursor: str | None,
+            tenant_id: str, scope: str) -> Page:
+    """One page of a whole list answered at once (by WhatsApp, or bounded in a record),
+    ordered by ``key``: the cursor carries the last key, the tenant and the ``scope`` (e.g. a
+    session id), so it fits no other list."""
+    after = decode_cursor(cursor, tenant_id)
+    if after is not None and (after.get("scope") != scope or "after" not in after):
+        raise ValidationFailed.field("cursor", "is not a valid cursor")
+    ordered = sorted(items, key=key)
+    if after is not None:
+        ordered = [item for item in ordered if key(item) > after["after"]]
+    page = ordered[:limit]
+    more = len(ordered) > limit
+    return Page(page, encode_cursor({"pk": tenant_id, "scope": scope, "after": key(page[-1])})
+                if more else None)

@@ -25,7 +25,7 @@ from chalicelib.domain.live.channels import (
     UnfollowChannel,
 )
 from chalicelib.domain.messages import Message
-from chalicelib.domain.paging import Page, decode_cursor, encode_cursor
+from chalicelib.domain.paging import Page, page_of
 from chalicelib.services.live import LiveService
 from chalicelib.services.messaging import Draft, MessagingService
 
@@ -61,15 +61,11 @@ class ChannelsService:
     def list(self, caller: Principal, session_id: str, limit: int,
              cursor: str | None) -> Page:
         """The channels the session follows, by id, a page at a time (WhatsApp answers the
-        whole list: the cursor is a position in it)."""
-        position = decode_cursor(cursor, caller.tenant_id) or {}
-        start = int(position.get("at", "0")) if position.get("at", "0").isdigit() else 0
+        whole list: the cursor is the last id of the previous page)."""
         found = self._live.run(caller, session_id, ListChannels())
         assert isinstance(found, Channels)
-        items = sorted(found.channels, key=lambda c: c.id)[start:start + limit]
-        more = start + limit < len(found.channels)
-        return Page(items=items, next_cursor=encode_cursor(
-            {"pk": caller.tenant_id, "at": str(start + limit)}) if more else None)
+        return page_of(found.channels, lambda c: c.id, limit, cursor, caller.tenant_id,
+                       session_id)
 
     def create(self, caller: Principal, session_id: str, name: str,
                description: str) -> Channel:

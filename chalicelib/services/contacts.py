@@ -28,7 +28,7 @@ from chalicelib.domain.live.contacts import (
     UnblockContact,
 )
 from chalicelib.domain.live.presence import SubscribePresence
-from chalicelib.domain.paging import Page
+from chalicelib.domain.paging import Page, page_of
 from chalicelib.domain.people import PICTURE_TTL_S, Contact, LidMapping, search_query
 from chalicelib.services.live import LiveService
 from chalicelib.services.ports import ContactsStore
@@ -143,10 +143,12 @@ class ContactsService:
         self._store.set_fields(caller.tenant_id, session_id, str(jid), clock.now_iso(),
                                {"blocked": blocked})
 
-    def blocked(self, caller: Principal, session_id: str) -> Blocked:
+    def blocked(self, caller: Principal, session_id: str, limit: int,
+                cursor: str | None) -> Page:
+        """One page of the account's blocklist (JIDs), asked live."""
         result = self._live.run(caller, session_id, ListBlocked())
         assert isinstance(result, Blocked)
-        return result
+        return page_of(result.jids, str, limit, cursor, caller.tenant_id, session_id)
 
     def subscribe_presence(self, caller: Principal, session_id: str, contact_id: str) -> None:
         jid = self._number_side(caller, person(contact_id, "contact_id"))

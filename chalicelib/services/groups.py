@@ -37,7 +37,7 @@ from chalicelib.domain.live.groups import (
     parse_invite,
     parse_participant,
 )
-from chalicelib.domain.paging import Page, decode_cursor, encode_cursor
+from chalicelib.domain.paging import Page, page_of
 from chalicelib.services.live import LiveService
 from chalicelib.services.media import MediaService, MediaSource
 
@@ -63,17 +63,8 @@ class GroupService:
              cursor: str | None) -> Page:
         """The groups the session is in, by id, a page at a time (WhatsApp answers them all
         at once: the cursor is the last id of the previous page)."""
-        after = decode_cursor(cursor, caller.tenant_id)
-        if after is not None and after.get("session") != session_id:
-            raise ValidationFailed.field("cursor", "is not a valid cursor")
-        groups = sorted(self._run(caller, session_id, ListGroups(), Groups).groups,
-                        key=lambda g: g.id)
-        if after is not None:
-            groups = [g for g in groups if g.id > after.get("group", "")]
-        page = groups[:limit]
-        next_cursor = encode_cursor({"pk": caller.tenant_id, "session": session_id,
-                                     "group": page[-1].id}) if len(groups) > limit else None
-        return Page(page, next_cursor)
+        groups = self._run(caller, session_id, ListGroups(), Groups).groups
+        return page_of(groups, lambda g: g.id, limit, cursor, caller.tenant_id, session_id)
 
     def info(self, caller: Principal, session_id: str, group_id: str) -> Group:
         return self._run(caller, session_id, GetGroup(group_id=_group(group_id)), Group)

@@ -19,7 +19,7 @@ from chalicelib.domain.live.labels import (
     LabelChat,
     UpdateLabel,
 )
-from chalicelib.domain.paging import Page
+from chalicelib.domain.paging import Page, page_of
 from chalicelib.domain.sessions import Session
 from chalicelib.services.chats import chat_jid
 from chalicelib.services.live import LiveService
@@ -40,9 +40,11 @@ class LabelsService:
         self._chats = chats
         self._events = events
 
-    def list(self, caller: Principal, session_id: str) -> list[StoredLabel]:
+    def list(self, caller: Principal, session_id: str, limit: int, cursor: str | None) -> Page:
+        """One page of the session's labels (at most ``LABELS_MAX``, kept by wagate), by id."""
         session = self._live.session(caller, session_id)
-        return self._chats.labels(caller.tenant_id, session.id)
+        return page_of(self._chats.labels(caller.tenant_id, session.id), lambda x: x.id, limit,
+                       cursor, caller.tenant_id, session_id)
 
     def _label(self, session: Session, raw_id: str) -> StoredLabel:
         label = self._chats.get_label(session.tenant_id, session.id, label_id(raw_id))

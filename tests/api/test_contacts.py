@@ -180,10 +180,10 @@ def test_about_block_unblock_and_the_blocklist(acme: Tenant, working: str):
     assert acme.call("POST", f"{base}/{ODD}/block").json == {"done": True}
     assert acme.call("POST", f"{base}/{ODD_LID}/block").json == {"done": True}
     assert acme.call("GET", f"{base}/blocked").json == {
-        "items": [{"jid": ODD_JID, "phone": ODD}]}
+        "items": [{"jid": ODD_JID, "phone": ODD}], "next_cursor": None}
     assert acme.call("GET", f"{base}/{ODD}").json["blocked"] is True
     acme.call("POST", f"{base}/{ODD}/unblock")
-    assert acme.call("GET", f"{base}/blocked").json == {"items": []}
+    assert acme.call("GET", f"{base}/blocked").json == {"items": [], "next_cursor": None}
     assert acme.call("GET", f"{base}/{ODD}").json["blocked"] is False
     assert_error(acme.call("POST", f"{base}/{GONE}/block"), 404, "not_on_whatsapp")
 

@@ -17,6 +17,7 @@ from chalicelib.domain.paging import (
     Page,
     decode_cursor,
     encode_cursor,
+    page_of,
     parse_limit,
 )
 
@@ -228,3 +229,27 @@ def test_page_defaults_are_independent() -> None:
     first.items.append(1)
     assert second.items == []
     assert second.next_cursor is None
+
+
+@given(st.sets(st.text(min_size=1, max_size=8), max_size=40), st.integers(1, 7))
+def test_paging_a_whole_list_yields_each_item_once_in_order(items: set[str],
+                                                            limit: int) -> None:
+    seen: list[str] = []
+    cursor = None
+    for _ in range(len(items) + 2):
+        page = page_of(list(items), str, limit, cursor, "acme", "session-1")
+        assert len(page.items) <= limit
+        seen += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == sorted(items)
+
+
+def test_a_whole_list_cursor_fits_no_other_list_or_tenant() -> None:
+    cursor = page_of(["a", "b", "c"], str, 1, None, "acme", "session-1").next_cursor
+    assert page_of(["a", "b", "c"], str, 1, cursor, "acme", "session-1").items == ["b"]
+    for tenant, scope in (("acme", "session-2"), ("globex", "session-1")):
+        with pytest.raises(ValidationFailed) as refused:
+            page_of(["a", "b", "c"], str, 1, cursor, tenant, scope)
+        assert refused.value.details[0]["field"] == "cursor"

@@ -48,12 +48,14 @@ def check_contacts(request: Request, principal: Principal, session_id: str) -> A
 
 
 @bp.route(f"{BASE}/blocked", methods=["GET"])
-@endpoint(bp, scope="contacts:read", out="contacts:BlockedOut", responses=LIVE)
+@endpoint(bp, scope="contacts:read", out="contacts:Page[BlockedContact]",
+          query=("limit", "cursor"), responses=LIVE)
 def blocked_contacts(request: Request, principal: Principal, session_id: str) -> Any:
-    """The account's blocklist, asked live."""
-    blocked = _service().blocked(principal, session_id)
-    return {"items": [{"jid": jid, "phone": f"+{jid.partition('@')[0]}"
-                       if jid.endswith("@s.whatsapp.net") else None} for jid in blocked.jids]}
+    """The account's blocklist, asked live, by JID."""
+    limit, cursor = request.page_args()
+    return page_json(_service().blocked(principal, session_id, limit, cursor),
+                     lambda jid: {"jid": jid, "phone": f"+{jid.partition('@')[0]}"
+                                  if jid.endswith("@s.whatsapp.net") else None})
 
 
 @bp.route(BASE + "/{contact_id}", methods=["GET"])

@@ -27,10 +27,12 @@ def _label(label: Any) -> Any:
 
 
 @bp.route("/sessions/{session_id}/labels", methods=["GET"])
-@endpoint(bp, scope="chats:read", out="labels:LabelList")
+@endpoint(bp, scope="chats:read", out="labels:Page[LabelOut]", query=("limit", "cursor"))
 def list_labels(request: Request, principal: Principal, session_id: str) -> Any:
-    """The session's labels (from wagate's store)."""
-    return {"items": [_label(x) for x in container().label_service.list(principal, session_id)]}
+    """The session's labels (from wagate's store), by id."""
+    limit, cursor = request.page_args()
+    return page_json(container().label_service.list(principal, session_id, limit, cursor),
+                     _label)
 
 
 @bp.route("/sessions/{session_id}/labels", methods=["POST"], content_types=JSON_TYPES)

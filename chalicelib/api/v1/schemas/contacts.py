@@ -66,10 +66,6 @@ class BlockedContact(Out):
     phone: str | None
 
 
-class BlockedOut(Out):
-    items: list[BlockedContact]
-
-
 class DoneOut(Out):
     done: bool
 

@@ -35,10 +35,6 @@ class LabelOut(Out):
         return cls.model_validate(label.model_dump(mode="json"))
 
 
-class LabelList(Out):
-    items: list[LabelOut]
-
-
 class LabelDeleted(Out):
     id: str
     deleted: bool
