@@ -31,8 +31,6 @@ from tests.sessionhost.test_neonize_engine import (
     e2e,
     jid,
     pb,
-    session,  # noqa: F401 (a fixture)
-    wa,  # noqa: F401 (a fixture)
 )
 
 CHANNEL = "120363025246125999"
@@ -85,7 +83,7 @@ def test_a_text_status_carries_its_background_and_font() -> None:
 
 
 @pytest.fixture
-def channel_calls(wa: FakeWhatsApp, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+def channel_calls(wa: FakeWhatsApp, monkeypatch: pytest.MonkeyPatch
                   ) -> FakeWhatsApp:
     cls = client_module.NewClient
 
@@ -117,7 +115,7 @@ def channel_calls(wa: FakeWhatsApp, monkeypatch: pytest.MonkeyPatch  # noqa: F81
 
 
 def test_channel_operations_call_neonize(channel_calls: FakeWhatsApp,
-                                         session: EngineSession) -> None:  # noqa: F811
+                                         session: EngineSession) -> None:
     engine, listener = NeonizeEngine(), Recorder()
     client = connected(engine, session, channel_calls, listener)
     target = f"{CHANNEL}@newsletter"
@@ -141,7 +139,7 @@ def test_channel_operations_call_neonize(channel_calls: FakeWhatsApp,
 
 
 def test_posts_to_a_channel_text_yes_media_no(channel_calls: FakeWhatsApp,
-                                              session: EngineSession) -> None:  # noqa: F811
+                                              session: EngineSession) -> None:
     engine, listener = NeonizeEngine(), Recorder()
     connected(engine, session, channel_calls, listener)
     target = parse_jid(f"{CHANNEL}@newsletter")
@@ -157,7 +155,7 @@ def test_posts_to_a_channel_text_yes_media_no(channel_calls: FakeWhatsApp,
 
 
 def test_the_self_check_asks_whatsapp_about_our_own_number(
-        channel_calls: FakeWhatsApp, session: EngineSession,  # noqa: F811
+        channel_calls: FakeWhatsApp, session: EngineSession,
         monkeypatch: pytest.MonkeyPatch) -> None:
     engine, listener = NeonizeEngine(), Recorder()
     client = connected(engine, session, channel_calls, listener)

@@ -5,9 +5,7 @@ operations neonize cannot deliver answered not_supported."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +27,6 @@ from tests.sessionhost.test_neonize_engine import (
     Recorder,
     connected,
     fire,
-    starter_idle,
 )
 
 events = pytest.importorskip("neonize.events")
@@ -83,19 +80,6 @@ def test_a_history_sync_becomes_chats_and_messages() -> None:
 
 def test_a_history_sync_without_chats_is_nothing() -> None:
     assert history_from_event(events.HistorySyncEv(Data=hs.HistorySync(syncType=4))) is None
-
-
-@pytest.fixture
-def wa(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWhatsApp]:
-    fake = FakeWhatsApp(monkeypatch)
-    yield fake
-    fake.release_all()
-    starter_idle()
-
-
-@pytest.fixture
-def session(tmp_path: Path) -> EngineSession:
-    return EngineSession("t1", "s1", tmp_path / "t1" / "s1" / "epoch-1")
 
 
 class Updates(Recorder):

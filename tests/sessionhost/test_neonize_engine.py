@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -441,19 +440,6 @@ def starter_idle(timeout: float = 5.0) -> None:
     done = threading.Event()
     connection._STARTER.submit(done.set)
     assert done.wait(timeout)
-
-
-@pytest.fixture
-def wa(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWhatsApp]:
-    fake = FakeWhatsApp(monkeypatch)
-    yield fake
-    fake.release_all()
-    starter_idle()
-
-
-@pytest.fixture
-def session(tmp_path: Path) -> EngineSession:
-    return EngineSession("t1", "s1", tmp_path / "t1" / "s1" / "epoch-1")
 
 
 def connected(engine: NeonizeEngine, session: EngineSession, wa: FakeWhatsApp,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -192,11 +191,6 @@ def test_group_errors() -> None:
 class UpdateRecorder(Recorder):
     def on_update(self, update: LiveUpdate) -> None:
         self._add("on_update", update)
-
-
-@pytest.fixture
-def session(tmp_path: Path) -> EngineSession:
-    return EngineSession("t1", "s1", tmp_path / "t1" / "s1" / "epoch-1")
 
 
 @pytest.fixture
