@@ -14,9 +14,16 @@ import requests
 
 from chalicelib import bootstrap
 from chalicelib.domain import signing
+from chalicelib.domain.jids import Jid
 from chalicelib.domain.live import LIVE_TIMEOUT_S, Done, LiveOp, operations
 from chalicelib.domain.live.contacts import CheckNumbers, NumbersChecked
-from chalicelib.sessionhost.engines.base import EngineBase, EngineError, EngineSession
+from chalicelib.sessionhost.engines.base import (
+    EngineBase,
+    EngineError,
+    EngineListener,
+    EngineSession,
+    Outbound,
+)
 from tests.conftest import RunningHost, Tenant, assert_error, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +113,25 @@ def test_every_operation_names_an_engine_method_and_answers_a_result() -> None:
 
 def test_an_engine_implements_only_what_it_can() -> None:
     class Tiny(EngineBase):
+        """Connects to nothing; of the live operations, it can only star."""
+
         name = "tiny"
+
+        def start(self, session: EngineSession, listener: EngineListener) -> None:
+            return None
+
+        def stop(self, session: EngineSession) -> None:
+            return None
+
+        def logout(self, session: EngineSession) -> None:
+            return None
+
+        def send(self, session: EngineSession, outbound: Outbound,
+                 message_id: str | None = None) -> str:
+            return "3EB0TINY"
+
+        def typing(self, session: EngineSession, chat: Jid, duration_ms: int) -> None:
+            return None
 
         def messages_star(self, session: EngineSession, op: LiveOp) -> Done:
             return Done()
@@ -118,5 +143,7 @@ def test_an_engine_implements_only_what_it_can() -> None:
     assert Tiny().live(session, star) == Done()
     with pytest.raises(EngineError) as refused:
         Tiny().live(session, CheckNumbers(phones=[PHONE]))
+    with pytest.raises(TypeError):  # what every engine must do is not optional
+        type("Half", (EngineBase,), {"name": "half"})()
     assert (refused.value.code, refused.value.status) == ("not_supported", 501)
     assert "tiny" in refused.value.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,8 +117,9 @@ class HostDied(BaseException):
     without an answer. A BaseException, so no ``except Exception`` on the way catches it."""
 
 
-class EngineBase:
-    """What every engine is: connect, send, and the live operations it can do.
+class EngineBase(ABC):
+    """What every engine is: connect, send (each engine must), and the live operations it
+    can do (each optional).
 
     An engine performs live operation ``op`` in its method named ``op.handler()``
     (``contacts_check(session, op)``), answering ``op.RESULT``; an operation without such a
@@ -126,17 +128,17 @@ class EngineBase:
 
     name = "engine"
 
+    @abstractmethod
     def start(self, session: EngineSession, listener: EngineListener) -> None:
         """Connect (restoring auth state, or asking for a QR); returns at once."""
-        raise NotImplementedError
 
+    @abstractmethod
     def stop(self, session: EngineSession) -> None:
         """Disconnect, keeping auth state."""
-        raise NotImplementedError
 
+    @abstractmethod
     def logout(self, session: EngineSession) -> None:
         """Unlink the device and delete auth state."""
-        raise NotImplementedError
 
     def message_id(self, session: EngineSession) -> str | None:
         """A fresh id for the next send to carry (the host records it before it sends, so
@@ -144,17 +146,17 @@ class EngineBase:
         engine can only let WhatsApp's library pick one."""
         return None
 
+    @abstractmethod
     def send(self, session: EngineSession, outbound: Outbound,
              message_id: str | None = None) -> str:
         """Send any content (with ``message_id``, one from ``message_id()``) and return the
         engine's message id; EngineError("not_on_whatsapp") and EngineError("not_connected")
         are the refusals callers act on, EngineError("outcome_unknown") a send that may
         have gone out."""
-        raise NotImplementedError
 
+    @abstractmethod
     def typing(self, session: EngineSession, chat: Jid, duration_ms: int) -> None:
         """Show "typing…" in the chat for ``duration_ms`` (blocks that long), then stop."""
-        raise NotImplementedError
 
     def live(self, session: EngineSession, op: LiveOp) -> LiveResult:
         """Perform a live operation: its handler's answer, or ``not_supported``."""
