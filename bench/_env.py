@@ -6,4 +6,5 @@ BENCH_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1", "WAGATE_PREFIX": "wagate-bench",
     "WAGATE_JWT_SECRET": "bench-secret-bench-secret-bench-secret",
     "WAGATE_INTERNAL_SECRET": "bench", "WAGATE_FAST_PASSWORD_HASHES": "true",
+    "WAGATE_OTP_PEPPER": "bench-otp-pepper-0123456789",
 }

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         IdempotencyStore,
         PasswordHasher,
         Pusher,
+        Sealer,
         ThrottleStore,
         WebhookSender,
     )
@@ -195,6 +196,17 @@ class Container:
     def internal_secret(self) -> str:
         return _secret(self.settings.internal_secret, self.settings.internal_secret_arn,
                        "INTERNAL_SECRET")
+
+    @cached_property
+    def pepper(self) -> str:
+        """The secret behind OTP code hashes and sealed message content."""
+        return _secret(self.settings.otp_pepper, self.settings.otp_pepper_arn, "OTP_PEPPER")
+
+    @cached_property
+    def sealer(self) -> Sealer:
+        from chalicelib.adapters.sealing import AesGcmSealer
+
+        return AesGcmSealer(self.pepper)
 
     @cached_property
     def fleet(self) -> HttpFleet:
@@ -357,7 +369,7 @@ class Container:
         return MessagingService(self.messages, self.sessions, self.lanes,  # type: ignore[arg-type]
                                 self.scheduler, self.events, self.fleet, self.media,
                                 self.template_service, self.account, self.settings.send_attempts,
-                                self.live)
+                                self.live, self.sealer)
 
     @cached_property
     def subscription_service(self) -> SubscriptionService:

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 12 * 3600
     internal_secret: str = Field("", description="Shared secret of the internal host API.")
     internal_secret_arn: str = ""
+    otp_pepper: str = Field("", description="Secret (at least 16 characters) behind OTP code "
+                                            "hashes and the sealed text of messages carrying a "
+                                            "code. Changing it voids pending codes.")
+    otp_pepper_arn: str = Field("", description="Secrets Manager ARN holding the OTP pepper.")
     default_engine: str = "sandbox"
     allow_private_webhooks: bool = Field(
         False, description=(

@@ -154,6 +154,9 @@ class WagateStack(Stack):
         self.internal_secret = self._secret(
             "InternalSecret", "Shared secret of the wagate internal host API"
         )
+        self.otp_pepper = self._secret(
+            "OtpPepper", "Pepper of wagate OTP code hashes and sealed message text"
+        )
 
         self.vpc = self._vpc()
         self.lambda_security_group = ec2.SecurityGroup(
@@ -375,6 +378,7 @@ class WagateStack(Stack):
                 "WAGATE_PREFIX": self.prefix,
                 "WAGATE_JWT_SECRET_ARN": self.jwt_secret.secret_arn,
                 "WAGATE_INTERNAL_SECRET_ARN": self.internal_secret.secret_arn,
+                "WAGATE_OTP_PEPPER_ARN": self.otp_pepper.secret_arn,
                 "WAGATE_ENABLE_SANDBOX_API": "false",
                 "WAGATE_SCHEDULER_ROLE_ARN": self.scheduler_role.role_arn,
                 **self._bucket_environment(),
@@ -448,6 +452,7 @@ class WagateStack(Stack):
             bucket.grant_read_write(role)
         self.jwt_secret.grant_read(role)
         self.internal_secret.grant_read(role)
+        self.otp_pepper.grant_read(role)
         # One-time schedules of due messages: create and cancel them in our groups only, and
         # hand them the scheduler role (and no other role, and to no other service).
         role.add_to_principal_policy(

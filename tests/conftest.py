@@ -21,6 +21,7 @@ os.environ.update({
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
     "WAGATE_PREFIX": "wagate-test", "WAGATE_JWT_SECRET": "test-jwt-secret-0123456789abcdef",
     "WAGATE_INTERNAL_SECRET": "test-internal-secret", "WAGATE_FAST_PASSWORD_HASHES": "true",
+    "WAGATE_OTP_PEPPER": "test-otp-pepper-0123456789abcdef",
     "WAGATE_SEND_INTERVAL_MS": "0",
     "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true", "WAGATE_WEBHOOK_RETRY_SCHEDULE": "1,1,1",
     "WAGATE_PUSH_PROVIDER": "sandbox",

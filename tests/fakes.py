@@ -819,7 +819,9 @@ class FakeFleet:
             raise outcome
 
     def send(self, session: Session, message: Message) -> dict[str, Any]:
-        self.calls.append(FleetCall("send", session.id, {"message_id": message.id}))
+        self.calls.append(FleetCall("send", session.id, {"message_id": message.id,
+                                                         "content": message.content,
+                                                         "text": message.text}))
         holder = self._holder(session)
         tid, sid, mid = session.tenant_id, session.id, message.id
         if SEND_TOKEN in self.messages.item(tid, mid):
@@ -973,6 +975,7 @@ def fake_settings(**changes: Any) -> Settings:
     values: dict[str, Any] = {
         "prefix": "wagate-fake", "jwt_secret": "fake-jwt-secret-0123456789abcdef",
         "internal_secret": "fake-internal-secret", "default_engine": "sandbox",
+        "otp_pepper": "fake-otp-pepper-0123456789abcdef",
         "send_attempts": 5, "send_interval_ms": 0, "allow_private_webhooks": False,
         "webhook_retry_schedule": "5,300,1800", "default_limits_json": "",
         "media_max_bytes": 1024 * 1024, "token_ttl_seconds": 3600,

@@ -51,6 +51,7 @@ def _configure_environment() -> dict[str, str]:
         "WAGATE_PREFIX": "wagate-local",
         "WAGATE_JWT_SECRET": secrets.token_urlsafe(32),
         "WAGATE_INTERNAL_SECRET": secrets.token_urlsafe(32),
+        "WAGATE_OTP_PEPPER": secrets.token_urlsafe(32),
         "WAGATE_ALLOW_PRIVATE_WEBHOOKS": "true",
         "WAGATE_STATE_DIR": str(ROOT / ".wagate" / "state"),
         "WAGATE_WEBHOOK_RETRY_SCHEDULE": "1,5,15,30,60,120",

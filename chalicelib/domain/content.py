@@ -6,7 +6,7 @@ worker, the session hosts and the engines (which turn them into WhatsApp message
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -188,3 +188,18 @@ def summary(content: BaseModel) -> str | None:
     if isinstance(content, Reaction):
         return content.emoji
     return None
+
+
+def masked(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` (a JSON-like content) with every occurrence of each secret in its strings
+    replaced by as many ``*``: what is stored and shown of a message that carries a code."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret:
+                value = value.replace(secret, "*" * len(secret))
+        return value
+    if isinstance(value, dict):
+        return {key: masked(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item, secrets) for item in value]
+    return value

@@ -304,7 +304,7 @@ def status_changes(message: Message) -> list[Event]:
 def message_received(message: Message) -> Event:
     return Event.new(EventType.MESSAGE_RECEIVED, message.tenant_id, message.session_id,
                      message.model_dump(mode="json", by_alias=True,
-                                        exclude={"tenant_id", "history"}))
+                                        exclude={"tenant_id", "history", "sealed"}))
 
 
 # A contact's change to a message, by the kind an engine reports: its event type and data.

@@ -134,6 +134,9 @@ class Message(BaseModel):
     edited_at: str | None = None
     revoked_at: str | None = None
     starred: bool = False
+    # The real content, encrypted, when parts of it are concealed (an OTP code): ``content``
+    # and ``text`` then show them masked, and only the send worker opens this (never shown).
+    sealed: str | None = None
 
 
 def parties(chat: str, *, own: str | None = None, sender: str | None = None,

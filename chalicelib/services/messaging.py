@@ -3,6 +3,7 @@ forward, edit, delete for everyone, star; the send worker's delivery; the reconc
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from chalicelib.domain.content import (
     Quote,
     StoredMedia,
     Text,
+    masked,
     summary,
 )
 from chalicelib.domain.errors import (
@@ -58,6 +60,7 @@ from chalicelib.services.ports import (
     Lane,
     MessageRepo,
     Scheduler,
+    Sealer,
     SessionRepo,
 )
 from chalicelib.services.templates import TemplateService
@@ -125,6 +128,9 @@ class Draft:
     priority: Priority = Priority.NORMAL
     typing_ms: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
+    # Parts of the text stored and shown masked (an OTP code): the real content is sealed
+    # and opened only by the send worker.
+    conceal: tuple[str, ...] = ()
 
 
 def _utc(moment: datetime) -> datetime:
@@ -139,7 +145,7 @@ class MessagingService:
     def __init__(self, messages: MessageRepo, sessions: SessionRepo, lanes: dict[str, Lane],
                  scheduler: Scheduler, events: EventPublisher, fleet: Fleet,
                  media: MediaService, templates: TemplateService, account: AccountService,
-                 max_attempts: int, live: LiveService) -> None:
+                 max_attempts: int, live: LiveService, sealer: Sealer) -> None:
         self._messages = messages
         self._sessions = sessions
         self._lanes = lanes
@@ -151,6 +157,7 @@ class MessagingService:
         self._account = account
         self._max_attempts = max_attempts
         self._live = live
+        self._sealer = sealer
 
     # --- accepting ---
 
@@ -164,9 +171,14 @@ class MessagingService:
         if draft.type in MEDIA_TYPES:  # before any upload (otherwise the accepting write checks)
             self._ready_session(caller, draft.session_id)
         content = self._content(caller, draft, message_id)
+        sealed = None
+        if draft.conceal:
+            real = content.model_dump(mode="json")
+            sealed = self._sealer.seal(json.dumps(real).encode())
+            content = _CONTENT.validate_python(masked(real, draft.conceal))
         return self._accept(caller, message_id, draft.session_id, str(chat), content, now,
                             schedule_at, expires_at, draft.priority, draft.typing_ms,
-                            reply, metadata)
+                            reply, metadata, sealed)
 
     def _ready_session(self, caller: Principal, session_id: str) -> Session:
         """The session, if it can take messages now: WORKING, or reconnecting after it was
@@ -197,7 +209,8 @@ class MessagingService:
     def _accept(self, caller: Principal, message_id: str, session_id: str, chat: str,
                 content: Any, now: datetime, schedule_at: datetime | None,
                 expires_at: datetime | None, priority: Priority, typing_ms: int,
-                reply: Quote | None, metadata: dict[str, str]) -> Message:
+                reply: Quote | None, metadata: dict[str, str],
+                sealed: str | None = None) -> Message:
         status = MessageStatus.SCHEDULED if schedule_at else MessageStatus.QUEUED
         stamp = clock.iso(now)
         message = Message(
@@ -210,7 +223,7 @@ class MessagingService:
             expires_at=clock.iso(expires_at) if expires_at else None, typing_ms=typing_ms,
             status=status, created_at=stamp, updated_at=stamp, timestamps={status.value: stamp},
             history=[StatusChange(status=status, at=stamp)], metadata=metadata,
-            **parties(chat, inbound=False))
+            sealed=sealed, **parties(chat, inbound=False))
         self._check_size(message)
         self._messages.create(message, self._account.message_charges(caller.tenant_id, now))
         try:
@@ -468,12 +481,19 @@ class MessagingService:
         if why is not None:
             self._fail(message, *why)
             return
+        try:
+            content = self._unsealed(message)
+        except ValueError:
+            self._fail(message, "sealed_unreadable", "the message's concealed content cannot "
+                       "be opened with this deployment's pepper (WAGATE_OTP_PEPPER changed?)")
+            return
         claimed = self._messages.transition(tenant_id, message_id, MessageStatus.SENDING,
                                             attempts=attempt)
         if claimed is None:
             return  # another worker claimed it first
         try:
-            self._fleet.send(session, claimed)
+            self._fleet.send(session, claimed if content is None else
+                             claimed.model_copy(update={"content": content, "sealed": None}))
         except (SessionUnavailable, OutcomeUnknown) as exc:
             self._wait_for_session(claimed, exc, lane, attempt, receive_count,
                                    waiting_since or clock.iso(now))
@@ -482,6 +502,13 @@ class MessagingService:
                 self._end(claimed, MessageStatus.EXPIRED, "expired")
             else:
                 self._fail(claimed, exc.code, exc.message)
+
+    def _unsealed(self, message: Message) -> dict[str, Any] | None:
+        """The real content of a message with concealed parts (None for any other)."""
+        if message.sealed is None:
+            return None
+        content: dict[str, Any] = json.loads(self._sealer.open(message.sealed))
+        return content
 
     def _wait_for_session(self, claimed: Message, exc: AppError, lane: str, attempt: int,
                           receive_count: int, waiting_since: str) -> None:

@@ -234,6 +234,13 @@ class AccountRepo(Protocol):
     def usage(self, tenant_id: str, counters: list[str]) -> dict[str, int]: ...
 
 
+class Sealer(Protocol):
+    """Encrypts what must not be readable at rest; ``open`` raises ValueError when it cannot."""
+
+    def seal(self, data: bytes) -> str: ...
+    def open(self, token: str) -> bytes: ...
+
+
 class Fetcher(Protocol):
     def fetch(self, url: str, field: str) -> tuple[bytes, str | None, str | None]: ...
 

@@ -24,7 +24,7 @@ from tests.infra.conftest import (
 )
 from tests.infra.conftest import role_statements as _role_statements
 
-SECRET_ENV = ("WAGATE_JWT_SECRET_ARN", "WAGATE_INTERNAL_SECRET_ARN")
+SECRET_ENV = ("WAGATE_JWT_SECRET_ARN", "WAGATE_INTERNAL_SECRET_ARN", "WAGATE_OTP_PEPPER_ARN")
 
 
 def _key_schema(pk: str, sk: str | None) -> list[dict[str, str]]:
@@ -149,7 +149,7 @@ def test_sqs_events_consume_only_declared_queues(template_json: dict[str, Any]) 
 
 def test_functions_get_the_stage_environment(template_json: dict[str, Any]) -> None:
     secret_ids = set(logical_ids(template_json, "AWS::SecretsManager::Secret"))
-    assert len(secret_ids) == 2
+    assert len(secret_ids) == 3
     for function_id in logical_ids(template_json, "AWS::Serverless::Function"):
         variables = template_json["Resources"][function_id]["Properties"]["Environment"][
             "Variables"

@@ -154,7 +154,7 @@ def test_a_record_that_arrives_early_hops_through_the_queue_until_due(
     assert clock.now() >= due
     assert services.messages.get("acme", message.id).timestamps["sending"] >= \
         services.messages.get("acme", message.id).schedule_at
-    assert handed.body == {"message_id": message.id}
+    assert handed.body["message_id"] == message.id
 
 
 @pytest.mark.parametrize(("fields", "field", "words"), [
@@ -577,3 +577,37 @@ def test_media_that_cannot_be_used_is_a_422_and_nothing_is_stored(services: Serv
     assert refused.value.details[0]["field"] == field
     assert services.media_store.objects == {}
     assert services.messaging.list(services.acme, None, None, 10, None).items == []
+
+
+# --- concealed parts (OTP codes) ----------------------------------------------------------------
+
+
+def test_a_concealed_code_is_stored_masked_and_only_the_send_carries_it(
+        services: Services, sid: str):
+    accepted = services.messaging.send(services.acme, draft(
+        sid, "Your code is 482913. It expires in 10 minutes.", conceal=("482913",)))
+
+    stored = services.messages.get("acme", accepted.id)
+    assert stored.text == "Your code is ******. It expires in 10 minutes."
+    assert stored.content["text"] == stored.text
+    assert "482913" not in repr(services.messages.item("acme", accepted.id))
+    assert stored.sealed and "482913" not in stored.sealed
+
+    services.run_send_worker()
+    (handed,) = services.fleet.operations("send")
+    assert handed.body["content"]["text"] == "Your code is 482913. It expires in 10 minutes."
+    assert handed.body["text"] == stored.text  # what the host shows in chat lists: masked
+    assert statuses(services, accepted.id)[-1] == "sent"
+
+
+def test_a_sealed_text_another_pepper_cannot_open_fails_and_is_never_sent(
+        services: Services, sid: str):
+    accepted = services.messaging.send(services.acme, draft(sid, "code 1234",
+                                                            conceal=("1234",)))
+    services.messages.update_fields("acme", accepted.id, {"sealed": "bm90LXNlYWxlZA=="})
+
+    services.run_send_worker()
+
+    failed = services.messages.get("acme", accepted.id)
+    assert failed.status == MessageStatus.FAILED and failed.error["code"] == "sealed_unreadable"
+    assert not services.fleet.operations("send")

@@ -240,6 +240,6 @@ class MessageOut(Out):
 
     @classmethod
     def of(cls, message: Message) -> MessageOut:
-        body = message.model_dump(mode="json", exclude={"tenant_id"})
+        body = message.model_dump(mode="json", exclude={"tenant_id", "sealed"})
         return cls.model_validate({**body, "ack": status_codes.ack(message.status),
                                    "status_letter": status_codes.letter(message.status)})
