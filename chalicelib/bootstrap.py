@@ -51,11 +51,13 @@ if TYPE_CHECKING:
         IdempotencyStore,
         PasswordHasher,
         Pusher,
+        RecipientInbox,
         Sealer,
         ThrottleStore,
         WebhookSender,
     )
     from chalicelib.services.profile import ProfileService
+    from chalicelib.services.sandbox import RecipientView
     from chalicelib.services.sessions import SessionService
     from chalicelib.services.subscriptions import SubscriptionService
     from chalicelib.services.templates import TemplateService
@@ -196,6 +198,19 @@ class Container:
     def internal_secret(self) -> str:
         return _secret(self.settings.internal_secret, self.settings.internal_secret_arn,
                        "INTERNAL_SECRET")
+
+    @cached_property
+    def sandbox_recipients(self) -> RecipientInbox:
+        """What sandbox recipients received (written by the sandbox engine on the hosts)."""
+        from chalicelib.adapters.sandbox_recipients_repo import DynamoRecipientInbox
+
+        return DynamoRecipientInbox(_dynamodb(), self._table(resources.SANDBOX_RECIPIENTS))
+
+    @cached_property
+    def recipient_view(self) -> RecipientView:
+        from chalicelib.services.sandbox import RecipientView
+
+        return RecipientView(self.sandbox_recipients)
 
     @cached_property
     def pepper(self) -> str:

@@ -111,6 +111,13 @@ IDEMPOTENCY = Table(
     ttl_attribute="expires_at_epoch",
     point_in_time_recovery=False,
 )
+SANDBOX_RECIPIENTS = Table(
+    "sandbox-recipients",
+    # Sandbox only: what each recipient's phone received from the sandbox engine, with the
+    # full text (an OTP code included): pk tenant id, sk "RCPT#<digits>#<message id>".
+    ttl_attribute="expires_at_epoch",
+    point_in_time_recovery=False,
+)
 HOSTS = Table(
     "hosts",
     # Fleet registry (not tenant data): pk "HOST", sk host id; items expire with their heartbeat.
@@ -119,7 +126,7 @@ HOSTS = Table(
 )
 
 TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, WEBHOOKS, EVENTS, DELIVERIES,
-                             TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, HOSTS)
+                             TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, SANDBOX_RECIPIENTS, HOSTS)
 
 @dataclass(frozen=True)
 class Bucket:

@@ -42,7 +42,7 @@ DEFAULT_REGION = "us-east-1"
 _STAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 # The tables the session hosts read and write (the rest are the API's and workers' alone).
 HOST_TABLES = (resources.SESSIONS, resources.MESSAGES, resources.HOSTS, resources.CONTACTS,
-               resources.CHATS)
+               resources.CHATS, resources.SANDBOX_RECIPIENTS)
 # SQS attribute names that are not plain AWS::SQS::Queue properties.
 _UNSUPPORTED_QUEUE_ATTRIBUTES = frozenset({"Policy", "RedrivePolicy", "RedriveAllowPolicy"})
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"

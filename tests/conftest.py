@@ -172,6 +172,7 @@ def start_host(state_dir: Path, host_id: str = "host-1", lease_ttl_s: float = 30
     c = bootstrap.container()
     port = free_port()
     engine = SandboxEngine(delivery_ms=50, read_ms=120, qr_rotate_s=20)
+    engine.recipients = c.sandbox_recipients
     host = SessionHost(host_id, f"http://127.0.0.1:{port}", 50, c.sessions, c.messages, c.hosts,
                        c.events, {"sandbox": engine}, state_dir, lease_ttl_s,
                        reconnect_attempts=reconnect_attempts, reconnect_base_s=0.02,

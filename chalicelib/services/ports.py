@@ -234,6 +234,13 @@ class AccountRepo(Protocol):
     def usage(self, tenant_id: str, counters: list[str]) -> dict[str, int]: ...
 
 
+class RecipientInbox(Protocol):
+    """What sandbox recipients received, full text included (sandbox only)."""
+
+    def record(self, tenant_id: str, phone: str, received: dict[str, Any]) -> None: ...
+    def list(self, tenant_id: str, phone: str, limit: int, cursor: str | None) -> Page: ...
+
+
 class Sealer(Protocol):
     """Encrypts what must not be readable at rest; ``open`` raises ValueError when it cannot."""
 

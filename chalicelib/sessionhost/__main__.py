@@ -40,6 +40,7 @@ def build_host(port: int) -> SessionHost:
     sandbox = SandboxEngine(s.sandbox_delivery_ms, s.sandbox_read_ms,
                             s.sandbox_qr_rotate_seconds)
     sandbox.offer_history = s.sandbox_history
+    sandbox.recipients = c.sandbox_recipients
     engines: dict[str, EngineBase] = {"sandbox": sandbox}
     if importlib.util.find_spec("neonize") is not None:  # the host image installs it
         from chalicelib.adapters.safe_fetch import SafeFetcher

@@ -121,7 +121,7 @@ class Commands(HostCore):
             data = self._media.get(stored, tenant_id)
         quoted = Quote.model_validate(message["quoted"]) if message.get("quoted") else None
         return Outbound(to=parse_jid(message["chat"]), content=content, media=data,
-                        reply_to=quoted)
+                        reply_to=quoted, message_id=message.get("id"))
 
     def live(self, tenant_id: str, session_id: str, name: str, args: Any) -> dict[str, Any]:
         """Perform live operation ``name`` (domain.live) through the session's engine, once

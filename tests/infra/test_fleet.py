@@ -31,7 +31,7 @@ from tests.infra.conftest import (
 )
 
 HOST_TABLES = (resources.SESSIONS, resources.MESSAGES, resources.HOSTS, resources.CONTACTS,
-               resources.CHATS)
+               resources.CHATS, resources.SANDBOX_RECIPIENTS)
 HOST_PORT = 8100
 
 

@@ -118,6 +118,21 @@ def drop(request: Request, principal: Principal, session_id: str) -> Any:
     return _play(principal, session_id, "Drop", **request.body().model_dump())
 
 
+@bp.route("/sandbox/recipients/{phone}/messages", methods=["GET"])
+@endpoint(bp, scope="messages:read", out="sandbox:Page[ReceivedOut]", query=("limit", "cursor"),
+          responses={404: "sandbox_disabled", 422: "validation_failed"})
+def recipient_messages(request: Request, principal: Principal, phone: str) -> dict[str, Any]:
+    """What the phone ``phone`` (digits with the country code, ``+`` optional) received from
+    your sandbox sessions in the last day, newest first, as the phone shows it: the full text,
+    an OTP code included (the one place a code can be read back; sandbox only)."""
+    from chalicelib.api.v1.schemas.sandbox import ReceivedOut
+
+    _require_enabled()
+    limit, cursor = request.page_args()
+    return page_json(container().recipient_view.messages(principal, phone, limit, cursor),
+                     ReceivedOut.model_validate)
+
+
 @bp.route("/sandbox/pushes", methods=["GET"])
 @endpoint(bp, scope="messages:read", out="sandbox:Page[PushOut]", query=("limit", "cursor"),
           responses={404: "sandbox_disabled"})

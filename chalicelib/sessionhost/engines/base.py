@@ -79,6 +79,7 @@ class Outbound:
     content: Content
     media: bytes | None = None
     reply_to: Quote | None = None
+    message_id: str | None = None  # wagate's id of the message (engines use their own)
 
 
 class EngineListener(Protocol):

@@ -74,6 +74,16 @@ class SandboxOut(Out):
     engine_message_id: str | None = None
 
 
+class ReceivedOut(Out):
+    """A message as the recipient's phone received it (kept a day), full text included."""
+
+    id: str = Field(description="The message's id (GET /v1/messages/{message_id}).")
+    session_id: str
+    type: str
+    text: str | None
+    received_at: str
+
+
 class PushOut(Out):
     """A push the sandbox sent (kept a day)."""
 

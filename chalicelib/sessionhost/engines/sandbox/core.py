@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 from chalicelib.domain.content import summary
 from chalicelib.domain.jids import Jid, normalize_phone
@@ -51,6 +51,9 @@ from chalicelib.sessionhost.engines.base import (
     MessageChange,
     Outbound,
 )
+
+if TYPE_CHECKING:
+    from chalicelib.services.ports import RecipientInbox
 
 T = TypeVar("T")
 AUTH_FILE = "sandbox-auth.json"
@@ -147,6 +150,9 @@ class SandboxCore(EngineBase):
         # Called with each send's engine id once it is on the wire (tests: raise HostDied
         # to play a host that dies before it could answer).
         self.after_send: Callable[[EngineSession, str], None] | None = None
+        # Where each recipient's view of what it received is kept (GET
+        # /v1/sandbox/recipients/{phone}/messages), full text included.
+        self.recipients: RecipientInbox | None = None
         configured = os.environ.get("WAGATE_SANDBOX_WIRE_LOG")
         self._wire_log = wire_log or (Path(configured) if configured else None)
 
@@ -210,6 +216,8 @@ class SandboxCore(EngineBase):
         if len(connection.sent) > KEEP:
             del connection.sent[next(iter(connection.sent))]
         self.outbox.append((session.session_id, engine_id, outbound))
+        if to.is_user:
+            self._received(session, engine_id, outbound)
         if outbound.content.type != "reaction":
             self._issue(session, engine_id, to, None)
         self._log_wire(session, engine_id, outbound)
@@ -223,6 +231,19 @@ class SandboxCore(EngineBase):
         if self.after_send is not None:
             self.after_send(session, engine_id)
         return engine_id
+
+    def _received(self, session: EngineSession, engine_id: str, outbound: Outbound) -> None:
+        """The recipient's phone shows the message (its full text): kept for the sandbox's
+        recipient view. A failure to keep it never fails the send, which happened."""
+        if self.recipients is None or not outbound.to.phone:
+            return
+        try:
+            self.recipients.record(session.tenant_id, outbound.to.phone.lstrip("+"), {
+                "id": outbound.message_id or engine_id, "session_id": session.session_id,
+                "type": outbound.content.type, "text": summary(outbound.content),
+                "received_at": datetime.now(UTC).isoformat(timespec="milliseconds")})
+        except Exception:
+            log.exception("could not keep the recipient view of %s", engine_id)
 
     def _log_wire(self, session: EngineSession, engine_id: str, outbound: Outbound) -> None:
         if self._wire_log is None:
