@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.hosts_repo import DynamoHostRepo
     from chalicelib.adapters.media import S3MediaStore
     from chalicelib.adapters.messages_repo import DynamoMessageRepo
+    from chalicelib.adapters.optouts_repo import DynamoOptOutRepo
     from chalicelib.adapters.push import SandboxPushes
     from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
     from chalicelib.adapters.safe_fetch import UrlChecker
@@ -119,6 +120,12 @@ class Container:
 
         return DynamoMessageRepo(_dynamodb(), self._table(resources.MESSAGES),
                                  self._table(resources.SESSIONS), self._table(resources.USERS))
+
+    @cached_property
+    def opt_outs(self) -> DynamoOptOutRepo:
+        from chalicelib.adapters.optouts_repo import DynamoOptOutRepo
+
+        return DynamoOptOutRepo(_dynamodb(), self._table(resources.OPT_OUTS))
 
     @cached_property
     def hosts(self) -> DynamoHostRepo:
@@ -357,7 +364,7 @@ class Container:
         return MessagingService(self.messages, self.sessions, self.lanes,  # type: ignore[arg-type]
                                 self.scheduler, self.events, self.fleet, self.media,
                                 self.template_service, self.account, self.settings.send_attempts,
-                                self.live)
+                                self.live, self.opt_outs)
 
     @cached_property
     def subscription_service(self) -> SubscriptionService:

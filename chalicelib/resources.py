@@ -118,8 +118,21 @@ HOSTS = Table(
     point_in_time_recovery=False,
 )
 
+BOTS = Table(
+    "bots",
+    # Keyword bots (pk tenant id, sk "BOT#<id>") and their match marks: per-chat cooldowns
+    # ("COOL#<bot>#<chat>") and, without a cooldown, one per event ("SEEN#<bot>#<event>"),
+    # each expiring with its TTL.
+    ttl_attribute="expires_at_epoch",
+)
+OPT_OUTS = Table(
+    "opt-outs",
+    # Numbers that asked for no marketing messages (pk tenant id, sk "OPT#<digits>") and the
+    # tenant's STOP/START keyword settings ("SETTINGS#optouts").
+)
+
 TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, WEBHOOKS, EVENTS, DELIVERIES,
-                             TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, HOSTS)
+                             TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, HOSTS, BOTS, OPT_OUTS)
 
 @dataclass(frozen=True)
 class Bucket:

@@ -88,6 +88,12 @@ class MessageRepo(Protocol):
         """Move to ``target`` if allowed by the state machine; None when the condition fails."""
 
 
+class OptOutList(Protocol):
+    """The numbers that asked for no marketing messages (the send worker's one read)."""
+
+    def is_opted_out(self, tenant_id: str, digits: str) -> bool: ...
+
+
 class Queue(Protocol):
     def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None: ...
     def send_many(self, bodies: Sequence[tuple[dict[str, Any], int]]) -> None:
