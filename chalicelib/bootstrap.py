@@ -15,6 +15,7 @@ from chalicelib import resources
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.bots_repo import DynamoBotRepo
     from chalicelib.adapters.contacts_repo import DynamoContactsRepo
     from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
     from chalicelib.adapters.devices_repo import DynamoDeviceRepo
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.webhooks_repo import DynamoSubscriptionRepo
     from chalicelib.services.account import AccountService
     from chalicelib.services.auth import AuthService
+    from chalicelib.services.bots import BotService
     from chalicelib.services.channels import ChannelsService, StatusService
     from chalicelib.services.chats import ChatsService
     from chalicelib.services.contacts import ContactsService
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from chalicelib.services.live import LiveService
     from chalicelib.services.media import MediaService
     from chalicelib.services.messaging import MessagingService
+    from chalicelib.services.optouts import OptOutService
     from chalicelib.services.ports import (
         ChatRepo,
         Fetcher,
@@ -126,6 +129,12 @@ class Container:
         from chalicelib.adapters.optouts_repo import DynamoOptOutRepo
 
         return DynamoOptOutRepo(_dynamodb(), self._table(resources.OPT_OUTS))
+
+    @cached_property
+    def bots(self) -> DynamoBotRepo:
+        from chalicelib.adapters.bots_repo import DynamoBotRepo
+
+        return DynamoBotRepo(_dynamodb(), self._table(resources.BOTS))
 
     @cached_property
     def hosts(self) -> DynamoHostRepo:
@@ -381,7 +390,21 @@ class Container:
         return DeliveryService(self.subscriptions, self.subscription_service, self.deliveries,
                                self.webhook_queue, self.event_store, self.webhook_sender,
                                s.retry_delays, s.webhook_disable_after_seconds,
-                               s.event_retention_days, s.webhook_replay_max_events)
+                               s.event_retention_days, s.webhook_replay_max_events, self.bots)
+
+    @cached_property
+    def opt_out_service(self) -> OptOutService:
+        from chalicelib.services.optouts import OptOutService
+
+        return OptOutService(self.opt_outs, self.events, self.messaging)
+
+    @cached_property
+    def bot_service(self) -> BotService:
+        from chalicelib.services.bots import BotService
+
+        return BotService(self.bots, self.sessions, self.webhook_urls, self.template_service,
+                          self.messaging, self.opt_out_service, self.delivery_service,
+                          self.events)
 
     @cached_property
     def event_service(self) -> EventService:
