@@ -97,9 +97,10 @@ class OptOutService:
     def settings(self, caller: Principal) -> OptOutSettings:
         return self._repo.settings(caller.tenant_id)
 
-    def put_settings(self, caller: Principal, changes: dict[str, Any]) -> OptOutSettings:
-        """Change the keywords, the confirmations (null: none) or turn keywords off."""
-        settings = self._repo.settings(caller.tenant_id).model_copy(update=changes)
+    def put_settings(self, caller: Principal, fields: dict[str, Any]) -> OptOutSettings:
+        """Replace the keywords, the confirmations (None: none) and whether keywords count;
+        a field not given takes its default."""
+        settings = OptOutSettings.model_validate(fields)
         for name in ("stop_keywords", "start_keywords"):
             words = getattr(settings, name)
             if len(words) > MAX_KEYWORDS:
