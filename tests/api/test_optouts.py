@@ -11,20 +11,38 @@ from typing import Any
 import pytest
 
 from chalicelib import resources
+from chalicelib.adapters import aws
 from chalicelib.bootstrap import container
 from chalicelib.domain.events import Event
-from tests.conftest import RunningHost, Tenant, assert_error, receive, run_worker, wait_for
+from tests.conftest import (
+    RunningHost,
+    Tenant,
+    assert_error,
+    queue_url,
+    receive,
+    run_worker,
+    wait_for,
+)
 
 PHONE = "+4915112345678"
 JID = "4915112345678@s.whatsapp.net"
 
 
 def write(tenant: Tenant, sid: str, text: str, sender: str = PHONE) -> None:
-    """The sandbox phone ``sender`` writes to the session; its message.received is queued."""
+    """The sandbox phone ``sender`` writes to the session; its message.received is queued.
+    (Counted, not received: every receive counts towards the queue's move to its DLQ.)"""
+    before = queued(resources.EVENT_QUEUE)
     answer = tenant.call("POST", f"/v1/sandbox/sessions/{sid}/inbound",
                          {"from": sender, "text": text})
     assert answer.status_code == 200, answer.body
-    wait_for(lambda: receive(resources.EVENT_QUEUE))
+    wait_for(lambda: queued(resources.EVENT_QUEUE) > before)
+
+
+def queued(queue: resources.Queue) -> int:
+    attributes = aws.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url(queue), AttributeNames=["ApproximateNumberOfMessages",
+                                                   "ApproximateNumberOfMessagesNotVisible"])
+    return sum(int(v) for v in attributes["Attributes"].values())
 
 
 def sent_to(host: RunningHost, jid: str) -> list[str]:
