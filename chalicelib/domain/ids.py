@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import datetime
 
@@ -28,6 +29,6 @@ def derived_id(moment: datetime, *parts: str) -> str:
     """A ULID that is the same every time it is derived from the same ``parts``: its time is
     ``moment`` (so it sorts like an id made then) and its random part a hash of ``parts``.
     A consumer that runs twice for one event makes the same id twice (never two messages)."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()[:10]
+    digest = hashlib.sha256(json.dumps(parts).encode()).digest()[:10]  # unambiguous parts
     stamp = ULID.from_datetime(moment).bytes[:6]
     return str(ULID.from_bytes(stamp + digest))
