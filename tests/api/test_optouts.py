@@ -87,7 +87,7 @@ def test_settings_have_defaults_and_refuse_bad_keywords(acme: Tenant):
     shown = acme.call("GET", "/v1/opt-outs/settings").json
     assert "STOP" in shown["stop_keywords"] and "START" in shown["start_keywords"]
     assert shown["enabled"] is True and shown["stop_reply"]
-    put = acme.call("PUT", "/v1/opt-outs/settings", {"stop_keywords": ["ALTO"],
+    put = acme.call("PUT", "/v1/opt-outs/settings", {"enabled": True, "stop_keywords": ["ALTO"],
                                                      "stop_reply": None})
     assert put.status_code == 200, put.body
     assert (put.json["stop_keywords"], put.json["stop_reply"]) == (["ALTO"], None)
@@ -95,8 +95,9 @@ def test_settings_have_defaults_and_refuse_bad_keywords(acme: Tenant):
     for body, field in (({"stop_keywords": ["!!"]}, "stop_keywords[0]"),
                         ({"stop_keywords": ["go"], "start_keywords": ["GO"]}, "start_keywords"),
                         ({"stop_keywords": ["x"] * 21}, "stop_keywords"),
-                        ({"stop_reply": ""}, "stop_reply")):
-        error = assert_error(acme.call("PUT", "/v1/opt-outs/settings", body), 422)
+                        ({"stop_reply": ""}, "stop_reply"), ({"enabled": None}, "enabled")):
+        error = assert_error(acme.call("PUT", "/v1/opt-outs/settings",
+                                       {"enabled": True, **body}), 422)
         assert field in [d["field"] for d in error["details"]], (body, error)
     assert acme.call("GET", "/v1/opt-outs/settings").json == put.json
 

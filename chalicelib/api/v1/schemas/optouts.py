@@ -44,10 +44,10 @@ class OptOutOut(Out):
 
 
 class SettingsIn(Body):
-    """The whole settings (a field left out takes its default)."""
+    """The whole settings: ``enabled``, and the rest (a field left out takes its default)."""
 
-    enabled: bool = Field(default=True, description="false: keywords are messages like any "
-                                                    "other (bots see them).")
+    enabled: bool = Field(description="false: keywords are messages like any other (bots "
+                                      "see them).")
     stop_keywords: list[Keyword] = Field(default_factory=lambda: list(DEFAULT_STOP),
                                          max_length=MAX_KEYWORDS)
     start_keywords: list[Keyword] = Field(default_factory=lambda: list(DEFAULT_START),
