@@ -42,7 +42,6 @@ from chalicelib.services.ports import BotRepo, EventPublisher, SessionRepo, UrlP
 from chalicelib.services.templates import TemplateService
 
 log = logging.getLogger(__name__)
-RULE_FIELDS = ("match", "keywords", "case_sensitive")
 
 
 class BotService:
