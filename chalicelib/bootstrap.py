@@ -15,6 +15,7 @@ from chalicelib import resources
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.bots_repo import DynamoBotRepo
     from chalicelib.adapters.contacts_repo import DynamoContactsRepo
     from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
     from chalicelib.adapters.devices_repo import DynamoDeviceRepo
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.hosts_repo import DynamoHostRepo
     from chalicelib.adapters.media import S3MediaStore
     from chalicelib.adapters.messages_repo import DynamoMessageRepo
+    from chalicelib.adapters.optouts_repo import DynamoOptOutRepo
     from chalicelib.adapters.push import SandboxPushes
     from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
     from chalicelib.adapters.safe_fetch import UrlChecker
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.webhooks_repo import DynamoSubscriptionRepo
     from chalicelib.services.account import AccountService
     from chalicelib.services.auth import AuthService
+    from chalicelib.services.bots import BotService
     from chalicelib.services.channels import ChannelsService, StatusService
     from chalicelib.services.chats import ChatsService
     from chalicelib.services.contacts import ContactsService
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     from chalicelib.services.live import LiveService
     from chalicelib.services.media import MediaService
     from chalicelib.services.messaging import MessagingService
+    from chalicelib.services.optouts import OptOutService
     from chalicelib.services.ports import (
         ChatRepo,
         Fetcher,
@@ -122,6 +126,18 @@ class Container:
 
         return DynamoMessageRepo(_dynamodb(), self._table(resources.MESSAGES),
                                  self._table(resources.SESSIONS), self._table(resources.USERS))
+
+    @cached_property
+    def opt_outs(self) -> DynamoOptOutRepo:
+        from chalicelib.adapters.optouts_repo import DynamoOptOutRepo
+
+        return DynamoOptOutRepo(_dynamodb(), self._table(resources.OPT_OUTS))
+
+    @cached_property
+    def bots(self) -> DynamoBotRepo:
+        from chalicelib.adapters.bots_repo import DynamoBotRepo
+
+        return DynamoBotRepo(_dynamodb(), self._table(resources.BOTS))
 
     @cached_property
     def hosts(self) -> DynamoHostRepo:
@@ -384,7 +400,7 @@ class Container:
         return MessagingService(self.messages, self.sessions, self.lanes,  # type: ignore[arg-type]
                                 self.scheduler, self.events, self.fleet, self.media,
                                 self.template_service, self.account, self.settings.send_attempts,
-                                self.live, self.sealer)
+                                self.live, self.sealer, self.opt_outs)
 
     @cached_property
     def subscription_service(self) -> SubscriptionService:
@@ -401,7 +417,21 @@ class Container:
         return DeliveryService(self.subscriptions, self.subscription_service, self.deliveries,
                                self.webhook_queue, self.event_store, self.webhook_sender,
                                s.retry_delays, s.webhook_disable_after_seconds,
-                               s.event_retention_days, s.webhook_replay_max_events)
+                               s.event_retention_days, s.webhook_replay_max_events, self.bots)
+
+    @cached_property
+    def opt_out_service(self) -> OptOutService:
+        from chalicelib.services.optouts import OptOutService
+
+        return OptOutService(self.opt_outs, self.events, self.messaging)
+
+    @cached_property
+    def bot_service(self) -> BotService:
+        from chalicelib.services.bots import BotService
+
+        return BotService(self.bots, self.sessions, self.webhook_urls, self.template_service,
+                          self.messaging, self.opt_out_service, self.delivery_service,
+                          self.events)
 
     @cached_property
     def event_service(self) -> EventService:

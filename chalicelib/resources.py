@@ -125,8 +125,22 @@ HOSTS = Table(
     point_in_time_recovery=False,
 )
 
+BOTS = Table(
+    "bots",
+    # Keyword bots (pk tenant id, sk "BOT#<id>") and their match marks: per-chat cooldowns
+    # ("COOL#<bot>#<chat>") and, without a cooldown, one per event ("SEEN#<bot>#<event>"),
+    # each expiring with its TTL.
+    ttl_attribute="expires_at_epoch",
+)
+OPT_OUTS = Table(
+    "opt-outs",
+    # Numbers that asked for no marketing messages (pk tenant id, sk "OPT#<digits>") and the
+    # tenant's STOP/START keyword settings ("SETTINGS#optouts").
+)
+
 TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, WEBHOOKS, EVENTS, DELIVERIES,
-                             TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, SANDBOX_RECIPIENTS, HOSTS)
+                             TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, BOTS, OPT_OUTS,
+                             SANDBOX_RECIPIENTS, HOSTS)
 
 @dataclass(frozen=True)
 class Bucket:

@@ -31,6 +31,7 @@ from chalicelib.domain import clock as clock_module
 from chalicelib.domain import ids, paging
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.auth import PLATFORM_TENANT, ROLE_SCOPES, SCOPES, Attempts, Principal, Role
+from chalicelib.domain.bots import Bot
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.devices import Device, Push, PushOutcome
 from chalicelib.domain.errors import (
@@ -46,6 +47,7 @@ from chalicelib.domain.idempotency import IdempotencyRecord
 from chalicelib.domain.live import LiveOp, LiveResult
 from chalicelib.domain.media import media_key, safe_filename
 from chalicelib.domain.messages import Message, MessageStatus, predecessors
+from chalicelib.domain.optouts import OptOut, OptOutSettings
 from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge, Limits
 from chalicelib.domain.sessions import Session, SessionStatus, not_ready_error
@@ -516,6 +518,92 @@ class FakeTemplates:
 
     def delete(self, tenant_id: str, template_id: str) -> bool:
         return self.items.pop((tenant_id, template_id), None) is not None
+
+
+class FakeOptOuts:
+    """``OptOutRepo`` in memory."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], OptOut] = {}
+        self.saved: dict[str, OptOutSettings] = {}
+
+    def add(self, opt_out: OptOut) -> bool:
+        key = (opt_out.tenant_id, opt_out.phone.lstrip("+"))
+        if key in self.items:
+            return False
+        self.items[key] = opt_out.model_copy()
+        return True
+
+    def get(self, tenant_id: str, digits: str) -> OptOut | None:
+        return self.items.get((tenant_id, digits))
+
+    def is_opted_out(self, tenant_id: str, digits: str) -> bool:
+        return (tenant_id, digits) in self.items
+
+    def remove(self, tenant_id: str, digits: str) -> OptOut | None:
+        return self.items.pop((tenant_id, digits), None)
+
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        rows = [(f"OPT#{d}", o) for (tenant, d), o in sorted(self.items.items())
+                if tenant == tenant_id]
+        return page_of(tenant_id, rows, limit, cursor)
+
+    def settings(self, tenant_id: str) -> OptOutSettings:
+        return self.saved.get(tenant_id) or OptOutSettings()
+
+    def put_settings(self, tenant_id: str, settings: OptOutSettings) -> None:
+        self.saved[tenant_id] = settings
+
+
+class FakeBots:
+    """``BotRepo`` in memory; ``claim`` keeps the same marks as the table does."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Bot] = {}
+        self.marks: dict[tuple[str, str], tuple[str, int]] = {}  # -> (event id, until ms)
+
+    def create(self, bot: Bot) -> None:
+        self.items[(bot.tenant_id, bot.id)] = bot.model_copy(deep=True)
+
+    def get(self, tenant_id: str, bot_id: str) -> Bot | None:
+        bot = self.items.get((tenant_id, bot_id))
+        return bot.model_copy(deep=True) if bot else None
+
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        rows = [(f"BOT#{b}", bot.model_copy(deep=True))
+                for (tenant, b), bot in sorted(self.items.items()) if tenant == tenant_id]
+        return page_of(tenant_id, rows, limit, cursor)
+
+    def all(self, tenant_id: str) -> list[Bot]:
+        return self.list(tenant_id, 100, None).items
+
+    def replace(self, bot: Bot) -> bool:
+        current = self.items.get((bot.tenant_id, bot.id))
+        if current is None:
+            return False
+        self.items[(bot.tenant_id, bot.id)] = bot.model_copy(update={
+            "matches": current.matches, "last_matched_at": current.last_matched_at})
+        return True
+
+    def delete(self, tenant_id: str, bot_id: str) -> bool:
+        return self.items.pop((tenant_id, bot_id), None) is not None
+
+    def claim(self, tenant_id: str, bot_id: str, mark: str, event_id: str, until_ms: int,
+              now_ms: int) -> str:
+        held = self.marks.get((tenant_id, mark))
+        if held is not None and held[1] > now_ms:
+            return "again" if held[0] == event_id else "cooling"
+        bot = self.items.get((tenant_id, bot_id))
+        if bot is None:
+            return "gone"
+        self.marks[(tenant_id, mark)] = (event_id, until_ms)
+        self.items[(tenant_id, bot_id)] = bot.model_copy(update={
+            "matches": bot.matches + 1, "last_matched_at": clock_module.now_iso()})
+        return "new"
+
+    def target(self, tenant_id: str, target_id: str) -> Subscription | None:
+        bot = self.items.get((tenant_id, target_id))
+        return bot.webhook_target() if bot else None
 
 
 class FakeIdempotencyStore:
@@ -1016,6 +1104,7 @@ class Services:
         self.throttle = FakeThrottle()
         self.hasher = FakeHasher()
         self.devices, self.pusher = FakeDevices(), FakePusher()
+        self.opt_outs, self.bots = FakeOptOuts(), FakeBots()
         self.container = Container(
             s, users=self.users, sessions=self.sessions, messages=self.messages,
             templates=self.templates, lanes=self.lanes, scheduler=self.scheduler,
@@ -1025,7 +1114,7 @@ class Services:
             media_store=self.media_store, password_hasher=self.hasher, throttle=self.throttle,
             idempotency_store=self.idempotency_store, media_fetcher=self.fetcher,
             webhook_sender=self.sender, devices=self.devices, pusher=self.pusher,
-            sandbox_pushes=self.pusher)
+            sandbox_pushes=self.pusher, opt_outs=self.opt_outs, bots=self.bots)
         c = self.container
         self.auth, self.account, self.idempotency = c.auth, c.account, c.idempotency
         self.messaging, self.session_service = c.messaging, c.session_service

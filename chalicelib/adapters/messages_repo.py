@@ -25,8 +25,8 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page, storable
 from chalicelib.adapters.sessions_repo import fence_condition, session_key
 from chalicelib.domain import clock
-from chalicelib.domain.errors import StaleFence, ValidationFailed
-from chalicelib.domain.messages import Message, MessageStatus, predecessors
+from chalicelib.domain.errors import Conflict, StaleFence, ValidationFailed
+from chalicelib.domain.messages import MESSAGE_EXISTS, Message, MessageStatus, predecessors
 from chalicelib.domain.paging import Page
 from chalicelib.domain.quotas import Charge
 from chalicelib.domain.sessions import Session, SessionStatus, not_ready_error
@@ -72,7 +72,8 @@ class DynamoMessageRepo:
     def create(self, message: Message, charges: tuple[Charge, ...] = ()) -> None:
         """Store an accepted message in one transaction with the check that its session
         exists and can send now (``domain.sessions.not_ready``: WORKING, or STARTING once
-        paired) and the usage counters it spends (each refused at its limit)."""
+        paired) and the usage counters it spends (each refused at its limit). A message
+        whose id is taken is refused (Conflict ``message_exists``), charging nothing."""
         items: list[dict[str, Any]] = [
             {"ConditionCheck": {
                 "TableName": self._sessions,
@@ -107,6 +108,9 @@ class DynamoMessageRepo:
                     if item else None
                 raise refusal or ValidationFailed.field("session_id", "no such session") \
                     from exc
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise Conflict(f"message {message.id} exists already",
+                               code=MESSAGE_EXISTS) from exc
             for index, charge in enumerate(charges, start=2):
                 if len(reasons) > index and reasons[index] == "ConditionalCheckFailed":
                     raise charge.error from exc

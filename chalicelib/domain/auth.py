@@ -26,12 +26,17 @@ SCOPES = frozenset({
     "contacts:read", "contacts:write", "chats:read", "chats:write", "groups:read",
     "groups:write", "profile:read", "profile:write", "channels:read", "channels:write",
     "status:write",
+    # Keyword bots and the opt-out list (issue 10).
+    "bots:read", "bots:write", "opt_outs:read", "opt_outs:write",
 })
 _MEMBER_SCOPES = frozenset({"sessions:read", "sessions:write", "messages:read", "messages:send",
                             "api_keys:read", "api_keys:write", "webhooks:read", "events:read",
                             "devices:write", "contacts:read", "contacts:write", "chats:read",
                             "chats:write", "groups:read", "groups:write", "profile:read",
-                            "channels:read", "channels:write", "status:write"})
+                            "channels:read", "channels:write", "status:write",
+                            # Bots post inbound messages to URLs and opt-outs decide who may
+                            # get marketing: members read them, owners change them.
+                            "bots:read", "opt_outs:read"})
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.ADMIN: SCOPES,
     Role.OWNER: SCOPES,

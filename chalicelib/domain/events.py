@@ -43,6 +43,9 @@ class EventType(StrEnum):
     LABEL_DELETED = "label.deleted"
     LABEL_CHAT_ADDED = "label.chat_added"
     LABEL_CHAT_REMOVED = "label.chat_removed"
+    BOT_MATCHED = "bot.matched"
+    OPTOUT_ADDED = "optout.added"
+    OPTOUT_REMOVED = "optout.removed"
 
 
 class Event(BaseModel):
@@ -420,3 +423,62 @@ def label_chat(tenant_id: str, session_id: str, label_id: str, chat: str, on: bo
     return _event(EventType.LABEL_CHAT_ADDED if on else EventType.LABEL_CHAT_REMOVED,
                   tenant_id, session_id, LabelChatData(label_id=label_id, chat=chat,
                                                        source=source))
+
+
+# --- keyword bots and opt-outs ---
+
+
+class BotMatchedData(_Data):
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True, validate_by_name=True,
+                              validate_by_alias=True)
+    bot_id: str
+    name: str
+    message_id: str = Field(description="The inbound message the bot matched.")
+    chat: str
+    from_: str | None = Field(default=None, alias="from",
+                              description="The sender's phone JID, when known.")
+    text: str | None = Field(default=None, description="What the sender wrote.")
+    action: str = Field(description="reply, webhook, subscribe or unsubscribe.")
+    reply_message_id: str | None = Field(default=None, description="The reply's message id "
+                                                                   "(reply bots).")
+    error: str | None = Field(default=None, description="Why the action did not happen, if "
+                                                        "it did not.")
+
+
+class OptOutData(_Data):
+    phone: str = Field(description="E.164.")
+    source: str = Field(description="api, keyword (the person wrote STOP or START) or bot.")
+    reason: str | None = None
+
+
+CATALOGUE.update({spec.type: spec for spec in (
+    EventSpec(EventType.BOT_MATCHED, "A keyword bot matched an inbound message (once per bot "
+                                     "and message).", BotMatchedData),
+    EventSpec(EventType.OPTOUT_ADDED, "A number asked for no more marketing messages (STOP, "
+                                      "the API, or a bot).", OptOutData),
+    EventSpec(EventType.OPTOUT_REMOVED, "A number may get marketing messages again (START, "
+                                        "the API, or a bot).", OptOutData),
+)})
+
+
+def bot_matched(inbound: Event, bot_id: str, name: str, action: str,
+                reply_message_id: str | None = None, error: str | None = None) -> Event:
+    """``bot.matched`` for one bot and one ``message.received`` event: its id is derived from
+    both, so a consumer that runs twice publishes the same event twice (consumed once)."""
+    data = inbound.data
+    moment = clock.parse(inbound.timestamp)
+    return Event(id=f"{EVENT_ID_PREFIX}{ids.derived_id(moment, 'bot', bot_id, inbound.id)}",
+                 type=EventType.BOT_MATCHED, tenant_id=inbound.tenant_id,
+                 session_id=inbound.session_id, timestamp=clock.now_iso(),
+                 data=BotMatchedData(bot_id=bot_id, name=name, message_id=data["id"],
+                                     chat=data["chat"], from_=data.get("from"),
+                                     text=data.get("text"), action=action,
+                                     reply_message_id=reply_message_id,
+                                     error=error).model_dump(mode="json", by_alias=True))
+
+
+def opt_out_changed(tenant_id: str, session_id: str | None, added: bool, phone: str,
+                    source: str, reason: str | None) -> Event:
+    """``optout.added`` or ``optout.removed``."""
+    return _event(EventType.OPTOUT_ADDED if added else EventType.OPTOUT_REMOVED, tenant_id,
+                  session_id, OptOutData(phone=phone, source=source, reason=reason))

@@ -12,6 +12,8 @@ from chalicelib.domain.jids import LID_SERVER, USER_SERVER
 # How someone in a chat changes a message that exists: reacts to it, edits it, deletes it for
 # everyone.
 ChangeKind = Literal["reaction", "edited", "revoked"]
+# The code a store refuses a second message with an id already taken with (derived ids).
+MESSAGE_EXISTS = "message_exists"
 
 
 class Direction(StrEnum):
@@ -112,6 +114,8 @@ class Message(BaseModel):
     reply_to: str | None = None  # id of the message this one quotes
     quoted: dict[str, Any] | None = None  # that message as WhatsApp needs it (content.Quote)
     priority: Priority = Priority.NORMAL
+    # marketing messages are never sent to a number on the tenant's opt-out list
+    category: Literal["transactional", "marketing"] = "transactional"
     schedule_at: str | None = None
     expires_at: str | None = None
     typing_ms: int = 0

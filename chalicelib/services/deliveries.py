@@ -37,6 +37,7 @@ from chalicelib.services.ports import (
     Queue,
     SubscriptionRepo,
     WebhookSender,
+    WebhookTargets,
 )
 from chalicelib.services.subscriptions import SubscriptionService
 from chalicelib.services.webhook_formats import signed_request
@@ -52,7 +53,9 @@ class DeliveryService:
     def __init__(self, subscriptions: SubscriptionRepo, subscription_service: SubscriptionService,
                  log_: DeliveryLog, queue: Queue, events: EventStore, sender: WebhookSender,
                  schedule: list[int], disable_after_s: int, event_retention_days: int,
-                 replay_max_events: int) -> None:
+                 replay_max_events: int, targets: WebhookTargets | None = None) -> None:
+        """``targets``: other endpoints deliveries may go to (webhook bots), read by id like a
+        subscription on every attempt; they get no disabling, and no delivery log API."""
         self._subscriptions = subscriptions
         self._subscription_service = subscription_service
         self._log = log_
@@ -63,6 +66,7 @@ class DeliveryService:
         self._disable_after_s = disable_after_s
         self._retention_s = event_retention_days * 24 * 3600
         self._replay_max = replay_max_events
+        self._targets = targets
 
     # --- the event worker's consumer ---
 
@@ -76,6 +80,12 @@ class DeliveryService:
         wanted = [s for s in self._subscriptions.all(event.tenant_id)
                   if s.enabled and s.wants(event)]
         self._start([self._new(s, event, delivery_id(event.id)) for s in wanted])
+
+    def deliver_to(self, target: Subscription, event: Event) -> None:
+        """A first attempt of ``event`` to one endpoint that is not a subscription (a webhook
+        bot), retried on the same schedule; run twice, the second job finds the delivery
+        begun and does nothing."""
+        self._start([self._new(target, event, delivery_id(event.id))])
 
     # --- the deliveries queue ---
 
@@ -202,7 +212,9 @@ class DeliveryService:
         if delivery is None or delivery.status not in OPEN or \
                 delivery.attempt_count != job["seq"]:
             return  # gone, done, or already attempted (a duplicate or stale job)
-        subscription = self._subscriptions.get(tenant_id, webhook_id)
+        own = self._subscriptions.get(tenant_id, webhook_id)
+        subscription = own or (self._targets.target(tenant_id, webhook_id)
+                               if self._targets else None)
         if subscription is None:
             return  # deleted: its deliveries went with it
         if not subscription.enabled:  # kept, failed, to redeliver once it is enabled again
@@ -234,7 +246,8 @@ class DeliveryService:
             self._queue.send(self._job(retrying, job["step"] + 1, delay),
                              delay_seconds=min(delay, MAX_HOP_SECONDS))
             self._log.save(retrying, job["seq"])
-        self._after_failure(subscription, attempt)
+        if own is not None:
+            self._after_failure(subscription, attempt)
 
     def _after_failure(self, subscription: Subscription, attempt: Attempt) -> None:
         """410 Gone disables at once; so does failing every delivery for the window."""

@@ -39,6 +39,7 @@ from chalicelib.domain.jids import Jid, parse_jid
 from chalicelib.domain.live import LiveOp, LiveResult, sandbox
 from chalicelib.domain.live.messages import EditMessage, RevokeMessage, StarMessage
 from chalicelib.domain.messages import (
+    MESSAGE_EXISTS,
     ChangeKind,
     Direction,
     Message,
@@ -47,6 +48,7 @@ from chalicelib.domain.messages import (
     StatusChange,
     parties,
 )
+from chalicelib.domain.optouts import Category, phone_of
 from chalicelib.domain.paging import Page
 from chalicelib.domain.sessions import Session, not_ready, not_ready_error, require_sandbox
 from chalicelib.domain.text import utf8_bytes
@@ -59,6 +61,7 @@ from chalicelib.services.ports import (
     Fleet,
     Lane,
     MessageRepo,
+    OptOutList,
     Scheduler,
     Sealer,
     SessionRepo,
@@ -128,6 +131,10 @@ class Draft:
     priority: Priority = Priority.NORMAL
     typing_ms: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
+    category: Category = "transactional"
+    # Given by senders that may run twice for one cause (bots, opt-out confirmations): a
+    # second send with the same id returns the first message and sends nothing.
+    message_id: str | None = None
     # Parts of the text stored and shown masked (an OTP code): the real content is sealed
     # and opened only by the send worker.
     conceal: tuple[str, ...] = ()
@@ -145,7 +152,8 @@ class MessagingService:
     def __init__(self, messages: MessageRepo, sessions: SessionRepo, lanes: dict[str, Lane],
                  scheduler: Scheduler, events: EventPublisher, fleet: Fleet,
                  media: MediaService, templates: TemplateService, account: AccountService,
-                 max_attempts: int, live: LiveService, sealer: Sealer) -> None:
+                 max_attempts: int, live: LiveService, sealer: Sealer,
+                 opt_outs: OptOutList | None = None) -> None:
         self._messages = messages
         self._sessions = sessions
         self._lanes = lanes
@@ -158,6 +166,7 @@ class MessagingService:
         self._max_attempts = max_attempts
         self._live = live
         self._sealer = sealer
+        self._opt_outs = opt_outs
 
     # --- accepting ---
 
@@ -165,7 +174,11 @@ class MessagingService:
         now = clock.now()
         chat = parse_jid(draft.to, "to")
         schedule_at, expires_at = self._timing(draft, now)
-        message_id = ids.new_id()
+        if draft.message_id is not None:
+            existing = self._messages.get(caller.tenant_id, draft.message_id)
+            if existing is not None:
+                return existing
+        message_id = draft.message_id or ids.new_id()
         reply = self._quote(caller, draft.reply_to, "reply_to") if draft.reply_to else None
         metadata = self._metadata(draft.metadata)
         if draft.type in MEDIA_TYPES:  # before any upload (otherwise the accepting write checks)
@@ -176,9 +189,16 @@ class MessagingService:
             real = content.model_dump(mode="json")
             sealed = self._sealer.seal(json.dumps(real).encode())
             content = _CONTENT.validate_python(masked(real, draft.conceal))
-        return self._accept(caller, message_id, draft.session_id, str(chat), content, now,
-                            schedule_at, expires_at, draft.priority, draft.typing_ms,
-                            reply, metadata, sealed)
+        try:
+            return self._accept(caller, message_id, draft.session_id, str(chat), content, now,
+                                schedule_at, expires_at, draft.priority, draft.typing_ms,
+                                reply, metadata, draft.category, sealed)
+        except Conflict as exc:  # a twin run took the derived id first: that message stands
+            existing = self._messages.get(caller.tenant_id, message_id) \
+                if exc.code == MESSAGE_EXISTS and draft.message_id else None
+            if existing is None:
+                raise
+            return existing
 
     def _ready_session(self, caller: Principal, session_id: str) -> Session:
         """The session, if it can take messages now: WORKING, or reconnecting after it was
@@ -210,13 +230,14 @@ class MessagingService:
                 content: Any, now: datetime, schedule_at: datetime | None,
                 expires_at: datetime | None, priority: Priority, typing_ms: int,
                 reply: Quote | None, metadata: dict[str, str],
+                category: Category = "transactional",
                 sealed: str | None = None) -> Message:
         status = MessageStatus.SCHEDULED if schedule_at else MessageStatus.QUEUED
         stamp = clock.iso(now)
         message = Message(
             id=message_id, tenant_id=caller.tenant_id, session_id=session_id,
             direction=Direction.OUTBOUND, chat=chat, type=content.type, text=summary(content),
-            content=content.model_dump(mode="json"), priority=priority,
+            content=content.model_dump(mode="json"), priority=priority, category=category,
             reply_to=reply.message_id if reply else None,
             quoted=reply.model_dump(mode="json") if reply else None,
             schedule_at=clock.iso(schedule_at) if schedule_at else None,
@@ -473,6 +494,9 @@ class MessagingService:
                 clock.parse(message.expires_at) <= now:
             self._end(message, MessageStatus.EXPIRED, "expired")
             return
+        if self._opted_out(message):
+            self._fail(message, "opted_out", "the recipient opted out of marketing messages")
+            return
         session = self._sessions.get(tenant_id, message.session_id)
         if session is None:
             self._fail(message, "session_deleted")
@@ -509,6 +533,13 @@ class MessagingService:
             return None
         content: dict[str, Any] = json.loads(self._sealer.open(message.sealed))
         return content
+
+    def _opted_out(self, message: Message) -> bool:
+        """A marketing message to a number on the opt-out list (one read; none otherwise)."""
+        if message.category != "marketing" or self._opt_outs is None:
+            return False
+        phone = phone_of(message.to or message.chat)
+        return phone is not None and self._opt_outs.is_opted_out(message.tenant_id, phone)
 
     def _wait_for_session(self, claimed: Message, exc: AppError, lane: str, attempt: int,
                           receive_count: int, waiting_since: str) -> None:

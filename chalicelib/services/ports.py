@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.auth import Attempts
+from chalicelib.domain.bots import Bot
 from chalicelib.domain.chats import Chat, LastMessage, StoredLabel
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.devices import Device, Push, PushOutcome
@@ -17,6 +18,7 @@ from chalicelib.domain.idempotency import IdempotencyRecord
 from chalicelib.domain.live import LiveOp, LiveResult
 from chalicelib.domain.live.contacts import NumberCheck
 from chalicelib.domain.messages import Message, MessageStatus
+from chalicelib.domain.optouts import OptOut, OptOutSettings
 from chalicelib.domain.paging import Page
 from chalicelib.domain.people import Contact, LidMapping
 from chalicelib.domain.quotas import Charge
@@ -86,6 +88,44 @@ class MessageRepo(Protocol):
     def transition(self, tenant_id: str, message_id: str, target: MessageStatus,
                    reason: str | None = None, **fields: Any) -> Message | None:
         """Move to ``target`` if allowed by the state machine; None when the condition fails."""
+
+
+class OptOutList(Protocol):
+    """The numbers that asked for no marketing messages (the send worker's one read)."""
+
+    def is_opted_out(self, tenant_id: str, digits: str) -> bool: ...
+
+
+class OptOutRepo(OptOutList, Protocol):
+    def add(self, opt_out: OptOut) -> bool:
+        """Store it unless the number is listed already; True when new."""
+    def get(self, tenant_id: str, digits: str) -> OptOut | None: ...
+    def remove(self, tenant_id: str, digits: str) -> OptOut | None: ...
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page: ...
+    def settings(self, tenant_id: str) -> OptOutSettings: ...
+    def put_settings(self, tenant_id: str, settings: OptOutSettings) -> None: ...
+
+
+class BotRepo(Protocol):
+    def create(self, bot: Bot) -> None: ...
+    def get(self, tenant_id: str, bot_id: str) -> Bot | None: ...
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page: ...
+    def all(self, tenant_id: str) -> list[Bot]:
+        """Every bot of the tenant (at most ``domain.bots.MAX_BOTS``), one query."""
+    def replace(self, bot: Bot) -> bool:
+        """Store the changed bot if it still exists (its counters are left as they are)."""
+    def delete(self, tenant_id: str, bot_id: str) -> bool: ...
+    def claim(self, tenant_id: str, bot_id: str, mark: str, event_id: str, until_ms: int,
+              now_ms: int) -> str:
+        """Take a match mark (a chat's cooldown, or one event) and count the match, at once:
+        ``new``; ``again`` when this event holds the mark already (a re-run: not counted);
+        ``cooling`` when another event holds it; ``gone`` when the bot was deleted."""
+
+
+class WebhookTargets(Protocol):
+    """Where webhook deliveries go besides subscriptions (a webhook bot's URL)."""
+
+    def target(self, tenant_id: str, target_id: str) -> Subscription | None: ...
 
 
 class Queue(Protocol):

@@ -26,7 +26,9 @@ Handler = Callable[[Event], None]
 # Event type (or ALL) → (consumer name, how the container provides it).
 CONSUMERS: dict[str, list[tuple[str, Callable[[Container], Handler]]]] = {
     ALL: [("webhooks", lambda c: c.delivery_service.fan_out)],
-    EventType.MESSAGE_RECEIVED: [("push", lambda c: c.device_service.notify)],
+    # bots: the tenant's STOP/START keywords, then its keyword bots (services.bots)
+    EventType.MESSAGE_RECEIVED: [("push", lambda c: c.device_service.notify),
+                                 ("bots", lambda c: c.bot_service.on_message)],
 }
 
 

@@ -106,6 +106,9 @@ class SendIn(Body):
     priority: Literal["high", "normal", "bulk"] = "normal"
     typing_ms: int = Field(default=0, ge=0, le=5000)
     metadata: Metadata = Field(default_factory=dict)
+    category: Literal["transactional", "marketing"] = Field(
+        default="transactional", description="marketing: never sent to a number on the "
+                                             "opt-out list (it ends failed, opted_out).")
 
     @classmethod
     def precheck(cls, data: dict[str, Any]) -> None:
@@ -156,7 +159,7 @@ class SendIn(Body):
                      reply_to=self.reply_to, schedule_at=self.schedule_at,
                      expires_at=self.expires_at, ttl_seconds=self.ttl_seconds,
                      priority=Priority(self.priority), typing_ms=self.typing_ms,
-                     metadata=self.metadata)
+                     metadata=self.metadata, category=self.category)
 
 
 class ForwardIn(Body):
@@ -212,6 +215,7 @@ class MessageOut(Out):
     reply_to: str | None
     quoted: dict[str, Any] | None
     priority: Literal["high", "normal", "bulk"]
+    category: Literal["transactional", "marketing"]
     schedule_at: str | None
     expires_at: str | None
     typing_ms: int

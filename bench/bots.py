@@ -1,0 +1,84 @@
+"""Keyword bots: AWS calls the event worker's ``bots`` consumer makes per inbound message, with
+N bots stored (N = 0, 1, 10, 50), when no bot matches and when one reply bot matches.
+
+    .venv/bin/python bench/bots.py
+
+In-process on moto; the consumer is called with a ``message.received`` event as the event
+worker calls it (the event store's once-per-consumer bookkeeping is the worker's, not counted
+here). A reply is accepted and queued, not sent (the send worker's calls are the send path's).
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._env import BENCH_ENV
+
+os.environ.update(BENCH_ENV)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from moto import mock_aws
+
+from bench._support import Calls, provision_tenant
+from chalicelib import bootstrap
+from chalicelib.domain import clock, ids
+from chalicelib.domain.auth import Principal, Role
+from chalicelib.domain.events import message_received
+from chalicelib.domain.messages import Direction, Message, MessageStatus
+from chalicelib.domain.sessions import Session, SessionStatus
+
+BOT_COUNTS = (0, 1, 10, 50)
+SENDER = "4915112345678@s.whatsapp.net"
+
+
+def inbound(session_id: str, text: str) -> Message:
+    now = clock.now_iso()
+    return Message(id=ids.new_id(), tenant_id="bench", session_id=session_id,
+                   direction=Direction.INBOUND, chat=SENDER, text=text, sender=SENDER,
+                   status=MessageStatus.RECEIVED, created_at=now, updated_at=now,
+                   **{"from": SENDER})
+
+
+def show(calls: collections.Counter[str]) -> str:
+    parts = ", ".join(f"{name} {count}" for name, count in sorted(calls.items()))
+    return f"{sum(calls.values())} ({parts})"
+
+
+def main() -> None:
+    with mock_aws():
+        calls = Calls(os.environ["WAGATE_PREFIX"])
+        calls.install()
+        provision_tenant(["bots:write"])
+        c = bootstrap.container()
+        owner = Principal(tenant_id="bench", user_id="bench-owner", role=Role.OWNER,
+                          scopes=frozenset({"bots:write", "messages:send"}))
+        now = clock.now_iso()
+        session = Session(id=ids.new_id(), tenant_id="bench", name="bench", engine="sandbox",
+                          status=SessionStatus.WORKING, phone="+14155550100", created_at=now,
+                          updated_at=now)
+        c.sessions.create(session)
+        stored = 0
+        print("AWS calls of the bots consumer per inbound message (N bots stored):")
+        for n in BOT_COUNTS:
+            while stored < n:
+                c.bot_service.create(owner, {
+                    "name": f"b{stored}", "match": "exact", "keywords": [f"kw{stored}"],
+                    "action": {"type": "reply", "draft": {"type": "text",
+                                                          "body": {"text": "hi {{name}}"}}}})
+                stored += 1
+            calls.take()
+            c.bot_service.on_message(message_received(inbound(session.id, "nothing")))
+            no_match = calls.take()
+            line = f"  N={n:>2}: no match {show(no_match)}"
+            if n:
+                c.bot_service.on_message(message_received(inbound(session.id, "kw0")))
+                line += f"; one reply bot matches {show(calls.take())}"
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
