@@ -26,12 +26,15 @@ SCOPES = frozenset({
     "contacts:read", "contacts:write", "chats:read", "chats:write", "groups:read",
     "groups:write", "profile:read", "profile:write", "channels:read", "channels:write",
     "status:write",
+    # Verification codes (issue 10): send codes (and reverse codes), check them.
+    "otp:send", "otp:verify",
 })
 _MEMBER_SCOPES = frozenset({"sessions:read", "sessions:write", "messages:read", "messages:send",
                             "api_keys:read", "api_keys:write", "webhooks:read", "events:read",
                             "devices:write", "contacts:read", "contacts:write", "chats:read",
                             "chats:write", "groups:read", "groups:write", "profile:read",
-                            "channels:read", "channels:write", "status:write"})
+                            "channels:read", "channels:write", "status:write", "otp:send",
+                            "otp:verify"})
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.ADMIN: SCOPES,
     Role.OWNER: SCOPES,

@@ -26,7 +26,9 @@ Handler = Callable[[Event], None]
 # Event type (or ALL) → (consumer name, how the container provides it).
 CONSUMERS: dict[str, list[tuple[str, Callable[[Container], Handler]]]] = {
     ALL: [("webhooks", lambda c: c.delivery_service.fan_out)],
-    EventType.MESSAGE_RECEIVED: [("push", lambda c: c.device_service.notify)],
+    EventType.MESSAGE_RECEIVED: [("push", lambda c: c.device_service.notify),
+                                 ("otp", lambda c: c.otp_service.on_inbound)],
+    EventType.MESSAGE_STATUS: [("otp", lambda c: c.otp_service.on_message_status)],
 }
 
 
