@@ -187,7 +187,8 @@ class OtpService:
             self._messaging.send(caller, Draft(
                 session_id=verification.session_id, to=verification.to,
                 body={"text": fill(template, code, ttl_s)}, priority=Priority.HIGH,
-                ttl_seconds=ttl_s, conceal=(code,), metadata={"otp_id": verification.id}))
+                expires_at=clock.parse(verification.expires_at), conceal=(code,),
+                metadata={"otp_id": verification.id}))
         except AppError:
             undo = previous or verification.model_copy(update={"status": OtpStatus.CANCELED})
             self._otps.replace(undo, verification)
