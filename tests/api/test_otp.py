@@ -155,8 +155,8 @@ def test_the_tenant_send_rate_is_a_setting(acme: Tenant, working: str):
 
 
 def test_settings_give_the_default_session_and_text(acme: Tenant, working: str, host):
-    assert_error(acme.call("POST", "/v1/otp", {"to": TO}), 422)["details"][0]["field"] == \
-        "session_id"
+    error = assert_error(acme.call("POST", "/v1/otp", {"to": TO}), 422)
+    assert error["details"][0]["field"] == "session_id"
     acme.call("PUT", "/v1/otp/settings", {"session_id": working,
                                           "template": "Acme: {{code}} ({{minutes}} min)"})
     _send(acme, None, ttl_seconds=120)
