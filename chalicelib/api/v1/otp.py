@@ -83,11 +83,11 @@ def shared_numbers(request: Request, principal: Principal) -> Any:
 
 @bp.route("/otp/reverse", methods=["POST"], content_types=JSON_TYPES)
 @endpoint(bp, scope="otp:send", body="otp:ReverseIn", out="otp:ReverseCreated", status=201,
-          responses={409: "no_shared_number, otp_busy", 429: "otp_rate_limited"},
-          idempotent=True)
+          responses={409: "no_shared_number, otp_busy", 429: "otp_rate_limited"})
 def create_reverse(request: Request, principal: Principal) -> Any:
     """Start a reverse verification: the user sends the code to the shared number (from
-    ``phone``, when given), which approves it."""
+    ``phone``, when given), which approves it. No Idempotency-Key: the answer holds the code,
+    which is never stored in the clear."""
     from chalicelib.api.v1.schemas.otp import ReverseCreated, ReverseOut
 
     body = request.body()
