@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(PY) bench/send_path.py
 	$(PY) bench/events.py
 	$(PY) bench/live.py
+	$(PY) bench/otp.py
 	$(PY) bench/run_memory.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/failover.py

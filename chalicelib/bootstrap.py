@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.media import S3MediaStore
     from chalicelib.adapters.messages_repo import DynamoMessageRepo
     from chalicelib.adapters.optouts_repo import DynamoOptOutRepo
+    from chalicelib.adapters.otp_repo import DynamoOtpRepo
     from chalicelib.adapters.push import SandboxPushes
     from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
     from chalicelib.adapters.safe_fetch import UrlChecker
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from chalicelib.services.media import MediaService
     from chalicelib.services.messaging import MessagingService
     from chalicelib.services.optouts import OptOutService
+    from chalicelib.services.otp import OtpService
     from chalicelib.services.ports import (
         ChatRepo,
         Fetcher,
@@ -138,6 +140,12 @@ class Container:
         from chalicelib.adapters.bots_repo import DynamoBotRepo
 
         return DynamoBotRepo(_dynamodb(), self._table(resources.BOTS))
+
+    @cached_property
+    def otps(self) -> DynamoOtpRepo:
+        from chalicelib.adapters.otp_repo import DynamoOtpRepo
+
+        return DynamoOtpRepo(_dynamodb(), self._table(resources.OTPS))
 
     @cached_property
     def hosts(self) -> DynamoHostRepo:
@@ -355,7 +363,8 @@ class Container:
         from chalicelib.services.sessions import SessionService
 
         return SessionService(self.sessions, self.fleet, self.events, self.settings.default_engine,
-                              self.account, self.subscription_service, self.live)
+                              self.account, self.subscription_service, self.live,
+                              self.settings.platform_tenant)
 
     @cached_property
     def live(self) -> LiveService:
@@ -401,6 +410,13 @@ class Container:
                                 self.scheduler, self.events, self.fleet, self.media,
                                 self.template_service, self.account, self.settings.send_attempts,
                                 self.live, self.sealer, self.opt_outs)
+
+    @cached_property
+    def otp_service(self) -> OtpService:
+        from chalicelib.services.otp import OtpService
+
+        return OtpService(self.otps, self.sessions, self.messaging, self.events, self.pepper,
+                          self.settings.platform_tenant, self.settings.otp_rate_per_minute)
 
     @cached_property
     def subscription_service(self) -> SubscriptionService:

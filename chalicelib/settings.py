@@ -24,6 +24,12 @@ class Settings(BaseSettings):
                                             "hashes and the sealed text of messages carrying a "
                                             "code. Changing it voids pending codes.")
     otp_pepper_arn: str = Field("", description="Secrets Manager ARN holding the OTP pepper.")
+    otp_rate_per_minute: int = Field(
+        60, ge=1, le=6000, description="Verification sends per tenant per minute, unless the "
+                                       "tenant's OTP settings say otherwise.")
+    platform_tenant: str = Field(
+        "default", description="The tenant of the platform administrators (make run's admin "
+                               "is in `default`); its sessions may be shared OTP numbers.")
     default_engine: str = "sandbox"
     allow_private_webhooks: bool = Field(
         False, description=(

@@ -28,6 +28,8 @@ SCOPES = frozenset({
     "status:write",
     # Keyword bots and the opt-out list (issue 10).
     "bots:read", "bots:write", "opt_outs:read", "opt_outs:write",
+    # Verification codes (issue 10): send codes (and reverse codes), check them.
+    "otp:send", "otp:verify",
 })
 _MEMBER_SCOPES = frozenset({"sessions:read", "sessions:write", "messages:read", "messages:send",
                             "api_keys:read", "api_keys:write", "webhooks:read", "events:read",
@@ -36,7 +38,7 @@ _MEMBER_SCOPES = frozenset({"sessions:read", "sessions:write", "messages:read", 
                             "channels:read", "channels:write", "status:write",
                             # Bots post inbound messages to URLs and opt-outs decide who may
                             # get marketing: members read them, owners change them.
-                            "bots:read", "opt_outs:read"})
+                            "bots:read", "opt_outs:read", "otp:send", "otp:verify"})
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.ADMIN: SCOPES,
     Role.OWNER: SCOPES,

@@ -46,6 +46,9 @@ class EventType(StrEnum):
     BOT_MATCHED = "bot.matched"
     OPTOUT_ADDED = "optout.added"
     OPTOUT_REMOVED = "optout.removed"
+    OTP_SENT = "otp.sent"
+    OTP_APPROVED = "otp.approved"
+    OTP_FAILED = "otp.failed"
 
 
 class Event(BaseModel):
@@ -482,3 +485,62 @@ def opt_out_changed(tenant_id: str, session_id: str | None, added: bool, phone: 
     """``optout.added`` or ``optout.removed``."""
     return _event(EventType.OPTOUT_ADDED if added else EventType.OPTOUT_REMOVED, tenant_id,
                   session_id, OptOutData(phone=phone, source=source, reason=reason))
+
+
+# --- verification codes (never the code itself) ---
+
+
+class OtpSentData(_Data):
+    id: str = Field(description="The verification's id.")
+    to: str = Field(description="The number the code went to (E.164).")
+    message_id: str
+    at: str
+
+
+class OtpApprovedData(_Data):
+    id: str
+    kind: str = Field(description="otp (the user typed the code) or reverse (the user sent "
+                                  "it to a shared number).")
+    to: str | None = Field(default=None, description="otp: the number the code went to.")
+    verified_phone: str | None = Field(default=None, description="reverse: the number that "
+                                                                 "sent the code.")
+    at: str
+
+
+class OtpFailedData(_Data):
+    id: str
+    kind: str
+    to: str | None = None
+    reason: str = Field(description="locked (too many wrong codes), expired (checked after "
+                                    "its time), or undeliverable (its message failed or "
+                                    "expired unsent).")
+    message_id: str | None = None
+    at: str
+
+
+CATALOGUE.update({spec.type: spec for spec in (
+    EventSpec(EventType.OTP_SENT, "A verification code's message was sent.", OtpSentData),
+    EventSpec(EventType.OTP_APPROVED, "A verification was approved (the right code).",
+              OtpApprovedData),
+    EventSpec(EventType.OTP_FAILED, "A verification failed: locked, expired or undeliverable.",
+              OtpFailedData),
+)})
+
+
+def otp_sent(tenant_id: str, session_id: str | None, otp_id: str, to: str,
+             message_id: str) -> Event:
+    return _event(EventType.OTP_SENT, tenant_id, session_id, OtpSentData(
+        id=otp_id, to=to, message_id=message_id, at=clock.now_iso()))
+
+
+def otp_approved(tenant_id: str, session_id: str | None, otp_id: str, kind: str,
+                 to: str | None, verified_phone: str | None, at: str) -> Event:
+    return _event(EventType.OTP_APPROVED, tenant_id, session_id, OtpApprovedData(
+        id=otp_id, kind=kind, to=to, verified_phone=verified_phone, at=at))
+
+
+def otp_failed(tenant_id: str, session_id: str | None, otp_id: str, kind: str,
+               to: str | None, reason: str, message_id: str | None = None) -> Event:
+    return _event(EventType.OTP_FAILED, tenant_id, session_id, OtpFailedData(
+        id=otp_id, kind=kind, to=to, reason=reason, message_id=message_id,
+        at=clock.now_iso()))

@@ -62,6 +62,9 @@ class Session(BaseModel):
     # Minimum pause between two sends of this session (jittered); None: the gateway default.
     send_interval_ms: int | None = None
     calls: CallSettings | None = None
+    # A platform tenant's session whose inbound messages complete reverse OTP for every
+    # tenant (set by a platform administrator).
+    shared_otp: bool = False
     # Liveness, written by the session's host (see sessionhost.liveness): the latest event
     # WhatsApp delivered (at most a minute stale), the latest self-check that WhatsApp
     # answered, and why the latest one failed (removed once one succeeds).

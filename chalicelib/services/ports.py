@@ -19,6 +19,7 @@ from chalicelib.domain.live import LiveOp, LiveResult
 from chalicelib.domain.live.contacts import NumberCheck
 from chalicelib.domain.messages import Message, MessageStatus
 from chalicelib.domain.optouts import OptOut, OptOutSettings
+from chalicelib.domain.otp import Destination, OtpSettings, RateTake, Verification
 from chalicelib.domain.paging import Page
 from chalicelib.domain.people import Contact, LidMapping
 from chalicelib.domain.quotas import Charge
@@ -394,3 +395,33 @@ class ChatRepo(Protocol):
     def labels(self, tenant_id: str, session_id: str) -> list[StoredLabel]: ...
     def delete_label(self, tenant_id: str, session_id: str, label_id: str
                      ) -> StoredLabel | None: ...
+
+
+class OtpRepo(Protocol):
+    """Verifications, each destination's pending one and recent sends, the tenant's OTP
+    settings and send rate, and the global index of pending reverse codes (by hash)."""
+
+    def settings(self, tenant_id: str) -> OtpSettings | None: ...
+    def put_settings(self, tenant_id: str, settings: OtpSettings) -> None: ...
+    def settings_and_destination(self, tenant_id: str, digits: str
+                                 ) -> tuple[OtpSettings | None, Destination]: ...
+    def get(self, tenant_id: str, otp_id: str) -> Verification | None: ...
+    def commit_send(self, verification: Verification, expected: Verification | None,
+                    digits: str, destination: Destination, rate: RateTake) -> str | None:
+        """Write a send at once: the verification (new when ``expected`` is None, else
+        replacing ``expected``), the destination (if still at ``destination.version - 1``)
+        and one use of the rate. None when written, else what stopped it: "verification",
+        "destination" or "rate"."""
+    def replace(self, verification: Verification, expected: Verification) -> bool:
+        """Write ``verification`` if the stored one is still ``expected`` (status,
+        attempts and code)."""
+    def try_approve(self, tenant_id: str, otp_id: str, code_hash: str, now: str
+                    ) -> tuple[Verification | None, Verification | None]:
+        """Approve in one write if pending, unexpired and ``code_hash`` matches: (the
+        approved one, None); otherwise (None, the stored one or None)."""
+    def create_reverse(self, verification: Verification, rate: RateTake) -> str | None:
+        """Store a reverse verification and its code's index entry (the code must not be
+        pending already); None when written, else "code" or "rate"."""
+    def reverse_owner(self, code_key: str) -> tuple[str, str] | None:
+        """(tenant id, verification id) of a pending reverse code, by its hash."""
+    def drop_reverse(self, code_key: str) -> None: ...

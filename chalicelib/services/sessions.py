@@ -7,7 +7,13 @@ from typing import Any
 
 from chalicelib.domain import clock, ids
 from chalicelib.domain.auth import Principal
-from chalicelib.domain.errors import Conflict, NotFound, SessionUnavailable, ValidationFailed
+from chalicelib.domain.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    SessionUnavailable,
+    ValidationFailed,
+)
 from chalicelib.domain.events import session_status
 from chalicelib.domain.jids import normalize_phone
 from chalicelib.domain.live import LiveResult
@@ -24,7 +30,8 @@ from chalicelib.services.subscriptions import SubscriptionService
 class SessionService:
     def __init__(self, sessions: SessionRepo, fleet: Fleet, events: EventPublisher,
                  default_engine: str, account: AccountService,
-                 subscriptions: SubscriptionService, live: LiveService) -> None:
+                 subscriptions: SubscriptionService, live: LiveService,
+                 platform_tenant: str = "default") -> None:
         self._sessions = sessions
         self._fleet = fleet
         self._events = events
@@ -32,6 +39,7 @@ class SessionService:
         self._account = account
         self._subscriptions = subscriptions
         self._live = live
+        self._platform = platform_tenant
 
     def create(self, caller: Principal, name: str, webhook_url: str | None,
                engine: str | None, start: bool,
@@ -103,8 +111,16 @@ class SessionService:
                changes: dict[str, Any]) -> tuple[Session, Subscription | None]:
         """Change a session's name, pacing (``None``: back to the default), ``webhook_url``
         (its subscription keeps its secret; a new one's secret comes back; ``None`` removes
-        it) or ``calls`` settings (``None``: calls ring)."""
+        it) or ``calls`` settings (``None``: calls ring); a platform administrator marks a
+        session of the platform tenant as a shared OTP number (``shared_otp``)."""
         created = None
+        if "shared_otp" in changes:
+            if not caller.is_platform_admin:
+                raise Forbidden("only a platform administrator may mark shared OTP numbers")
+            if caller.tenant_id != self._platform:
+                raise ValidationFailed.field("shared_otp", "only sessions of the platform "
+                                             "tenant can be shared OTP numbers")
+            changes["shared_otp"] = changes["shared_otp"] or None  # false: removed
         if "webhook_url" in changes:
             url = changes.pop("webhook_url")
             self.get(caller, session_id)

@@ -26,9 +26,12 @@ Handler = Callable[[Event], None]
 # Event type (or ALL) → (consumer name, how the container provides it).
 CONSUMERS: dict[str, list[tuple[str, Callable[[Container], Handler]]]] = {
     ALL: [("webhooks", lambda c: c.delivery_service.fan_out)],
-    # bots: the tenant's STOP/START keywords, then its keyword bots (services.bots)
+    # otp: reverse codes written to a shared number; bots: the tenant's STOP/START keywords,
+    # then its keyword bots (services.bots)
     EventType.MESSAGE_RECEIVED: [("push", lambda c: c.device_service.notify),
+                                 ("otp", lambda c: c.otp_service.on_inbound),
                                  ("bots", lambda c: c.bot_service.on_message)],
+    EventType.MESSAGE_STATUS: [("otp", lambda c: c.otp_service.on_message_status)],
 }
 
 

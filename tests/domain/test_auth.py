@@ -33,7 +33,7 @@ def test_every_role_has_scopes() -> None:
 def test_scopes_are_resource_colon_action() -> None:
     for scope in SCOPES:
         resource, _, action = scope.partition(":")
-        assert resource and action in {"read", "write", "send"}, scope
+        assert resource and action in {"read", "write", "send", "verify"}, scope
 
 
 def test_role_scopes_are_known_scopes() -> None:

@@ -46,6 +46,10 @@ class SessionPatch(Body):
     calls: CallsIn | None = Field(
         default=None, description="What the session does with incoming calls (replaces the "
                                   "previous setting; null: back to ringing).")
+    shared_otp: bool | None = Field(
+        default=None, description="Platform administrators: make this session of the platform "
+                                  "tenant a shared number for reverse OTP (its inbound codes "
+                                  "are matched for every tenant).")
 
 
 class WebhookOut(Out):
@@ -88,6 +92,7 @@ class SessionOut(Out):
     host: str | None = Field(description="The session host holding its connection, if any.")
     calls: CallsOut = Field(description="What the session does with incoming calls.")
     health: HealthOut
+    shared_otp: bool = Field(description="A shared number for reverse OTP.")
 
     @classmethod
     def of(cls, session: Session, webhooks: list[Subscription]) -> SessionOut:
@@ -99,7 +104,7 @@ class SessionOut(Out):
                    webhook_fields: set[str]) -> dict[str, object]:
         body = session.model_dump(mode="json", include={
             "id", "name", "engine", "status", "reason", "phone", "push_name",
-            "send_interval_ms", "created_at", "updated_at"})
+            "send_interval_ms", "created_at", "updated_at", "shared_otp"})
         body["webhooks"] = [w.model_dump(include=webhook_fields) for w in webhooks]
         body["host"] = session.owner
         body["calls"] = (session.calls or CallSettings()).model_dump()
