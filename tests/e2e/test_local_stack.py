@@ -122,7 +122,15 @@ def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     assert out.count("1000099088868697@lid") >= 2 and "\nAda Customer\n" in out, out
     assert '"labeled": true' in out and "https://chat.whatsapp.com/" in out, out
     assert "\nOpen 9-5\n" in out and "'reject': True" in out, out
-    assert "'connected': True" in out and out.rstrip().endswith("True"), out
+    # The call was rejected (True), then the next block set its OTP session (200).
+    assert "'connected': True" in out and "\nTrue\n200\n" in out, out
+    # Verification codes, bots and opt-outs: the code read from the phone verifies (the
+    # message shows it masked), a reverse code sent to the shared number approves, the bot
+    # answers by name, STOP opts out and a marketing send ends opted_out.
+    assert re.search(r"code is \*{6}", out) and '"valid": true' in out, out
+    assert "https://wa.me/14155550100?text=" in out and "\napproved\n" in out, out
+    assert "\nHi Bo, we are open 9-5.\n" in out and "\n+4915112340001\n" in out, out
+    assert out.rstrip().endswith("opted_out"), out
     assert '"error": {' not in out, out
 
 
