@@ -13,7 +13,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.dynamo import TenantItems, is_condition_failure, plain, storable
+from chalicelib.adapters.dynamo import TenantItems, is_condition_failure, plain, storable, transact
 from chalicelib.domain import clock
 from chalicelib.domain.bots import MAX_BOTS, Bot
 from chalicelib.domain.paging import Page
@@ -81,18 +81,13 @@ class DynamoBotRepo:
                         "ConditionExpression": "attribute_exists(pk)",
                         "ExpressionAttributeValues": {":one": 1, ":at": clock.now_iso()}}},
         ]
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
-                return "gone"
-            held = (reasons[0].get("Item") or {}).get("event_id", {}).get("S") if reasons \
-                else None
-            return "again" if held == event_id else "cooling"
-        return "new"
+        cancelled = transact(self._client, items)
+        if cancelled is None:
+            return "new"
+        if len(cancelled) > 1 and cancelled[1].failed:
+            return "gone"
+        held = (cancelled[0].item or {}).get("event_id", {}).get("S") if cancelled else None
+        return "again" if held == event_id else "cooling"
 
     def target(self, tenant_id: str, target_id: str) -> Subscription | None:
         """A webhook bot as the delivery service reads a subscription (its URL and secret)."""

@@ -4,7 +4,7 @@ and ``TenantItems``, the one way tenant-scoped items are keyed."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -43,6 +43,28 @@ def is_condition_failure(error: ClientError) -> bool:
         reasons = error.response.get("CancellationReasons") or []
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons) or not reasons
     return False
+
+
+class Cancelled(NamedTuple):
+    """Why one item of a cancelled transaction failed, and the item as it was when that item
+    asked for it (``ReturnValuesOnConditionCheckFailure``)."""
+
+    failed: bool  # its condition failed
+    item: dict[str, Any] | None
+
+
+def transact(client: Any, items: list[dict[str, Any]]) -> list[Cancelled] | None:
+    """Write ``items`` in one transaction: None once it committed; one ``Cancelled`` per item
+    (in order) when a condition cancelled it. Any other error raises."""
+    try:
+        client.transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if not is_condition_failure(exc):
+            raise
+        reasons = exc.response.get("CancellationReasons") or []
+        return [Cancelled(r.get("Code") == "ConditionalCheckFailed", r.get("Item"))
+                for r in reasons]
+    return None
 
 
 def query_page(table: Any, tenant_id: str, limit: int, cursor: str | None,

@@ -22,7 +22,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page, storable
+from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page, storable, transact
 from chalicelib.adapters.sessions_repo import fence_condition, session_key
 from chalicelib.domain import clock
 from chalicelib.domain.errors import Conflict, StaleFence, ValidationFailed
@@ -95,26 +95,20 @@ class DynamoMessageRepo:
                 "ExpressionAttributeNames": {"#n": "count"},
                 "ExpressionAttributeValues": {":one": 1, ":limit": charge.limit,
                                               ":exp": charge.expires_epoch}}})
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
-            cancellations = exc.response.get("CancellationReasons") or []
-            reasons = [r.get("Code") for r in cancellations]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                item = cancellations[0].get("Item")
-                refusal = not_ready_error(Session.model_validate(plain(_deserialize(item)))) \
-                    if item else None
-                raise refusal or ValidationFailed.field("session_id", "no such session") \
-                    from exc
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise Conflict(f"message {message.id} exists already",
-                               code=MESSAGE_EXISTS) from exc
-            for index, charge in enumerate(charges, start=2):
-                if len(reasons) > index and reasons[index] == "ConditionalCheckFailed":
-                    raise charge.error from exc
-            raise
+        cancelled = transact(self._client, items)
+        if cancelled is None:
+            return
+        if cancelled and cancelled[0].failed:
+            item = cancelled[0].item
+            refusal = not_ready_error(Session.model_validate(plain(_deserialize(item)))) \
+                if item else None
+            raise refusal or ValidationFailed.field("session_id", "no such session")
+        if len(cancelled) > 1 and cancelled[1].failed:
+            raise Conflict(f"message {message.id} exists already", code=MESSAGE_EXISTS)
+        for index, charge in enumerate(charges, start=2):
+            if len(cancelled) > index and cancelled[index].failed:
+                raise charge.error
+        raise RuntimeError(f"accepting message {message.id} was cancelled for no known reason")
 
     def update_fields(self, tenant_id: str, message_id: str,
                       fields: dict[str, Any]) -> Message:

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.dynamo import is_condition_failure, plain, storable
+from chalicelib.adapters.dynamo import is_condition_failure, plain, storable, transact
 from chalicelib.domain import clock
 from chalicelib.domain.auth import PLATFORM_TENANT
 from chalicelib.domain.otp import (
@@ -66,15 +66,6 @@ def _same_as(expected: Verification) -> dict[str, Any]:
             "ExpressionAttributeValues": {":s0": expected.status.value,
                                           ":a0": expected.attempts,
                                           ":h0": expected.code_hash}}
-
-
-def _failed_parts(error: ClientError, names: tuple[str, ...]) -> str | None:
-    """Which part of a cancelled transaction failed its condition (None: not a condition)."""
-    reasons = error.response.get("CancellationReasons") or []
-    for name, reason in zip(names, reasons, strict=False):
-        if reason.get("Code") == "ConditionalCheckFailed":
-            return name
-    return names[0] if is_condition_failure(error) else None
 
 
 class DynamoOtpRepo:
@@ -152,14 +143,12 @@ class DynamoOtpRepo:
         return self._transact(items, ("verification", "destination", "rate"))
 
     def _transact(self, items: list[dict[str, Any]], names: tuple[str, ...]) -> str | None:
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            failed = _failed_parts(exc, names)
-            if failed is None:
-                raise
-            return failed
-        return None
+        """None once written, else the name of the first part whose condition failed."""
+        cancelled = transact(self._client, items)
+        if cancelled is None:
+            return None
+        return next((name for name, part in zip(names, cancelled, strict=False) if part.failed),
+                    names[0])
 
     def replace(self, verification: Verification, expected: Verification) -> bool:
         try:
