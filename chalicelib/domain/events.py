@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain import clock, ids
+from chalicelib.domain.live.groups import GroupChange, ParticipantsChange
 from chalicelib.domain.messages import Message, MessageStatus
 from chalicelib.domain.sessions import Session
 
@@ -183,23 +184,12 @@ class GroupLeaveData(_Data):
                                                      "left itself.")
 
 
-class GroupParticipantsData(_Data):
-    group_id: str
-    action: str = Field(description="add, remove, promote or demote.")
-    participants: list[str]
-    by: str | None = None
+class GroupParticipantsData(ParticipantsChange, _Data):
+    pass
 
 
-class GroupUpdateData(_Data):
-    group_id: str
-    by: str | None = None
-    subject: str | None = None
-    description: str | None = None
-    announce: bool | None = None
-    locked: bool | None = None
-    picture: str | None = Field(default=None, description="set or removed.")
-    invite_revoked: bool | None = None
-    deleted: bool | None = None
+class GroupUpdateData(GroupChange, _Data):
+    pass
 
 
 class CallReceivedData(_Data):

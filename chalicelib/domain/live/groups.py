@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.jids import LID_SERVER, USER_SERVER, Jid, parse_jid
@@ -229,19 +229,19 @@ class GroupLeft(LiveUpdate):
     by: str | None = None
 
 
-class GroupParticipants(LiveUpdate):
-    KIND = "groups.participants"
+class ParticipantsChange(BaseModel):
+    """Who was added, removed, promoted or demoted in a group: what the engine's update and
+    the ``group.participants`` event both carry."""
 
     group_id: str
-    action: ParticipantAction
+    action: ParticipantAction = Field(description="add, remove, promote or demote.")
     participants: list[str]
     by: str | None = None
 
 
-class GroupUpdated(LiveUpdate):
-    """A group's info or settings changed (only what changed is set)."""
-
-    KIND = "groups.updated"
+class GroupChange(BaseModel):
+    """What changed of a group's info or settings (only what changed is set): what the
+    engine's update and the ``group.update`` event both carry."""
 
     group_id: str
     by: str | None = None
@@ -249,9 +249,20 @@ class GroupUpdated(LiveUpdate):
     description: str | None = None
     announce: bool | None = None
     locked: bool | None = None
-    picture: Literal["set", "removed"] | None = None
+    picture: Literal["set", "removed"] | None = Field(default=None,
+                                                      description="set or removed.")
     invite_revoked: bool | None = None
     deleted: bool | None = None
+
+
+class GroupParticipants(ParticipantsChange, LiveUpdate):
+    KIND = "groups.participants"
+
+
+class GroupUpdated(GroupChange, LiveUpdate):
+    """A group's info or settings changed (only what changed is set)."""
+
+    KIND = "groups.updated"
 
 
 # --- the sandbox's play: someone else acts in a group ---
