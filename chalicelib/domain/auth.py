@@ -30,6 +30,8 @@ SCOPES = frozenset({
     "bots:read", "bots:write", "opt_outs:read", "opt_outs:write",
     # Verification codes (issue 10): send codes (and reverse codes), check them.
     "otp:send", "otp:verify",
+    # Campaigns and their uploads (issue 11); the address book shares contacts:read|write.
+    "campaigns:read", "campaigns:write",
 })
 _MEMBER_SCOPES = frozenset({"sessions:read", "sessions:write", "messages:read", "messages:send",
                             "api_keys:read", "api_keys:write", "webhooks:read", "events:read",
@@ -38,7 +40,9 @@ _MEMBER_SCOPES = frozenset({"sessions:read", "sessions:write", "messages:read", 
                             "channels:read", "channels:write", "status:write",
                             # Bots post inbound messages to URLs and opt-outs decide who may
                             # get marketing: members read them, owners change them.
-                            "bots:read", "opt_outs:read", "otp:send", "otp:verify"})
+                            "bots:read", "opt_outs:read", "otp:send", "otp:verify",
+                            # Campaigns send marketing in bulk: members follow them only.
+                            "campaigns:read"})
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.ADMIN: SCOPES,
     Role.OWNER: SCOPES,
