@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Index:
-    """A global secondary index (string keys, all attributes projected)."""
+    """A global secondary index (string keys): all attributes projected, or the keys and
+    ``include`` only."""
 
     name: str
     pk: str
     sk: str | None = None
+    include: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,10 @@ MESSAGES = Table(
         Index("by_chat", pk="chat_key", sk="sk"),
         # Sparse: only messages in "sending" carry "inflight"; the reconciler reads it.
         Index("by_inflight", pk="inflight", sk="updated_at"),
+        # Sparse: a campaign's messages ("<tenant>#<campaign>") by where they count in its
+        # progress (domain.campaigns.bucket), kept by every status write.
+        Index("by_campaign", pk="campaign_key", sk="campaign_state",
+              include=("id", "to", "status", "session_id", "error", "updated_at")),
     ),
     ttl_attribute="expires_at_epoch",
 )
@@ -132,6 +138,13 @@ BOTS = Table(
     # each expiring with its TTL.
     ttl_attribute="expires_at_epoch",
 )
+CAMPAIGNS = Table(
+    "campaigns",
+    # Campaigns (pk tenant id, sk "CMP#<id>") and their recipients, a hundred to an item
+    # (pk "<tenant>#<campaign>", sk "R#<first seq>"). "by_due" (sparse) lists the running and
+    # scheduled ones by their next tick, for the watchdog.
+    indexes=(Index("by_due", pk="due_shard", sk="due_at"),),
+)
 OPT_OUTS = Table(
     "opt-outs",
     # Numbers that asked for no marketing messages (pk tenant id, sk "OPT#<digits>") and the
@@ -139,7 +152,7 @@ OPT_OUTS = Table(
 )
 
 TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, WEBHOOKS, EVENTS, DELIVERIES,
-                             TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, BOTS, OPT_OUTS,
+                             TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, BOTS, OPT_OUTS, CAMPAIGNS,
                              SANDBOX_RECIPIENTS, HOSTS)
 
 @dataclass(frozen=True)
@@ -167,7 +180,8 @@ class ScheduleGroup:
 
 
 MESSAGE_SCHEDULES = ScheduleGroup("messages")
-SCHEDULE_GROUPS: tuple[ScheduleGroup, ...] = (MESSAGE_SCHEDULES,)
+CAMPAIGN_SCHEDULES = ScheduleGroup("campaigns")  # a campaign's start at its start_at
+SCHEDULE_GROUPS: tuple[ScheduleGroup, ...] = (MESSAGE_SCHEDULES, CAMPAIGN_SCHEDULES)
 
 # Three lanes, each with its own worker: high (OTPs…) never waits behind bulk (campaigns).
 OUTBOUND_HIGH = Queue("outbound-high", visibility_timeout=60, max_receive_count=5, batch_size=5)
@@ -180,6 +194,11 @@ EVENT_QUEUE = Queue("events", visibility_timeout=60, max_receive_count=5, batch_
 WEBHOOK_DELIVERIES = Queue("webhook-deliveries", visibility_timeout=180, max_receive_count=5,
                            batch_size=10)
 
+# Campaign ticks: each record releases a campaign's next recipients and queues the next tick
+# (an SQS delay; a schedule in CAMPAIGN_SCHEDULES for a start further ahead).
+CAMPAIGN_TICKS = Queue("campaign-ticks", visibility_timeout=120, max_receive_count=5,
+                       batch_size=1)
+
 QUEUES: tuple[Queue, ...] = (OUTBOUND_HIGH, OUTBOUND, OUTBOUND_BULK, EVENT_QUEUE,
-                             WEBHOOK_DELIVERIES)
+                             WEBHOOK_DELIVERIES, CAMPAIGN_TICKS)
 OUTBOUND_LANES = {"high": OUTBOUND_HIGH, "normal": OUTBOUND, "bulk": OUTBOUND_BULK}

@@ -209,7 +209,9 @@ class WagateStack(Stack):
                 index_name=index.name,
                 partition_key=dynamodb.Attribute(name=index.pk, type=string),
                 sort_key=dynamodb.Attribute(name=index.sk, type=string) if index.sk else None,
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType.INCLUDE if index.include
+                else dynamodb.ProjectionType.ALL,
+                non_key_attributes=list(index.include) or None,
             )
         return table
 

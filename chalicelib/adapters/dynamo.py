@@ -3,6 +3,8 @@ and ``TenantItems``, the one way tenant-scoped items are keyed."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -65,6 +67,50 @@ def transact(client: Any, items: list[dict[str, Any]]) -> list[Cancelled] | None
         return [Cancelled(r.get("Code") == "ConditionalCheckFailed", r.get("Item"))
                 for r in reasons]
     return None
+
+
+BATCH_WRITE = 25  # BatchWriteItem's limit
+BATCH_GET = 100  # BatchGetItem's limit
+BATCH_TRIES = 8  # unprocessed items are tried again this often, with growing waits
+_BATCH_BACKOFF_S = 0.05
+
+
+def batch_write(client: Any, table: str, items: Sequence[dict[str, Any]]) -> None:
+    """Put ``items`` (storable values) 25 to a call; unprocessed ones are tried again a
+    bounded number of times (then it raises: the caller's work is redone, never half-kept
+    unknowingly)."""
+    for start in range(0, len(items), BATCH_WRITE):
+        requests = {table: [{"PutRequest": {"Item": item}}
+                            for item in items[start:start + BATCH_WRITE]]}
+        for attempt in range(BATCH_TRIES):
+            requests = client.batch_write_item(RequestItems=requests).get("UnprocessedItems")
+            if not requests:
+                break
+            time.sleep(_BATCH_BACKOFF_S * 2 ** attempt)
+        else:
+            raise RuntimeError(f"DynamoDB left {len(requests[table])} item(s) unwritten")
+
+
+def batch_get(client: Any, table: str, keys: Sequence[dict[str, Any]],
+              projection: str | None = None) -> list[dict[str, Any]]:
+    """The items that exist for ``keys`` (any order), 100 keys to a call."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET):
+        request: dict[str, Any] = {"Keys": list(keys[start:start + BATCH_GET]),
+                                   "ConsistentRead": True}
+        if projection:
+            request["ProjectionExpression"] = projection
+        requests: dict[str, Any] | None = {table: request}
+        for attempt in range(BATCH_TRIES):
+            response = client.batch_get_item(RequestItems=requests)
+            found.extend(plain(i) for i in response.get("Responses", {}).get(table, []))
+            requests = response.get("UnprocessedKeys")
+            if not requests:
+                break
+            time.sleep(_BATCH_BACKOFF_S * 2 ** attempt)
+        else:
+            raise RuntimeError("DynamoDB left keys unread")
+    return found
 
 
 def query_page(table: Any, tenant_id: str, limit: int, cursor: str | None,

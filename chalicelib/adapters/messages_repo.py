@@ -15,16 +15,25 @@ it keeps it unless it knows nothing left; a message holding one never goes back 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.dynamo import is_condition_failure, plain, query_page, storable, transact
+from chalicelib.adapters.dynamo import (
+    batch_get,
+    batch_write,
+    is_condition_failure,
+    plain,
+    query_page,
+    storable,
+    transact,
+)
 from chalicelib.adapters.sessions_repo import fence_condition, session_key
 from chalicelib.domain import clock
+from chalicelib.domain.campaigns import MAX_RECIPIENTS, bucket
 from chalicelib.domain.errors import Conflict, StaleFence, ValidationFailed
 from chalicelib.domain.messages import MESSAGE_EXISTS, Message, MessageStatus, predecessors
 from chalicelib.domain.paging import Page
@@ -34,6 +43,7 @@ from chalicelib.domain.sessions import Session, SessionStatus, not_ready_error
 INFLIGHT = "SENDING"
 SCHEDULED = "SCHEDULED"
 OVERDUE_PAGES = 10
+CAMPAIGN_PAGES = MAX_RECIPIENTS // 2_000  # a progress index page holds thousands of keys
 SEND_TOKEN = "send_token"  # noqa: S105 (an attribute name; on the item, not on the API)
 T = TypeVar("T")
 _DESERIALIZER = TypeDeserializer()
@@ -67,7 +77,67 @@ class DynamoMessageRepo:
                 "chat_key": f"{message.tenant_id}#{message.session_id}#{message.chat}"}
         if message.status == MessageStatus.SCHEDULED:  # watched until it is due and taken
             item["inflight"] = SCHEDULED
+        if message.campaign_id:  # in its campaign's progress index
+            item["campaign_key"] = f"{message.tenant_id}#{message.campaign_id}"
+            item["campaign_state"] = bucket(message.status, None)
         return storable({k: v for k, v in item.items() if v is not None})
+
+    def create_many(self, messages: Sequence[Message]) -> None:
+        """Store accepted messages in batches (a campaign's release: its ids are derived and
+        its range claimed, so no write here can meet another message; see ``existing``)."""
+        batch_write(self._client, self._name, [self._item(m) for m in messages])
+
+    def charge(self, tenant_id: str, charges: Sequence[Charge], count: int) -> None:
+        """Spend ``count`` on each usage counter (a batch's messages), each refused with
+        its error, spending nothing more, when it would pass its limit."""
+        for charge in charges:
+            if count > charge.limit:
+                raise charge.error
+            try:
+                self._client.update_item(
+                    TableName=self._users, Key={"pk": tenant_id, "sk": charge.sk},
+                    UpdateExpression="ADD #n :count SET expires_at_epoch = :exp",
+                    ConditionExpression="attribute_not_exists(#n) OR #n <= :room",
+                    ExpressionAttributeNames={"#n": "count"},
+                    ExpressionAttributeValues={":count": count, ":room": charge.limit - count,
+                                               ":exp": charge.expires_epoch})
+            except ClientError as exc:
+                if is_condition_failure(exc):
+                    raise charge.error from exc
+                raise
+
+    def existing(self, tenant_id: str, message_ids: Sequence[str]) -> set[str]:
+        """Which of these messages are stored already (keys only, a hundred to a call)."""
+        keys = [message_key(tenant_id, message_id) for message_id in message_ids]
+        return {item["sk"].removeprefix("MSG#")
+                for item in batch_get(self._client, self._name, keys, projection="sk")}
+
+    def campaign_counts(self, tenant_id: str, campaign_id: str) -> dict[str, int]:
+        """How many of a campaign's messages are in each progress bucket (keys only)."""
+        counts: dict[str, int] = {}
+        query: dict[str, Any] = {
+            "IndexName": "by_campaign", "ProjectionExpression": "campaign_state",
+            "KeyConditionExpression": Key("campaign_key").eq(f"{tenant_id}#{campaign_id}")}
+        for _ in range(CAMPAIGN_PAGES):
+            response = self._table.query(**query)
+            for item in response.get("Items", []):
+                counts[item["campaign_state"]] = counts.get(item["campaign_state"], 0) + 1
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return counts
+
+    def campaign_page(self, tenant_id: str, campaign_id: str, state: str | None, limit: int,
+                      cursor: str | None) -> Page:
+        """A page of a campaign's messages (as the progress index keeps them: id, to,
+        status, session, error), in one progress bucket or all."""
+        condition = Key("campaign_key").eq(f"{tenant_id}#{campaign_id}")
+        if state is not None:
+            condition = condition & Key("campaign_state").eq(state)
+        items, next_cursor = query_page(self._table, tenant_id, limit, cursor,
+                                        IndexName="by_campaign",
+                                        KeyConditionExpression=condition)
+        return Page(items, next_cursor)
 
     def create(self, message: Message, charges: tuple[Charge, ...] = ()) -> None:
         """Store an accepted message in one transaction with the check that its session
@@ -181,7 +251,9 @@ class DynamoMessageRepo:
             ":h": [{"status": target.value, "at": at, "reason": reason}],
             **{f":p{i}": s.value for i, s in enumerate(allowed)},
         }
-        sets = ["#status = :target", "updated_at = :at", "history = list_append(history, :h)"]
+        sets = ["#status = :target", "updated_at = :at", "history = list_append(history, :h)",
+                "campaign_state = :bucket"]  # campaign messages only are in its index
+        values[":bucket"] = bucket(target, reason)
         if target != MessageStatus.QUEUED:  # a requeue is no progress: history only
             names["#target"] = target.value
             sets.append("timestamps.#target = if_not_exists(timestamps.#target, :at)")

@@ -21,9 +21,10 @@ def _table_definition(table: resources.Table, prefix: str) -> dict[str, Any]:
         if index.sk:
             attrs.add(index.sk)
             schema.append({"AttributeName": index.sk, "KeyType": "RANGE"})
-        gsis.append(
-            {"IndexName": index.name, "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}}
-        )
+        projection: dict[str, Any] = {"ProjectionType": "ALL"}
+        if index.include:
+            projection = {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.include)}
+        gsis.append({"IndexName": index.name, "KeySchema": schema, "Projection": projection})
     definition: dict[str, Any] = {
         "TableName": table.physical_name(prefix),
         "KeySchema": key_schema,

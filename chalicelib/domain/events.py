@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain import clock, ids
+from chalicelib.domain.campaigns import Campaign
 from chalicelib.domain.live.groups import GroupChange, ParticipantsChange
 from chalicelib.domain.messages import Message, MessageStatus
 from chalicelib.domain.sessions import Session
@@ -50,6 +51,12 @@ class EventType(StrEnum):
     OTP_SENT = "otp.sent"
     OTP_APPROVED = "otp.approved"
     OTP_FAILED = "otp.failed"
+    CAMPAIGN_STARTED = "campaign.started"
+    CAMPAIGN_PAUSED = "campaign.paused"
+    CAMPAIGN_RESUMED = "campaign.resumed"
+    CAMPAIGN_PROGRESS = "campaign.progress"
+    CAMPAIGN_COMPLETED = "campaign.completed"
+    CAMPAIGN_CANCELED = "campaign.canceled"
 
 
 class Event(BaseModel):
@@ -534,3 +541,59 @@ def otp_failed(tenant_id: str, session_id: str | None, otp_id: str, kind: str,
     return _event(EventType.OTP_FAILED, tenant_id, session_id, OtpFailedData(
         id=otp_id, kind=kind, to=to, reason=reason, message_id=message_id,
         at=clock.now_iso()))
+
+
+class CampaignProgressData(_Data):
+    total: int
+    pending: int
+    queued: int
+    sent: int
+    delivered: int
+    read: int
+    failed: int
+    skipped: int
+    opted_out: int
+
+
+class CampaignData(_Data):
+    id: str
+    name: str
+    status: str = Field(description="draft, scheduled, running, paused, completed or canceled.")
+    reason: str | None = Field(default=None, description=(
+        "Why it paused or ended: api (a caller), throttled / rate_limited / timelock / "
+        "failure_rate (the send governor; it resumes by itself at resume_at), "
+        "quota_exceeded, scheduled, throttle_ended, ended (its end_at came first)."))
+    detail: str | None = None
+    resume_at: str | None = None
+    percent: int | None = Field(default=None, description="campaign.progress: the 10 % step "
+                                                          "reached.")
+    progress: CampaignProgressData
+    at: str
+
+
+_CAMPAIGN_KINDS = {"started": EventType.CAMPAIGN_STARTED, "paused": EventType.CAMPAIGN_PAUSED,
+                   "resumed": EventType.CAMPAIGN_RESUMED,
+                   "progress": EventType.CAMPAIGN_PROGRESS,
+                   "completed": EventType.CAMPAIGN_COMPLETED,
+                   "canceled": EventType.CAMPAIGN_CANCELED}
+CATALOGUE.update({spec.type: spec for spec in (
+    EventSpec(EventType.CAMPAIGN_STARTED, "A campaign started (by a caller or at its start_at).",
+              CampaignData),
+    EventSpec(EventType.CAMPAIGN_PAUSED, "A campaign paused: by a caller, or by the send "
+              "governor when WhatsApp pushed back on one of its sessions.", CampaignData),
+    EventSpec(EventType.CAMPAIGN_RESUMED, "A paused campaign runs again.", CampaignData),
+    EventSpec(EventType.CAMPAIGN_PROGRESS, "Another 10 % of a campaign's recipients are done "
+              "(sent, failed, skipped or opted out).", CampaignData),
+    EventSpec(EventType.CAMPAIGN_COMPLETED, "Every recipient of a campaign is done (or its "
+              "end_at came: the rest were skipped).", CampaignData),
+    EventSpec(EventType.CAMPAIGN_CANCELED, "A campaign was canceled.", CampaignData),
+)})
+
+
+def campaign_event(kind: str, campaign: Campaign, percent: int | None = None,
+                   detail: str | None = None) -> Event:
+    """``campaign.<kind>`` (started, paused, resumed, progress, completed, canceled)."""
+    return _event(_CAMPAIGN_KINDS[kind], campaign.tenant_id, None, CampaignData(
+        id=campaign.id, name=campaign.name, status=campaign.status.value,
+        reason=campaign.reason, detail=detail, resume_at=campaign.resume_at, percent=percent,
+        progress=CampaignProgressData(**campaign.progress.model_dump()), at=clock.now_iso()))

@@ -141,6 +141,7 @@ class Message(BaseModel):
     # The real content, encrypted, when parts of it are concealed (an OTP code): ``content``
     # and ``text`` then show them masked, and only the send worker opens this (never shown).
     sealed: str | None = None
+    campaign_id: str | None = None  # the campaign that sent it
 
 
 def parties(chat: str, *, own: str | None = None, sender: str | None = None,

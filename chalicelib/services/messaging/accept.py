@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +51,7 @@ from chalicelib.services.messaging.common import (
     SQS_MAX_DELAY_S,
     Draft,
     MessagingCore,
+    Release,
     _schedule_name,
     _utc,
     log,
@@ -89,6 +91,70 @@ class Accepting(MessagingCore):
             if existing is None:
                 raise
             return existing
+
+    def compose(self, caller: Principal, draft: Draft, key: str) -> dict[str, Any]:
+        """A draft's content checked and its media stored once (under ``key``), as JSON: the
+        prototype a batch fills per recipient (``accept_batch``)."""
+        return dict(self._content(caller, draft, key).model_dump(mode="json"))
+
+    def accept_batch(self, tenant_id: str, releases: Sequence[Release]) -> int:
+        """Store and queue a batch of messages on the bulk lane (batch writes, ten records to
+        a queue call): the ones stored already are queued again, never stored twice (a
+        redone release); a content the variables made invalid is stored failed
+        (``invalid_content``). Charges the tenant's counters once for the new ones
+        (QuotaExceeded, nothing stored, when they would pass a limit). Returns how many were
+        new."""
+        now = clock.now()
+        stored = self._messages.existing(tenant_id, [r.message_id for r in releases])
+        fresh = [self._released(tenant_id, r, now) for r in releases
+                 if r.message_id not in stored]
+        if fresh:
+            self._messages.charge(tenant_id, self._account.message_charges(tenant_id, now),
+                                  len(fresh))
+            self._messages.create_many(fresh)
+        failed = {m.id for m in fresh if m.status == MessageStatus.FAILED}
+        self._lanes[Priority.BULK.value].send_many([
+            ({"tenant_id": tenant_id, "message_id": r.message_id}, r.delay_s)
+            for r in releases if r.message_id not in failed])
+        for message in fresh:
+            if message.status == MessageStatus.FAILED:
+                self._publish_changes(message)
+        return len(fresh)
+
+    def _released(self, tenant_id: str, release: Release, now: datetime) -> Message:
+        stamp = clock.iso(now)
+        status, error = MessageStatus.QUEUED, None
+        try:
+            content = _CONTENT.validate_python(release.content)
+        except ValidationError as exc:
+            status = MessageStatus.FAILED
+            error = {"code": "invalid_content", "message": "; ".join(
+                f"{field_path(e['loc'][1:]) or 'content'}: {e['msg']}" for e in exc.errors())}
+            content = None
+        message = Message(
+            id=release.message_id, tenant_id=tenant_id, session_id=release.session_id,
+            direction=Direction.OUTBOUND, chat=release.to,
+            type=str(release.content.get("type", "text")),
+            text=summary(content) if content else None,
+            content=content.model_dump(mode="json") if content else release.content,
+            priority=Priority.BULK, category=release.category,
+            expires_at=clock.iso(release.expires_at) if release.expires_at else None,
+            typing_ms=release.typing_ms, status=status, created_at=stamp, updated_at=stamp,
+            timestamps={status.value: stamp}, error=error,
+            history=[StatusChange(status=status, at=stamp,
+                                  reason="invalid_content" if error else None)],
+            campaign_id=release.campaign_id, **parties(release.to, inbound=False))
+        if error is None:
+            try:
+                self._check_size(message)
+            except ValidationFailed as exc:
+                return message.model_copy(update={
+                    "status": MessageStatus.FAILED, "content": None,
+                    "timestamps": {MessageStatus.FAILED.value: stamp},
+                    "error": {"code": "invalid_content", "message": exc.message},
+                    "history": [StatusChange(status=MessageStatus.FAILED, at=stamp,
+                                             reason="invalid_content")]})
+        return message
 
     def _ready_session(self, caller: Principal, session_id: str) -> Session:
         """The session, if it can take messages now: WORKING, or reconnecting after it was

@@ -112,6 +112,22 @@ class Draft:
     conceal: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Release:
+    """One message of a batch (a campaign's recipient), ready to store and queue: its id is
+    derived from its cause, so releasing it again never makes a second message."""
+
+    message_id: str
+    session_id: str
+    to: str  # the chat's JID
+    content: dict[str, Any]  # typed content (domain.content) as JSON
+    delay_s: int  # when it is due, in seconds from now (at most SQS_MAX_DELAY_S)
+    category: Category = "marketing"
+    expires_at: datetime | None = None
+    typing_ms: int = 0
+    campaign_id: str | None = None
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 

@@ -238,6 +238,7 @@ class MessageOut(Out):
     edited_at: str | None
     revoked_at: str | None
     starred: bool
+    campaign_id: str | None = Field(default=None, description="The campaign that sent it.")
     ack: int = Field(description="WAHA-style ack: -1 error, 0 pending, 1 server, 2 device, "
                                  "3 read, 4 played.")
     status_letter: Literal["U", "A", "Q", "S", "D", "R"]
