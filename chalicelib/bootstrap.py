@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.scheduler import EventBridgeScheduler
     from chalicelib.adapters.sessions_repo import DynamoSessionRepo
     from chalicelib.adapters.templates_repo import DynamoTemplateRepo
+    from chalicelib.adapters.uploads import S3UploadStore
     from chalicelib.adapters.users_repo import DynamoUserRepo
     from chalicelib.adapters.webhooks_repo import DynamoSubscriptionRepo
     from chalicelib.services.account import AccountService
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from chalicelib.services.sessions import SessionService
     from chalicelib.services.subscriptions import SubscriptionService
     from chalicelib.services.templates import TemplateService
+    from chalicelib.services.uploads import UploadService
 
 
 def _dynamodb() -> Any:
@@ -198,6 +200,12 @@ class Container:
 
         bucket = self.settings.media_bucket or resources.MEDIA.physical_name(self.settings.prefix)
         return S3MediaStore(_client("s3"), bucket)
+
+    @cached_property
+    def upload_store(self) -> S3UploadStore:
+        from chalicelib.adapters.uploads import S3UploadStore
+
+        return S3UploadStore(_client("s3"), self.media_store.bucket)
 
     @cached_property
     def events(self) -> SqsEventPublisher:
@@ -349,6 +357,12 @@ class Container:
         from chalicelib.services.templates import TemplateService
 
         return TemplateService(self.templates)
+
+    @cached_property
+    def uploads(self) -> UploadService:
+        from chalicelib.services.uploads import UploadService
+
+        return UploadService(self.upload_store)
 
     @cached_property
     def media(self) -> MediaService:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Tenant, User
+from chalicelib.domain.audiences import Upload, UploadedFile
 from chalicelib.domain.auth import Attempts
 from chalicelib.domain.bots import Bot
 from chalicelib.domain.chats import Chat, LastMessage, StoredLabel
@@ -432,3 +433,15 @@ class OtpRepo(Protocol):
     def reverse_owner(self, code_key: str) -> tuple[str, str] | None:
         """(tenant id, verification id) of a pending reverse code, by its hash."""
     def drop_reverse(self, code_key: str) -> None: ...
+
+
+class UploadStore(Protocol):
+    """CSV uploads in the object store: a record of each upload issued, the presigned URL the
+    client puts the file to, and the file."""
+
+    def create(self, upload: Upload) -> str:
+        """Record ``upload``; the presigned PUT URL (``Content-Type: text/csv``)."""
+    def get(self, tenant_id: str, upload_id: str) -> Upload | None: ...
+    def read(self, tenant_id: str, upload_id: str, max_bytes: int) -> UploadedFile | None:
+        """The file in one read (its bytes left out when over ``max_bytes``); None when it
+        has not arrived."""
