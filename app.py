@@ -20,6 +20,7 @@ from chalicelib.api.v1 import (
     account,
     auth,
     bots,
+    campaigns,
     channels,
     chats,
     contacts,
@@ -54,7 +55,7 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
 app.register_middleware(http_middleware, "http")
 for blueprint in (health, auth, account, sessions, messages, templates, webhooks, events,
                   devices, sandbox, groups, channels, contacts, profile, chats, labels, bots,
-                  optouts, otp, uploads):
+                  optouts, otp, uploads, campaigns):
     app.register_blueprint(blueprint.bp, url_prefix="/v1")
 app.register_blueprint(docs.bp)
 app.register_blueprint(fallback.bp)  # last: every path nothing else serves
@@ -88,9 +89,17 @@ def send_worker_bulk(event: SQSEvent) -> dict[str, Any]:
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def reconcile(event: CloudWatchEvent) -> dict[str, Any]:
-    from chalicelib.workers import send
+    from chalicelib.workers import campaigns, send
 
-    return send.reconcile()
+    return {**send.reconcile(), **campaigns.watchdog()}
+
+
+@app.on_sqs_message(queue=resources.CAMPAIGN_TICKS.physical_name(_PREFIX),
+                    batch_size=resources.CAMPAIGN_TICKS.batch_size)
+def campaign_tick(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.workers import campaigns
+
+    return campaigns.handle_ticks(event.to_dict(), event.context)
 
 
 @app.on_sqs_message(queue=resources.EVENT_QUEUE.physical_name(_PREFIX),

@@ -16,6 +16,7 @@ from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.bots_repo import DynamoBotRepo
+    from chalicelib.adapters.campaigns_repo import DynamoCampaignRepo
     from chalicelib.adapters.contacts_repo import DynamoContactsRepo
     from chalicelib.adapters.deliveries_repo import DynamoDeliveryLog
     from chalicelib.adapters.devices_repo import DynamoDeviceRepo
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.account import AccountService
     from chalicelib.services.auth import AuthService
     from chalicelib.services.bots import BotService
+    from chalicelib.services.campaigns import CampaignGate, CampaignService
     from chalicelib.services.channels import ChannelsService, StatusService
     from chalicelib.services.chats import ChatsService
     from chalicelib.services.contacts import ContactsService
@@ -423,7 +425,31 @@ class Container:
         return MessagingService(self.messages, self.sessions, self.lanes,  # type: ignore[arg-type]
                                 self.scheduler, self.events, self.fleet, self.media,
                                 self.template_service, self.account, self.settings.send_attempts,
-                                self.live, self.sealer, self.opt_outs)
+                                self.live, self.sealer, self.opt_outs, self.campaign_gate)
+
+    @cached_property
+    def campaigns(self) -> DynamoCampaignRepo:
+        from chalicelib.adapters.campaigns_repo import DynamoCampaignRepo
+
+        return DynamoCampaignRepo(_dynamodb(), self._table(resources.CAMPAIGNS))
+
+    @cached_property
+    def campaign_gate(self) -> CampaignGate:
+        from chalicelib.services.campaigns import CampaignGate
+
+        return CampaignGate(self.campaigns)
+
+    @cached_property
+    def campaign_service(self) -> CampaignService:
+        from chalicelib.adapters.scheduler import EventBridgeScheduler
+        from chalicelib.services.campaigns import CampaignService
+
+        starts = EventBridgeScheduler(
+            _client("scheduler"), resources.CAMPAIGN_SCHEDULES.physical_name(self.settings.prefix),
+            self.settings.scheduler_role_arn)
+        return CampaignService(self.campaigns, self.messages, self.messaging, self.sessions,
+                               self.queue(resources.CAMPAIGN_TICKS), starts, self.events,
+                               self.uploads, None, self.template_service.body)
 
     @cached_property
     def otp_service(self) -> OtpService:

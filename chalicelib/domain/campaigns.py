@@ -233,6 +233,7 @@ BUCKETS: tuple[Bucket, ...] = ("queued", "sent", "delivered", "read", "failed", 
                                "opted_out")
 RecipientStatus = Literal["pending", "queued", "sent", "delivered", "read", "failed", "skipped",
                           "opted_out"]
+STATUSES: tuple[str, ...] = ("pending", *BUCKETS)
 
 
 def bucket(status: MessageStatus, reason: str | None) -> Bucket:

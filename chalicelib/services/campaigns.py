@@ -40,7 +40,8 @@ from chalicelib.domain.campaigns import (
     plan,
     progress,
 )
-from chalicelib.domain.errors import AppError, Conflict, NotFound, QuotaExceeded, ValidationFailed
+from chalicelib.domain.errors import AppError, Conflict, NotFound, ValidationFailed
+from chalicelib.domain.quotas import QuotaExceeded
 from chalicelib.domain.events import Event, campaign_event
 from chalicelib.domain.paging import Page, decode_cursor, encode_cursor
 from chalicelib.domain.sessions import not_ready
@@ -54,10 +55,11 @@ log = logging.getLogger(__name__)
 MAX_ERRORS_KEPT = 100  # invalid rows kept on the campaign (the counts cover them all)
 MAX_SCHEDULE_AHEAD = timedelta(days=35)
 FOLLOW_UP = timedelta(seconds=15)  # ticks after the last release, until every send is over
-PAUSED_WAIT_S = 30  # a released message of a paused campaign looks again this much later
+
 SAVE_TRIES = 5  # read-modify-write rounds before a change gives up (409)
 WATCHDOG_GRACE = timedelta(minutes=2)
 GATE_CACHE_S = 2.0  # how long the send worker trusts a campaign's status it read
+GATE_CACHE_ENTRIES = 1_000
 
 
 class CampaignRepo(Protocol):
@@ -72,11 +74,16 @@ class CampaignRepo(Protocol):
                    count: int) -> list[Recipient]: ...
 
 
-class Audiences(Protocol):
-    """Where recipients come from besides an inline list: an upload, address-book groups."""
+class UploadAudiences(Protocol):
+    """An uploaded CSV's recipients (services.uploads)."""
 
-    def from_upload(self, tenant_id: str, upload_id: str) -> Audience: ...
-    def from_groups(self, tenant_id: str, group_ids: list[str]) -> Audience: ...
+    def audience(self, tenant_id: str, upload_id: str) -> Audience: ...
+
+
+class GroupAudiences(Protocol):
+    """The contacts of address-book groups, their fields as variables."""
+
+    def audience(self, tenant_id: str, group_ids: list[str]) -> Audience: ...
 
 
 class Throttles(Protocol):
@@ -123,11 +130,34 @@ def _delay(moment: datetime, now: datetime) -> int:
     return max(0, min(SQS_MAX_DELAY_S, math.ceil((moment - now).total_seconds())))
 
 
+class CampaignGate:
+    """What the send worker asks before a campaign message goes: ``go``, ``wait`` (its
+    campaign is paused: the worker looks again later) or ``drop`` (canceled or gone). A
+    campaign's status is trusted for GATE_CACHE_S, so a pause stops sends within seconds."""
+
+    def __init__(self, campaigns: CampaignRepo) -> None:
+        self._campaigns = campaigns
+        self._seen: dict[tuple[str, str], tuple[float, CampaignStatus | None]] = {}
+
+    def verdict(self, tenant_id: str, campaign_id: str) -> str:
+        key = (tenant_id, campaign_id)
+        seen = self._seen.get(key)
+        if seen is None or seen[0] < time.monotonic():
+            campaign = self._campaigns.get(tenant_id, campaign_id)
+            seen = (time.monotonic() + GATE_CACHE_S, campaign.status if campaign else None)
+            if len(self._seen) > GATE_CACHE_ENTRIES:
+                self._seen.clear()
+            self._seen[key] = seen
+        if seen[1] in (CampaignStatus.CANCELED, None):
+            return "drop"
+        return "wait" if seen[1] == CampaignStatus.PAUSED else "go"
+
+
 class CampaignService:
     def __init__(self, campaigns: CampaignRepo, messages: MessageRepo,
                  messaging: MessagingService, sessions: SessionRepo, ticks: Lane,
-                 scheduler: Scheduler, events: EventPublisher, audiences: Audiences,
-                 template_body: Callable[[Principal, str], str],
+                 scheduler: Scheduler, events: EventPublisher, uploads: UploadAudiences,
+                 groups: GroupAudiences | None, template_body: Callable[[Principal, str], str],
                  throttles: Throttles | None = None, rng: random.Random | None = None) -> None:
         self._campaigns = campaigns
         self._messages = messages
@@ -136,11 +166,11 @@ class CampaignService:
         self._ticks = ticks
         self._scheduler = scheduler
         self._events = events
-        self._audiences = audiences
+        self._uploads = uploads
+        self._groups = groups
         self._template_body = template_body
         self._throttles = throttles
         self._rng = rng or random.SystemRandom()
-        self._gates: dict[tuple[str, str], tuple[float, CampaignStatus | None]] = {}
 
     # --- creating ---
 
@@ -181,10 +211,8 @@ class CampaignService:
                 raise ValidationFailed.field("recipients", f"may list at most "
                                              f"{MAX_INLINE_RECIPIENTS} (upload a CSV for more)")
             campaign = self._with_audience(campaign, collect(new.recipients))
-        elif new.upload_id is not None:
-            self._audiences.from_upload(caller.tenant_id, new.upload_id)  # it exists, parses
-        else:
-            self._audiences.from_groups(caller.tenant_id, new.group_ids or [])
+        else:  # the source is read at start; it must be there and readable now
+            self._audience(campaign)
         self._campaigns.create(campaign)
         if start_at:
             self._scheduler.schedule(_schedule_name(campaign.id), start_at, self._ticks.arn,
@@ -362,7 +390,6 @@ class CampaignService:
             elif saved.resume_at:
                 self._ticks.send({**_tick_body(saved), "resume": True},
                                  delay_seconds=_delay(clock.parse(saved.resume_at), now))
-            self._gates.pop((tenant_id, campaign_id), None)
             kind = {"start": "started", "pause": "paused", "resume": "resumed",
                     "cancel": "canceled"}[action]
             self._publish(saved, kind)
@@ -371,11 +398,15 @@ class CampaignService:
 
     def _load(self, campaign: Campaign) -> Campaign:
         """An upload's or audience's recipients, read and stored as the campaign starts."""
+        return self._with_audience(campaign, self._audience(campaign))
+
+    def _audience(self, campaign: Campaign) -> Audience:
         source = campaign.source
-        audience = self._audiences.from_upload(campaign.tenant_id, source["upload_id"]) \
-            if source.get("kind") == "upload_id" else \
-            self._audiences.from_groups(campaign.tenant_id, source.get("group_ids") or [])
-        return self._with_audience(campaign, audience)
+        if source.get("kind") == "upload_id":
+            return self._uploads.audience(campaign.tenant_id, source["upload_id"])
+        if self._groups is None:
+            raise ValidationFailed.field("audience", "this gateway has no address book")
+        return self._groups.audience(campaign.tenant_id, source.get("group_ids") or [])
 
     # --- the tick ---
 
@@ -536,22 +567,6 @@ class CampaignService:
         return woken
 
     # --- what others ask ---
-
-    def gate(self, tenant_id: str, campaign_id: str) -> int | None:
-        """For the send worker: None when a campaign message may go now, else seconds to
-        wait (paused); -1 when its campaign was canceled (it is not sent)."""
-        key = (tenant_id, campaign_id)
-        cached = self._gates.get(key)
-        if cached is None or cached[0] < time.monotonic():
-            campaign = self._campaigns.get(tenant_id, campaign_id)
-            cached = (time.monotonic() + GATE_CACHE_S, campaign.status if campaign else None)
-            self._gates[key] = cached
-        status = cached[1]
-        if status in (CampaignStatus.CANCELED, None):
-            return -1
-        if status == CampaignStatus.PAUSED:
-            return PAUSED_WAIT_S
-        return None
 
     def on_session_throttled(self, event: Event) -> None:
         """The governor throttled a session: pause the running campaigns that send through

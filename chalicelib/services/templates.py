@@ -43,6 +43,14 @@ class TemplateService:
         if not self._templates.delete(caller.tenant_id, template_id):
             raise NotFound("template not found")
 
+    def body(self, caller: Principal, template_id: str,
+             field: str = "message.template_id") -> str:
+        """A template's text, unfilled; an unknown template is a 422 on ``field``."""
+        template = self._templates.get(caller.tenant_id, template_id)
+        if template is None:
+            raise ValidationFailed.field(field, "no such template")
+        return template.body
+
     def render(self, caller: Principal, template_id: str, variables: dict[str, str],
                field: str = "template_id") -> str:
         """The template's text with ``variables`` filled in; an unknown template is a 422 on

@@ -29,6 +29,7 @@ from chalicelib.services.account import AccountService
 from chalicelib.services.live import LiveService
 from chalicelib.services.media import MediaService, MediaSource
 from chalicelib.services.ports import (
+    CampaignGate,
     EventPublisher,
     Fleet,
     Lane,
@@ -45,6 +46,7 @@ MAX_SCHEDULE_AHEAD = timedelta(days=35)
 SQS_MAX_DELAY_S = 900
 PAST_TOLERANCE = timedelta(seconds=5)
 STUCK_AFTER = timedelta(minutes=5)
+CAMPAIGN_PAUSED_WAIT_S = 30  # a paused campaign's released message looks again this much later
 # How long a message waits for its session to be sendable again (a host that died, a
 # connection being restored) before it fails; the waits between tries start short.
 SESSION_WAIT = timedelta(minutes=2)
@@ -144,7 +146,8 @@ class MessagingCore:
                  scheduler: Scheduler, events: EventPublisher, fleet: Fleet,
                  media: MediaService, templates: TemplateService, account: AccountService,
                  max_attempts: int, live: LiveService, sealer: Sealer,
-                 opt_outs: OptOutList | None = None) -> None:
+                 opt_outs: OptOutList | None = None,
+                 campaign_gate: CampaignGate | None = None) -> None:
         self._messages = messages
         self._sessions = sessions
         self._lanes = lanes
@@ -158,6 +161,7 @@ class MessagingCore:
         self._live = live
         self._sealer = sealer
         self._opt_outs = opt_outs
+        self._campaign_gate = campaign_gate
 
     def get(self, caller: Principal, message_id: str) -> Message:
         message = self._messages.get(caller.tenant_id, message_id)

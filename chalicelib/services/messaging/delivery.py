@@ -20,6 +20,7 @@ from chalicelib.domain.messages import (
 from chalicelib.domain.optouts import phone_of
 from chalicelib.domain.sessions import not_ready
 from chalicelib.services.messaging.common import (
+    CAMPAIGN_PAUSED_WAIT_S,
     SESSION_WAIT,
     SQS_MAX_DELAY_S,
     STUCK_AFTER,
@@ -60,6 +61,15 @@ class Delivering(MessagingCore):
         if self._opted_out(message):
             self._fail(message, "opted_out", "the recipient opted out of marketing messages")
             return
+        if message.campaign_id and self._campaign_gate is not None:
+            verdict = self._campaign_gate.verdict(tenant_id, message.campaign_id)
+            if verdict == "drop":
+                self._end(message, MessageStatus.CANCELED, "campaign_canceled")
+                return
+            if verdict == "wait":  # its campaign is paused: not now, not lost
+                self._lanes[lane].send({"tenant_id": tenant_id, "message_id": message_id},
+                                       delay_seconds=CAMPAIGN_PAUSED_WAIT_S)
+                return
         session = self._sessions.get(tenant_id, message.session_id)
         if session is None:
             self._fail(message, "session_deleted")

@@ -74,14 +74,11 @@ _TYPED = ("image", "video", "audio", "voice", "document", "sticker", "location",
           "poll", "list", "reaction")
 
 
-class SendIn(Body):
-    """POST /v1/messages: common fields, plus the one object named by ``type``."""
+class ContentIn(Body):
+    """A message's content: ``type`` and the one object it names (or a template's text)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
-    session_id: Id
-    to: Recipient = Field(description="A phone number (E.164) or a JID (…@s.whatsapp.net, "
-                                      "…@g.us).")
     type: MessageType = "text"
     text: MessageText | None = None
     link_preview: bool = True
@@ -98,17 +95,6 @@ class SendIn(Body):
     list_: ListIn | None = Field(default=None, alias="list")
     reaction: ReactionIn | None = None
     template_id: Id | None = None
-    variables: Variables = Field(default_factory=dict)
-    reply_to: Id | None = None
-    schedule_at: Timestamp | None = None
-    expires_at: Timestamp | None = None
-    ttl_seconds: int | None = Field(default=None, ge=1, le=35 * 86_400)
-    priority: Literal["high", "normal", "bulk"] = "normal"
-    typing_ms: int = Field(default=0, ge=0, le=5000)
-    metadata: Metadata = Field(default_factory=dict)
-    category: Literal["transactional", "marketing"] = Field(
-        default="transactional", description="marketing: never sent to a number on the "
-                                             "opt-out list (it ends failed, opted_out).")
 
     @classmethod
     def precheck(cls, data: dict[str, Any]) -> None:
@@ -123,7 +109,7 @@ class SendIn(Body):
     def _given(self, key: str) -> Any:
         return getattr(self, "list_" if key == "list" else key)
 
-    def draft(self) -> Draft:
+    def draft(self, session_id: str = "", to: str = "") -> Draft:
         """The service's view: the type's own fields in ``body``, media as a source."""
         key = "contacts" if self.type == "contact" else self.type
         body: dict[str, Any] = {}
@@ -154,12 +140,41 @@ class SendIn(Body):
                 body = given.model_dump(exclude_none=True)
                 if self.type == "list" and self.text and "text" not in body:
                     body["text"] = self.text
-        return Draft(session_id=self.session_id, to=self.to, type=self.type, body=body,
-                     media=media, template_id=self.template_id, variables=self.variables,
-                     reply_to=self.reply_to, schedule_at=self.schedule_at,
-                     expires_at=self.expires_at, ttl_seconds=self.ttl_seconds,
-                     priority=Priority(self.priority), typing_ms=self.typing_ms,
-                     metadata=self.metadata, category=self.category)
+        return Draft(session_id=session_id, to=to, type=self.type, body=body, media=media,
+                     template_id=self.template_id)
+
+
+class SendIn(ContentIn):
+    """POST /v1/messages: common fields, plus the one object named by ``type``."""
+
+    session_id: Id
+    to: Recipient = Field(description="A phone number (E.164) or a JID (…@s.whatsapp.net, "
+                                      "…@g.us).")
+    variables: Variables = Field(default_factory=dict)
+    reply_to: Id | None = None
+    schedule_at: Timestamp | None = None
+    expires_at: Timestamp | None = None
+    ttl_seconds: int | None = Field(default=None, ge=1, le=35 * 86_400)
+    priority: Literal["high", "normal", "bulk"] = "normal"
+    typing_ms: int = Field(default=0, ge=0, le=5000)
+    metadata: Metadata = Field(default_factory=dict)
+    category: Literal["transactional", "marketing"] = Field(
+        default="transactional", description="marketing: never sent to a number on the "
+                                             "opt-out list (it ends failed, opted_out).")
+
+    def draft(self, session_id: str = "", to: str = "") -> Draft:
+        """The service's view, with the sending fields."""
+        draft = super().draft(self.session_id, self.to)
+        draft.variables = self.variables
+        draft.reply_to = self.reply_to
+        draft.schedule_at = self.schedule_at
+        draft.expires_at = self.expires_at
+        draft.ttl_seconds = self.ttl_seconds
+        draft.priority = Priority(self.priority)
+        draft.typing_ms = self.typing_ms
+        draft.metadata = self.metadata
+        draft.category = self.category
+        return draft
 
 
 class ForwardIn(Body):
