@@ -41,9 +41,9 @@ from chalicelib.domain.campaigns import (
     progress,
 )
 from chalicelib.domain.errors import AppError, Conflict, NotFound, ValidationFailed
-from chalicelib.domain.quotas import QuotaExceeded
 from chalicelib.domain.events import Event, campaign_event
 from chalicelib.domain.paging import Page, decode_cursor, encode_cursor
+from chalicelib.domain.quotas import QuotaExceeded
 from chalicelib.domain.sessions import not_ready
 from chalicelib.domain.templates import placeholders
 from chalicelib.services.messaging import Draft, MessagingService

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib import resources
 from chalicelib.bootstrap import container
-from tests.conftest import RunningHost, Tenant, assert_error, run_worker, wait_for
+from tests.conftest import RunningHost, Tenant, run_worker
 
 FAST = {"min_s": 0, "max_s": 0}
 
