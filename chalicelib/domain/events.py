@@ -591,9 +591,11 @@ CATALOGUE.update({spec.type: spec for spec in (
 
 
 def campaign_event(kind: str, campaign: Campaign, percent: int | None = None,
-                   detail: str | None = None) -> Event:
-    """``campaign.<kind>`` (started, paused, resumed, progress, completed, canceled)."""
+                   detail: str | None = None, reason: str | None = None) -> Event:
+    """``campaign.<kind>`` (started, paused, resumed, progress, completed, canceled);
+    ``reason``: why it changed, when not the campaign's own (a start or resume)."""
     return _event(_CAMPAIGN_KINDS[kind], campaign.tenant_id, None, CampaignData(
         id=campaign.id, name=campaign.name, status=campaign.status.value,
-        reason=campaign.reason, detail=detail, resume_at=campaign.resume_at, percent=percent,
+        reason=reason or campaign.reason, detail=detail, resume_at=campaign.resume_at,
+        percent=percent,
         progress=CampaignProgressData(**campaign.progress.model_dump()), at=clock.now_iso()))

@@ -267,9 +267,10 @@ class CampaignService:
         campaign = self._campaigns.get(caller.tenant_id, campaign_id)
         if campaign is None:
             raise NotFound("campaign not found")
-        if campaign.status in FINISHED:
-            return campaign
-        return campaign.model_copy(update={"progress": self._progress(campaign)})
+        # Live, also once finished: receipts still move sent to delivered and read, and a
+        # canceled campaign's released messages end skipped as their records come.
+        return campaign.model_copy(update={"progress": self._progress(
+            campaign, finished=campaign.status in FINISHED)})
 
     def list(self, caller: Principal, limit: int, cursor: str | None) -> Page:
         return self._campaigns.list(caller.tenant_id, limit, cursor)
@@ -392,7 +393,7 @@ class CampaignService:
                                  delay_seconds=_delay(clock.parse(saved.resume_at), now))
             kind = {"start": "started", "pause": "paused", "resume": "resumed",
                     "cancel": "canceled"}[action]
-            self._publish(saved, kind)
+            self._publish(saved, kind, reason=reason)
             return saved
         raise Conflict("the campaign is changing; try again", code="campaign_busy")
 
@@ -464,8 +465,9 @@ class CampaignService:
             if done is None:
                 return False
             campaign = done
-        elif remaining and not sessions:
-            campaign = campaign.model_copy(update={"reason": "no_sendable_session"})
+        elif remaining:  # a closed window, a spent day or no session: the pace waits
+            campaign = campaign.model_copy(update={
+                "pace": planned.state, "reason": None if sessions else "no_sendable_session"})
         return self._follow(campaign, planned.next_tick, planned.ended, now)
 
     def _release(self, campaign: Campaign) -> Campaign | None:
@@ -587,6 +589,7 @@ class CampaignService:
             campaign.start_at if campaign.status == CampaignStatus.SCHEDULED else None
 
     def _publish(self, campaign: Campaign, kind: str, percent: int | None = None,
-                 detail: str | None = None) -> None:
-        self._events.publish(campaign_event(kind, campaign, percent=percent, detail=detail))
+                 detail: str | None = None, reason: str | None = None) -> None:
+        self._events.publish(campaign_event(kind, campaign, percent=percent, detail=detail,
+                                            reason=reason))
 
