@@ -31,7 +31,9 @@ from chalicelib.domain import clock as clock_module
 from chalicelib.domain import ids, paging
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.auth import PLATFORM_TENANT, ROLE_SCOPES, SCOPES, Attempts, Principal, Role
+from chalicelib.domain.audiences import Recipient
 from chalicelib.domain.bots import Bot
+from chalicelib.domain.campaigns import Campaign, CampaignStatus
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.devices import Device, Push, PushOutcome
 from chalicelib.domain.errors import (
@@ -518,6 +520,51 @@ class FakeTemplates:
 
     def delete(self, tenant_id: str, template_id: str) -> bool:
         return self.items.pop((tenant_id, template_id), None) is not None
+
+
+class FakeCampaigns:
+    """``CampaignRepo`` in memory (versioned saves, recipients by seq)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Campaign] = {}
+        self.due_at: dict[tuple[str, str], str] = {}
+        self.rows: dict[tuple[str, str], list[Recipient]] = {}
+
+    def create(self, campaign: Campaign) -> None:
+        self.items[(campaign.tenant_id, campaign.id)] = campaign.model_copy(deep=True)
+
+    def get(self, tenant_id: str, campaign_id: str) -> Campaign | None:
+        found = self.items.get((tenant_id, campaign_id))
+        return found.model_copy(deep=True) if found else None
+
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        rows = [(f"CMP#{c.id}", c) for (tenant, _), c in self.items.items()
+                if tenant == tenant_id]
+        return page_of(tenant_id, rows, limit, cursor, newest_first=True)
+
+    def save(self, campaign: Campaign, due_at: str | None = None) -> Campaign | None:
+        key = (campaign.tenant_id, campaign.id)
+        if key not in self.items or self.items[key].version != campaign.version:
+            return None
+        saved = campaign.model_copy(update={"version": campaign.version + 1}, deep=True)
+        self.items[key] = saved
+        if due_at and saved.status in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED):
+            self.due_at[key] = due_at
+        else:
+            self.due_at.pop(key, None)
+        return saved.model_copy(deep=True)
+
+    def due(self, before: str, limit: int = 100) -> list[tuple[str, str]]:
+        return [key for key, at in sorted(self.due_at.items(), key=lambda kv: kv[1])
+                if at < before][:limit]
+
+    def put_recipients(self, tenant_id: str, campaign_id: str,
+                       recipients: Sequence[Recipient]) -> None:
+        self.rows[(tenant_id, campaign_id)] = list(recipients)
+
+    def recipients(self, tenant_id: str, campaign_id: str, start: int,
+                   count: int) -> list[Recipient]:
+        return self.rows.get((tenant_id, campaign_id), [])[start:start + max(count, 0)]
 
 
 class FakeOptOuts:
@@ -1105,6 +1152,7 @@ class Services:
         self.hasher = FakeHasher()
         self.devices, self.pusher = FakeDevices(), FakePusher()
         self.opt_outs, self.bots = FakeOptOuts(), FakeBots()
+        self.campaigns = FakeCampaigns()
         self.container = Container(
             s, users=self.users, sessions=self.sessions, messages=self.messages,
             templates=self.templates, lanes=self.lanes, scheduler=self.scheduler,
@@ -1114,7 +1162,8 @@ class Services:
             media_store=self.media_store, password_hasher=self.hasher, throttle=self.throttle,
             idempotency_store=self.idempotency_store, media_fetcher=self.fetcher,
             webhook_sender=self.sender, devices=self.devices, pusher=self.pusher,
-            sandbox_pushes=self.pusher, opt_outs=self.opt_outs, bots=self.bots)
+            sandbox_pushes=self.pusher, opt_outs=self.opt_outs, bots=self.bots,
+            campaigns=self.campaigns)
         c = self.container
         self.auth, self.account, self.idempotency = c.auth, c.account, c.idempotency
         self.messaging, self.session_service = c.messaging, c.session_service

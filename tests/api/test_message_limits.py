@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import resources
-from chalicelib.services import messaging
+from chalicelib.services.messaging import accept as messaging
 from tests.conftest import Tenant, assert_error, receive, run_worker, wait_for
 
 TO = "+14155552671"

@@ -186,7 +186,7 @@ def test_bad_content_is_a_422_naming_the_field(acme: Tenant, working: str, body,
 
 def test_media_too_large_to_pass_through_the_api_is_a_short_lived_link(acme: Tenant, working: str,
                                                                       monkeypatch):
-    from chalicelib.services import messaging
+    from chalicelib.services.messaging import actions as messaging
 
     monkeypatch.setattr(messaging, "INLINE_MEDIA_MAX", 10)
     mid = _send(acme, working, type="image", image={"base64": b64(png())})["id"]

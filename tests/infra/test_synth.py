@@ -54,7 +54,8 @@ def test_table_matches_declaration(
         {
             "IndexName": index.name,
             "KeySchema": _key_schema(index.pk, index.sk),
-            "Projection": {"ProjectionType": "ALL"},
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.include)}
+            if index.include else {"ProjectionType": "ALL"},
         }
         for index in spec.indexes
     ]
