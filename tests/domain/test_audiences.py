@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain.audiences import (
+    MAX_ROW_VARIABLES,
     MAX_ROWS,
     MAX_VARIABLES,
     RowError,
@@ -56,7 +57,7 @@ def test_invalid_rows_are_reported_by_line_and_blank_lines_skipped():
 def test_a_group_or_an_oversized_value_is_a_row_error():
     audience = collect([("120363025246125888@g.us", {}), ("+14155552671", {"a": "x" * 1025}),
                         ("+14155552671", {"{{a}}": "1"}),
-                        ("+14155552671", {f"v{i}": "" for i in range(MAX_VARIABLES + 1)})])
+                        ("+14155552671", {f"v{i}": "" for i in range(MAX_ROW_VARIABLES + 1)})])
     assert [e.row for e in audience.errors] == [0, 1, 2, 3]
     assert audience.recipients == []
 
