@@ -126,18 +126,18 @@ def _tag_routes(kind: str, plural: str) -> None:
         container().address_book.delete_tag(principal, kind, tag_id)
         return {"deleted": True, "id": tag_id}
 
-    route(create, f"create_{kind}", f"Create a contact {kind} (a name, an optional color).",
+    route(create, f"create_book_{kind}", f"Create a contact {kind} (a name, an optional color).",
           path, "POST", scope="contacts:write", body="address_book:TagIn",
           out="address_book:TagOut", status=201, idempotent=True)
-    route(list_all, f"list_{plural}", f"The address book's {plural}, oldest first.", path,
+    route(list_all, f"list_book_{plural}", f"The address book's {plural}, oldest first.", path,
           "GET", scope="contacts:read", out="address_book:Page[TagOut]",
           query=("limit", "cursor"))
-    route(get, f"get_{kind}", f"One {kind}.", item, "GET", scope="contacts:read",
+    route(get, f"get_book_{kind}", f"One {kind}.", item, "GET", scope="contacts:read",
           out="address_book:TagOut")
-    route(update, f"update_{kind}", f"Rename or recolor a {kind} (color null: none).", item,
+    route(update, f"update_book_{kind}", f"Rename or recolor a {kind} (color null: none).", item,
           "PATCH", scope="contacts:write", body="address_book:TagPatch",
           out="address_book:TagOut")
-    route(delete, f"delete_{kind}", f"Delete a {kind} no contact uses (one in use is a 409 "
+    route(delete, f"delete_book_{kind}", f"Delete a {kind} no contact uses (one in use is a 409 "
                                     "in_use: take it off its contacts first).", item, "DELETE",
           scope="contacts:write", out="common:Deleted",
           responses={409: "in_use: a contact has it"})
