@@ -18,6 +18,7 @@ from chalicelib.api import docs, fallback
 from chalicelib.api.edge import REQUEST_ID_HEADER, http_middleware
 from chalicelib.api.v1 import (
     account,
+    address_book,
     auth,
     bots,
     campaigns,
@@ -55,7 +56,7 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
 app.register_middleware(http_middleware, "http")
 for blueprint in (health, auth, account, sessions, messages, templates, webhooks, events,
                   devices, sandbox, groups, channels, contacts, profile, chats, labels, bots,
-                  optouts, otp, uploads, campaigns):
+                  optouts, otp, uploads, campaigns, address_book):
     app.register_blueprint(blueprint.bp, url_prefix="/v1")
 app.register_blueprint(docs.bp)
 app.register_blueprint(fallback.bp)  # last: every path nothing else serves

@@ -15,6 +15,7 @@ from chalicelib import resources
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.address_book_repo import DynamoAddressBookRepo
     from chalicelib.adapters.bots_repo import DynamoBotRepo
     from chalicelib.adapters.campaigns_repo import DynamoCampaignRepo
     from chalicelib.adapters.contacts_repo import DynamoContactsRepo
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.users_repo import DynamoUserRepo
     from chalicelib.adapters.webhooks_repo import DynamoSubscriptionRepo
     from chalicelib.services.account import AccountService
+    from chalicelib.services.address_book import AddressBookService
     from chalicelib.services.auth import AuthService
     from chalicelib.services.bots import BotService
     from chalicelib.services.campaigns import CampaignGate, CampaignService
@@ -365,6 +367,18 @@ class Container:
         from chalicelib.services.uploads import UploadService
 
         return UploadService(self.upload_store)
+
+    @cached_property
+    def address_book_repo(self) -> DynamoAddressBookRepo:
+        from chalicelib.adapters.address_book_repo import DynamoAddressBookRepo
+
+        return DynamoAddressBookRepo(_dynamodb(), self._table(resources.ADDRESS_BOOK))
+
+    @cached_property
+    def address_book(self) -> AddressBookService:
+        from chalicelib.services.address_book import AddressBookService
+
+        return AddressBookService(self.address_book_repo, self.uploads)
 
     @cached_property
     def media(self) -> MediaService:

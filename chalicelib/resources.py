@@ -150,10 +150,16 @@ OPT_OUTS = Table(
     # Numbers that asked for no marketing messages (pk tenant id, sk "OPT#<digits>") and the
     # tenant's STOP/START keyword settings ("SETTINGS#optouts").
 )
+ADDRESS_BOOK = Table(
+    "address-book",
+    # The tenant's own contacts (pk tenant id, sk "CONTACT#<id>"), the claim that makes a number
+    # one contact ("PHONE#<digits>" -> contact id), and its statuses, sources and groups
+    # ("STATUS#<id>", "SOURCE#<id>", "GROUP#<id>").
+)
 
 TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, WEBHOOKS, EVENTS, DELIVERIES,
                              TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, BOTS, OPT_OUTS, CAMPAIGNS,
-                             SANDBOX_RECIPIENTS, HOSTS)
+                             SANDBOX_RECIPIENTS, HOSTS, ADDRESS_BOOK)
 
 @dataclass(frozen=True)
 class Bucket:

@@ -30,8 +30,8 @@ from chalicelib.bootstrap import Container
 from chalicelib.domain import clock as clock_module
 from chalicelib.domain import ids, paging
 from chalicelib.domain.accounts import ApiKey, Tenant, User
-from chalicelib.domain.auth import PLATFORM_TENANT, ROLE_SCOPES, SCOPES, Attempts, Principal, Role
 from chalicelib.domain.audiences import Recipient
+from chalicelib.domain.auth import PLATFORM_TENANT, ROLE_SCOPES, SCOPES, Attempts, Principal, Role
 from chalicelib.domain.bots import Bot
 from chalicelib.domain.campaigns import Campaign, CampaignStatus
 from chalicelib.domain.content import StoredMedia

@@ -49,9 +49,10 @@ MAX_JSON_DEPTH = 32
 MAX_PATH_PARAM = 128  # no id is longer; longer ones cannot exist (and DynamoDB keys are bounded)
 MAX_QUERY_VALUE = 2048
 # The longest value each query parameter takes (the OpenAPI document says the same).
-QUERY_LIMITS = {"cursor": MAX_QUERY_VALUE, "session_id": 64, "chat": 64, "status": 16,
+QUERY_LIMITS = {"cursor": MAX_QUERY_VALUE, "session_id": 64, "chat": 64, "status": 64,
                 "event_type": 64, "after": 30, "types": 1024, "invite": 256, "q": 64,
-                "sort": 16, "refresh": 8, "archived": 5, "pinned": 5, "unread": 5}
+                "sort": 16, "refresh": 8, "archived": 5, "pinned": 5, "unread": 5,
+                "source": 64, "group_id": 64}
 SCHEMAS = "chalicelib.api.v1.schemas"
 REQUEST_ID_HEADER = "X-Request-Id"
 SECURITY_HEADERS = {

@@ -48,6 +48,13 @@ QUERY: dict[str, dict[str, Any]] = {
              "schema": {"type": "string", "enum": ["name", "recent"]}},
     "refresh": {"description": "true: ask WhatsApp again instead of the 24 h cache.",
                 "schema": {"type": "string", "enum": ["true", "false"]}},
+    # The address book's filters ("contact_status" is the query parameter "status").
+    "contact_status": {"name": "status", "description": "Only contacts with this status id.",
+                       "schema": {"type": "string", "maxLength": QUERY_LIMITS["status"]}},
+    "source": {"description": "Only contacts with this source id.",
+               "schema": {"type": "string", "maxLength": QUERY_LIMITS["source"]}},
+    "group_id": {"description": "Only contacts in this group.",
+                 "schema": {"type": "string", "maxLength": QUERY_LIMITS["group_id"]}},
     **{name: {"description": f"Only chats that are (true) or are not (false) {name}.",
               "schema": {"type": "string", "enum": ["true", "false"]}}
        for name in ("archived", "pinned", "unread")},

@@ -20,7 +20,8 @@ from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.text import utf8_bytes
 
 MAX_ROWS = 100_000
-MAX_VARIABLES = 20  # variable columns besides the phone
+MAX_VARIABLES = 20  # variable columns of a CSV besides the phone
+MAX_ROW_VARIABLES = 50  # variables of one recipient (as a message's variables)
 MAX_CELL_BYTES = 1024
 MAX_NAME_CHARS = 64  # a column (variable) name
 PREVIEW_ERRORS = 20
@@ -38,6 +39,7 @@ _DELIMITERS = (",", ";", "\t", "|")
 class Recipient:
     to: str  # a JID string, e.g. "14155552671@s.whatsapp.net"
     variables: dict[str, str] = field(default_factory=dict)
+    row: int = field(default=0, compare=False)  # where it came from (as RowError.row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +135,14 @@ def _gather(rows: Iterable[tuple[int, str, dict[str, str], str | None]], field_n
         seen.add(key)
         if columns is None:
             names.update(dict.fromkeys(variables))
-        recipients.append(Recipient(key, dict(variables)))
+        recipients.append(Recipient(key, dict(variables), row))
     return Audience(recipients, errors, duplicates, list(names))
 
 
 def _check_variables(variables: dict[str, str]) -> tuple[str, str] | None:
     """The value at fault and why, or None when the variables are within bounds."""
-    if len(variables) > MAX_VARIABLES:
-        return "", f"has more than {MAX_VARIABLES} variables"
+    if len(variables) > MAX_ROW_VARIABLES:
+        return "", f"has more than {MAX_ROW_VARIABLES} variables"
     for name, value in variables.items():
         if not _VARIABLE.fullmatch(name) or len(name) > MAX_NAME_CHARS:
             return name[:64], "is not a variable name (letters, digits, _ . -)"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Tenant, User
+from chalicelib.domain.address_book import Contact as BookContact
+from chalicelib.domain.address_book import Tag, TagKind
 from chalicelib.domain.audiences import Upload, UploadedFile
 from chalicelib.domain.auth import Attempts
 from chalicelib.domain.bots import Bot
@@ -449,3 +451,34 @@ class UploadStore(Protocol):
     def read(self, tenant_id: str, upload_id: str, max_bytes: int) -> UploadedFile | None:
         """The file in one read (its bytes left out when over ``max_bytes``); None when it
         has not arrived."""
+
+
+class AddressBookRepo(Protocol):
+    """The tenant's address book: contacts (one per number), statuses, sources and groups."""
+
+    def create_contact(self, contact: BookContact) -> bool:
+        """Store a new contact; False when its number is another contact's."""
+    def replace_contact(self, contact: BookContact, old_digits: str) -> str | None:
+        """Write over the stored contact; None, or "phone" (number taken) or "contact"
+        (gone)."""
+    def get_contact(self, tenant_id: str, contact_id: str) -> BookContact | None: ...
+    def delete_contact(self, tenant_id: str, contact_id: str) -> BookContact | None: ...
+    def list_contacts(self, tenant_id: str, limit: int, cursor: str | None, q: str | None,
+                      status: str | None, source: str | None, group_id: str | None
+                      ) -> Page: ...
+    def contacts(self, tenant_id: str, group_ids: Sequence[str] = (),
+                 uses: tuple[TagKind, str] | None = None) -> Iterator[BookContact]:
+        """Every contact (in any of ``group_ids``; using the tag ``uses``), lazily."""
+    def phone_owners(self, tenant_id: str) -> dict[str, str]:
+        """Every claimed number (digits) -> contact id."""
+    def get_contacts(self, tenant_id: str, contact_ids: Sequence[str]) -> list[BookContact]: ...
+    def put_contacts(self, contacts: Sequence[BookContact],
+                     claim: Sequence[BookContact]) -> None:
+        """Write many contacts in batches, and the number claims of the new ones."""
+    def put_tag(self, tag: Tag, must_exist: bool) -> bool: ...
+    def get_tag(self, tenant_id: str, kind: TagKind, tag_id: str) -> Tag | None: ...
+    def existing_tags(self, tenant_id: str, kind: TagKind,
+                      tag_ids: Sequence[str]) -> set[str]: ...
+    def list_tags(self, tenant_id: str, kind: TagKind, limit: int, cursor: str | None
+                  ) -> Page: ...
+    def delete_tag(self, tenant_id: str, kind: TagKind, tag_id: str) -> Tag | None: ...
