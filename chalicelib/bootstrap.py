@@ -463,7 +463,7 @@ class Container:
             self.settings.scheduler_role_arn)
         return CampaignService(self.campaigns, self.messages, self.messaging, self.sessions,
                                self.queue(resources.CAMPAIGN_TICKS), starts, self.events,
-                               self.uploads, None, self.template_service.body)
+                               self.uploads, self.address_book, self.template_service.body)
 
     @cached_property
     def otp_service(self) -> OtpService:

@@ -463,3 +463,22 @@ def test_a_release_over_the_daily_quota_pauses_the_campaign(acme: Tenant, admin_
     assert (got["status"], got["reason"]) == ("paused", "quota_exceeded")
     assert got["progress"]["pending"] == 3 and sent(host) == []
 
+
+
+def test_an_audience_of_address_book_groups(acme: Tenant, working: str, host: RunningHost):
+    group = acme.call("POST", "/v1/address-book/groups", {"name": "VIP"}).json["id"]
+    for phone, name in (("+14155550001", "Ann"), ("+14155550002", "Bob")):
+        made = acme.call("POST", "/v1/address-book/contacts",
+                         {"phone": phone, "name": name, "group_ids": [group]})
+        assert made.status_code == 201, made.body
+    acme.call("POST", "/v1/address-book/contacts", {"phone": "+14155550003", "name": "Out"})
+    created = create(acme, [working], audience={"group_ids": [group]},
+                     message={"type": "text", "text": "Hi {{name}} ({{phone}})"})
+    assert created["source"] == "audience"
+    assert start(acme, created["id"])["progress"]["total"] == 2
+    drain(acme, created["id"])
+    assert sorted(t for _, _, t in sent(host)) == ["Hi Ann (+14155550001)",
+                                                   "Hi Bob (+14155550002)"]
+    assert_error(acme.call("POST", "/v1/campaigns", {
+        "name": "x", "session_ids": [working], "message": {"text": "hi"},
+        "audience": {"group_ids": ["grp_nope"]}}), 422)
