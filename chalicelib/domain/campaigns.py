@@ -312,6 +312,13 @@ def personalize(prototype: dict[str, Any], variables: dict[str, str]) -> dict[st
     return content
 
 
+def resumed_pace(pace: Pace, now: datetime, held: int) -> datetime:
+    """When a resumed campaign releases its next recipient: after the ``held`` messages the
+    pause kept back have gone out at the mean interval."""
+    mean = (pace.interval.min_s + pace.interval.max_s) / 2
+    return now + timedelta(seconds=mean * held)
+
+
 def add_reference(content: dict[str, Any], message_id: str) -> dict[str, Any]:
     """The content with a short reference to its message appended to its text (or caption):
     the message id's last 8 characters, unique within the campaign (``add_ref``)."""

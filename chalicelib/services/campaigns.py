@@ -39,6 +39,7 @@ from chalicelib.domain.campaigns import (
     personalize,
     plan,
     progress,
+    resumed_pace,
 )
 from chalicelib.domain.errors import AppError, Conflict, NotFound, ValidationFailed
 from chalicelib.domain.events import Event, campaign_event
@@ -372,8 +373,10 @@ class CampaignService:
                 if campaign.source.get("kind") != "recipients":
                     campaign = self._load(campaign)
                 update.update(started_at=clock.iso(now), tick_id=ids.new_id())
-            elif action == "resume":
-                update["tick_id"] = ids.new_id()
+            elif action == "resume":  # what the pause held goes first, at the pace
+                update.update(tick_id=ids.new_id(), pace=campaign.pace.model_copy(update={
+                    "next_at": clock.iso(resumed_pace(campaign.pace_rules, now,
+                                                      self._progress(campaign).queued))}))
             elif action == "pause":
                 update.update(tick_id=None,
                               resume_at=clock.iso(resume_at) if resume_at else None)

@@ -46,7 +46,7 @@ MAX_SCHEDULE_AHEAD = timedelta(days=35)
 SQS_MAX_DELAY_S = 900
 PAST_TOLERANCE = timedelta(seconds=5)
 STUCK_AFTER = timedelta(minutes=5)
-CAMPAIGN_PAUSED_WAIT_S = 30  # a paused campaign's released message looks again this much later
+CAMPAIGN_PAUSED_WAIT_S = 15  # a paused campaign's released message looks again this much later
 # How long a message waits for its session to be sendable again (a host that died, a
 # connection being restored) before it fails; the waits between tries start short.
 SESSION_WAIT = timedelta(minutes=2)
