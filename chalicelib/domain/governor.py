@@ -232,3 +232,25 @@ def spiked(window: FailureWindow, rule: SpikeRule) -> bool:
 def iso(moment_ms: int) -> str:
     """A time in milliseconds as the API writes times."""
     return clock.iso(datetime.fromtimestamp(moment_ms / 1000, UTC))
+
+
+# --- what the governor keeps per session ---
+
+
+class SessionState(BaseModel):
+    """The session's one state item: each lane's theoretical arrival time, the throttle,
+    the failure window."""
+
+    tat_ms: dict[str, int] = Field(default_factory=dict)
+    throttle: Throttle | None = None
+    window: FailureWindow | None = None
+
+
+class StoredLimits(BaseModel):
+    """A session's own limits (a partial Limits laid over the platform's defaults) and its
+    warm-up: since when, for which number (a session paired with another number starts
+    again)."""
+
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    warmup_since_ms: int | None = None
+    warmup_phone: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import clock
 from chalicelib.domain.errors import (
@@ -13,12 +13,13 @@ from chalicelib.domain.errors import (
     OutcomeUnknown,
     SessionUnavailable,
 )
+from chalicelib.domain.governor import PUSHBACK_CODES
 from chalicelib.domain.messages import (
     Message,
     MessageStatus,
 )
 from chalicelib.domain.optouts import phone_of
-from chalicelib.domain.sessions import not_ready
+from chalicelib.domain.sessions import Session, not_ready
 from chalicelib.services.messaging.common import (
     SESSION_WAIT,
     SQS_MAX_DELAY_S,
@@ -29,9 +30,18 @@ from chalicelib.services.messaging.common import (
     retry_delay,
 )
 
+if TYPE_CHECKING:
+    from chalicelib.services.governor import GovernorService
+
 
 class Delivering(MessagingCore):
     """The send worker's delivery (never twice) and the reconciler."""
+
+    def __init__(self, *args: Any, governor: GovernorService | None = None,
+                 **kwargs: Any) -> None:
+        """``governor``: the session budgets every send passes (None: none, e.g. tools)."""
+        super().__init__(*args, **kwargs)
+        self._governor = governor
 
     def deliver(self, tenant_id: str, message_id: str, receive_count: int,
                 lane: str = "normal", attempt: int = 1, waiting_since: str | None = None) -> None:
@@ -68,6 +78,12 @@ class Delivering(MessagingCore):
         if why is not None:
             self._fail(message, *why)
             return
+        if self._governor is not None:
+            wait = self._governor.admit(session, message, lane)
+            if wait is not None:  # over budget: back to its lane, still queued, never early
+                self._lanes[lane].send({"tenant_id": tenant_id, "message_id": message_id},
+                                       delay_seconds=min(wait, SQS_MAX_DELAY_S))
+                return
         try:
             content = self._unsealed(message)
         except ValueError:
@@ -87,8 +103,29 @@ class Delivering(MessagingCore):
         except AppError as exc:
             if exc.code == "expired":
                 self._end(claimed, MessageStatus.EXPIRED, "expired")
+            elif exc.code in PUSHBACK_CODES and self._governor is not None:
+                self._pushed_back(claimed, session, exc, lane)
             else:
                 self._fail(claimed, exc.code, exc.message)
+                if self._governor is not None:
+                    self._governor.failed(session)
+
+    def _pushed_back(self, claimed: Message, session: Session, exc: AppError,
+                     lane: str) -> None:
+        """WhatsApp refused the send (rate limit, reach-out timelock): nothing left (the host
+        gave its send token back), so the message is queued again, not failed; the governor
+        throttles the session and the message waits for the back-off, whatever its
+        category (WhatsApp refused this very send)."""
+        requeued = self._messages.transition(claimed.tenant_id, claimed.id,
+                                             MessageStatus.QUEUED, reason=exc.code)
+        throttle = self._governor.pushback(session, exc.code) if self._governor else None
+        if requeued is None:
+            log.warning("send of %s refused (%s) but its status had moved on", claimed.id,
+                        exc.code)
+            return
+        wait = math.ceil((throttle.until_ms - clock.epoch_ms()) / 1000) if throttle else 0
+        self._lanes[lane].send({"tenant_id": claimed.tenant_id, "message_id": claimed.id},
+                               delay_seconds=min(max(wait, retry_delay(1)), SQS_MAX_DELAY_S))
 
     def _unsealed(self, message: Message) -> dict[str, Any] | None:
         """The real content of a message with concealed parts (None for any other)."""
