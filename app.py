@@ -30,6 +30,7 @@ from chalicelib.api.v1 import (
     groups,
     health,
     labels,
+    limits,
     messages,
     optouts,
     otp,
@@ -56,7 +57,7 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
 app.register_middleware(http_middleware, "http")
 for blueprint in (health, auth, account, sessions, messages, templates, webhooks, events,
                   devices, sandbox, groups, channels, contacts, profile, chats, labels, bots,
-                  optouts, otp, uploads, campaigns, address_book):
+                  optouts, otp, uploads, campaigns, address_book, limits):
     app.register_blueprint(blueprint.bp, url_prefix="/v1")
 app.register_blueprint(docs.bp)
 app.register_blueprint(fallback.bp)  # last: every path nothing else serves

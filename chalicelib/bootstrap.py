@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from chalicelib.services.deliveries import DeliveryService
     from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
+    from chalicelib.services.governor import GovernorService
     from chalicelib.services.groups import GroupService
     from chalicelib.services.idempotency import Idempotency
     from chalicelib.services.labels import LabelsService
@@ -59,7 +60,9 @@ if TYPE_CHECKING:
     from chalicelib.services.ports import (
         ChatRepo,
         Fetcher,
+        GovernorStore,
         IdempotencyStore,
+        KnownChats,
         PasswordHasher,
         Pusher,
         RecipientInbox,
@@ -439,7 +442,8 @@ class Container:
         return MessagingService(self.messages, self.sessions, self.lanes,  # type: ignore[arg-type]
                                 self.scheduler, self.events, self.fleet, self.media,
                                 self.template_service, self.account, self.settings.send_attempts,
-                                self.live, self.sealer, self.opt_outs, self.campaign_gate)
+                                self.live, self.sealer, self.opt_outs, self.campaign_gate,
+                                governor=self.governor)
 
     @cached_property
     def campaigns(self) -> DynamoCampaignRepo:
@@ -463,7 +467,35 @@ class Container:
             self.settings.scheduler_role_arn)
         return CampaignService(self.campaigns, self.messages, self.messaging, self.sessions,
                                self.queue(resources.CAMPAIGN_TICKS), starts, self.events,
-                               self.uploads, self.address_book, self.template_service.body)
+                               self.uploads, self.address_book, self.template_service.body,
+                               self.governor)
+
+    @cached_property
+    def governor_store(self) -> GovernorStore:
+        from chalicelib.adapters.governor_repo import DynamoGovernorStore
+
+        return DynamoGovernorStore(_dynamodb(), self._table(resources.GOVERNOR))
+
+    @cached_property
+    def known_chats(self) -> KnownChats:
+        """The chats the send governor asks whether a session reached a number before."""
+        return self.chat_repo
+
+    @cached_property
+    def governor(self) -> GovernorService:
+        import json
+
+        from chalicelib.domain.governor import Limits, SpikeRule
+        from chalicelib.services.governor import GovernorService
+
+        s = self.settings
+        defaults = Limits().merged(json.loads(s.governor_defaults_json or "{}"))
+        return GovernorService(
+            self.governor_store, self.sessions, self.known_chats, self.events, defaults,
+            defaults.merged(json.loads(s.governor_sandbox_defaults_json or "{}")),
+            s.governor_backoff_seconds, s.governor_backoff_max_seconds,
+            SpikeRule(min_failures=s.governor_spike_failures, ratio=s.governor_spike_ratio,
+                      window_s=s.governor_spike_window_seconds))
 
     @cached_property
     def otp_service(self) -> OtpService:

@@ -157,9 +157,19 @@ ADDRESS_BOOK = Table(
     # ("STATUS#<id>", "SOURCE#<id>", "GROUP#<id>").
 )
 
+GOVERNOR = Table(
+    "governor",
+    # The send governor's budgets, per session (pk "<tenant>#<session>"): "STATE" (each lane's
+    # token bucket, the throttle, the failure window), "LIMITS" (the session's own limits and
+    # warm-up), "DAY#<yyyy-mm-dd>" (new contacts that day) and "TALKED#<digits>" (numbers
+    # the session reached), each with a TTL but LIMITS.
+    ttl_attribute="expires_at_epoch",
+    point_in_time_recovery=False,
+)
+
 TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, WEBHOOKS, EVENTS, DELIVERIES,
                              TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, BOTS, OPT_OUTS, CAMPAIGNS,
-                             SANDBOX_RECIPIENTS, HOSTS, ADDRESS_BOOK)
+                             SANDBOX_RECIPIENTS, HOSTS, ADDRESS_BOOK, GOVERNOR)
 
 @dataclass(frozen=True)
 class Bucket:

@@ -66,6 +66,28 @@ class Settings(BaseSettings):
         description="Role EventBridge Scheduler assumes to put due messages on the queues.")
     default_limits_json: str = Field(
         "", description='Default tenant limits as JSON, e.g. {"messages_per_day": 1000}.')
+    governor_defaults_json: str = Field(
+        "", description='The send governor\'s limits for every session, laid over the built-in '
+                        'conservative ones (messages per minute high 60, normal 20, bulk 10; '
+                        '250 new contacts a day; a 14-day warm-up), e.g. '
+                        '{"new_contacts_per_day": 500}. A session\'s own limits go over these.')
+    governor_sandbox_defaults_json: str = Field(
+        '{"messages_per_minute": {"high": 600, "normal": 300, "bulk": 300}, '
+        '"new_contacts_per_day": 10000, "warmup": {"enabled": false}}',
+        description="... and over those, for sandbox sessions (no real number to protect: "
+                    "no warm-up, a 300-recipient campaign goes in minutes).")
+    governor_backoff_seconds: int = Field(
+        300, ge=1, le=86_400, description="A throttle's first back-off after WhatsApp pushes "
+                                          "back (a timelock: four times as long); it doubles "
+                                          "with each repeat within a day.")
+    governor_backoff_max_seconds: int = Field(
+        6 * 3600, ge=1, le=7 * 86_400, description="The longest back-off.")
+    governor_spike_failures: int = Field(
+        5, ge=1, le=10_000, description="Failed sends in one window that may be a spike ...")
+    governor_spike_ratio: float = Field(
+        0.5, gt=0, le=1, description="... when they are at least this share of its sends ...")
+    governor_spike_window_seconds: int = Field(
+        600, ge=1, le=86_400, description="... in a window this long (it throttles marketing).")
     send_attempts: int = 5
     send_interval_ms: int = Field(
         1000, description="Default pause between two sends of one session (jittered ±20%)."

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -45,6 +45,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
 )
 from chalicelib.domain.events import Event, EventType, matches
+from chalicelib.domain.governor import FailureWindow, SessionState, StoredLimits, Throttle
 from chalicelib.domain.idempotency import IdempotencyRecord
 from chalicelib.domain.live import LiveOp, LiveResult
 from chalicelib.domain.media import media_key, safe_filename
@@ -1094,6 +1095,109 @@ class FakeWebhookSender:
         return outcome, b"ok"
 
 
+# --- the send governor --------------------------------------------------------------------------
+
+
+class FakeGovernorStore:
+    """``GovernorStore`` in memory, with the table's conditions; ``calls`` counts each
+    operation (the send path's cost)."""
+
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str], StoredLimits] = {}
+        self.states: dict[tuple[str, str], dict[str, Any]] = {}
+        self.talked: set[tuple[str, str, str]] = set()
+        self.days: dict[tuple[str, str, str], int] = {}
+        self.calls: list[str] = []
+
+    def limits(self, tenant_id: str, session_id: str) -> StoredLimits | None:
+        self.calls.append("limits")
+        return self.stored.get((tenant_id, session_id))
+
+    def put_limits(self, tenant_id: str, session_id: str, stored: StoredLimits) -> None:
+        self.calls.append("put_limits")
+        self.stored[(tenant_id, session_id)] = stored.model_copy()
+
+    def _state(self, key: tuple[str, str]) -> SessionState:
+        item = self.states.get(key, {})
+        return SessionState(tat_ms=dict(item.get("tat", {})), throttle=item.get("throttle"),
+                            window=item.get("window"))
+
+    def state(self, tenant_id: str, session_id: str) -> SessionState:
+        self.calls.append("state")
+        return self._state((tenant_id, session_id))
+
+    def take(self, tenant_id: str, session_id: str, lane: str, expected_ms: int | None,
+             new_ms: int, now_ms: int, respect_throttle: bool) -> SessionState | None:
+        self.calls.append("take")
+        key = (tenant_id, session_id)
+        item = self.states.setdefault(key, {})
+        tat = item.get("tat", {}).get(lane)
+        fits = (tat is None or tat <= now_ms) if expected_ms is None else tat == expected_ms
+        throttle: Throttle | None = item.get("throttle")
+        if respect_throttle and throttle is not None and throttle.until_ms > now_ms:
+            fits = False
+        if not fits:
+            return self._state(key)
+        item.setdefault("tat", {})[lane] = new_ms
+        item["sends"] = item.get("sends", 0) + 1
+        window: FailureWindow | None = item.get("window")
+        if window is not None:
+            item["window"] = window.model_copy(update={"sends": window.sends + 1})
+        return None
+
+    def throttle(self, tenant_id: str, session_id: str, expected: Throttle | None,
+                 new: Throttle, now_ms: int) -> bool:
+        self.calls.append("throttle")
+        item = self.states.setdefault((tenant_id, session_id), {})
+        current: Throttle | None = item.get("throttle")
+        if (current.until_ms if current else None) != (expected.until_ms if expected else None):
+            return False
+        item["throttle"] = new
+        return True
+
+    def count_failure(self, tenant_id: str, session_id: str, now_ms: int,
+                      window_ms: int) -> FailureWindow:
+        self.calls.append("count_failure")
+        item = self.states.setdefault((tenant_id, session_id), {})
+        window: FailureWindow | None = item.get("window")
+        if window is None or window.start_ms <= now_ms - window_ms:
+            window = FailureWindow(start_ms=now_ms, sends=0, failures=1)
+        else:
+            window = window.model_copy(update={"failures": window.failures + 1})
+        item["window"] = window
+        return window
+
+    def new_contact(self, tenant_id: str, session_id: str, digits: str, day: str,
+                    budget: int, now_ms: int) -> Literal["known", "counted", "over"]:
+        self.calls.append("new_contact")
+        if (tenant_id, session_id, digits) in self.talked:
+            return "known"
+        if self.days.get((tenant_id, session_id, day), 0) >= budget:
+            return "over"
+        self.talked.add((tenant_id, session_id, digits))
+        self.days[(tenant_id, session_id, day)] = self.days.get((tenant_id, session_id, day),
+                                                                0) + 1
+        return "counted"
+
+    def mark_talked(self, tenant_id: str, session_id: str, digits: str, now_ms: int) -> None:
+        self.calls.append("mark_talked")
+        self.talked.add((tenant_id, session_id, digits))
+
+    def contacts_on(self, tenant_id: str, session_id: str, day: str) -> int:
+        self.calls.append("contacts_on")
+        return self.days.get((tenant_id, session_id, day), 0)
+
+
+class FakeKnownChats:
+    """``KnownChats``: the (tenant, session, jid) chats a session has."""
+
+    def __init__(self) -> None:
+        self.chats: set[tuple[str, str, str]] = set()
+
+    def get(self, tenant_id: str, session_id: str, jid: str) -> Any:
+        return object() if (tenant_id, session_id, jid) in self.chats else None
+
+
 # --- everything wired ---------------------------------------------------------------------------
 
 
@@ -1153,6 +1257,7 @@ class Services:
         self.devices, self.pusher = FakeDevices(), FakePusher()
         self.opt_outs, self.bots = FakeOptOuts(), FakeBots()
         self.campaigns = FakeCampaigns()
+        self.governor_store, self.known_chats = FakeGovernorStore(), FakeKnownChats()
         self.container = Container(
             s, users=self.users, sessions=self.sessions, messages=self.messages,
             templates=self.templates, lanes=self.lanes, scheduler=self.scheduler,
@@ -1163,7 +1268,8 @@ class Services:
             idempotency_store=self.idempotency_store, media_fetcher=self.fetcher,
             webhook_sender=self.sender, devices=self.devices, pusher=self.pusher,
             sandbox_pushes=self.pusher, opt_outs=self.opt_outs, bots=self.bots,
-            campaigns=self.campaigns)
+            campaigns=self.campaigns, governor_store=self.governor_store,
+            known_chats=self.known_chats)
         c = self.container
         self.auth, self.account, self.idempotency = c.auth, c.account, c.idempotency
         self.messaging, self.session_service = c.messaging, c.session_service
@@ -1172,6 +1278,7 @@ class Services:
         self.subscription_service, self.delivery_service = (c.subscription_service,
                                                             c.delivery_service)
         self.event_service = c.event_service
+        self.governor = c.governor
         for tenant in self.TENANTS:
             self.users.put_tenant(Tenant(id=tenant, name=tenant.title(),
                                          created_at=clock_module.now_iso()))

@@ -57,6 +57,7 @@ class EventType(StrEnum):
     CAMPAIGN_PROGRESS = "campaign.progress"
     CAMPAIGN_COMPLETED = "campaign.completed"
     CAMPAIGN_CANCELED = "campaign.canceled"
+    SESSION_THROTTLED = "session.throttled"
 
 
 class Event(BaseModel):
@@ -599,3 +600,27 @@ def campaign_event(kind: str, campaign: Campaign, percent: int | None = None,
         reason=reason or campaign.reason, detail=detail, resume_at=campaign.resume_at,
         percent=percent,
         progress=CampaignProgressData(**campaign.progress.model_dump()), at=clock.now_iso()))
+# --- the send governor ---
+
+
+class SessionThrottledData(_Data):
+    reason: str = Field(description="rate_limited or timelock (WhatsApp refused a send), or "
+                                    "failure_rate (too many of the session's sends failed).")
+    until: str = Field(description="When the session's marketing traffic resumes.")
+    categories: list[str] = Field(description="The categories held back (marketing).")
+    lanes: list[str] = Field(description="The lanes whose messages of those categories wait "
+                                         "(high-priority traffic never does).")
+
+
+CATALOGUE.update({spec.type: spec for spec in (
+    EventSpec(EventType.SESSION_THROTTLED, "The send governor paused a session's marketing "
+                                           "traffic (and its campaigns) for a back-off: "
+                                           "WhatsApp pushed back or its failures spiked.",
+              SessionThrottledData),
+)})
+
+
+def session_throttled(tenant_id: str, session_id: str, reason: str, until: str,
+                      categories: list[str], lanes: list[str]) -> Event:
+    return _event(EventType.SESSION_THROTTLED, tenant_id, session_id, SessionThrottledData(
+        reason=reason, until=until, categories=categories, lanes=lanes))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.address_book import Contact as BookContact
@@ -16,6 +16,7 @@ from chalicelib.domain.chats import Chat, LastMessage, StoredLabel
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.devices import Device, Push, PushOutcome
 from chalicelib.domain.events import Event
+from chalicelib.domain.governor import FailureWindow, SessionState, StoredLimits, Throttle
 from chalicelib.domain.hosts import HostRecord
 from chalicelib.domain.idempotency import IdempotencyRecord
 from chalicelib.domain.live import LiveOp, LiveResult
@@ -482,3 +483,32 @@ class AddressBookRepo(Protocol):
     def list_tags(self, tenant_id: str, kind: TagKind, limit: int, cursor: str | None
                   ) -> Page: ...
     def delete_tag(self, tenant_id: str, kind: TagKind, tag_id: str) -> Tag | None: ...
+class KnownChats(Protocol):
+    """Whether a session has a chat with someone (they wrote, or it wrote to them)."""
+
+    def get(self, tenant_id: str, session_id: str, jid: str) -> Chat | None: ...
+
+
+class GovernorStore(Protocol):
+    """The send governor's budgets per session (adapters.governor_repo); times in ms."""
+
+    def limits(self, tenant_id: str, session_id: str) -> StoredLimits | None: ...
+    def put_limits(self, tenant_id: str, session_id: str, stored: StoredLimits) -> None: ...
+    def state(self, tenant_id: str, session_id: str) -> SessionState: ...
+    def take(self, tenant_id: str, session_id: str, lane: str, expected_ms: int | None,
+             new_ms: int, now_ms: int, respect_throttle: bool) -> SessionState | None:
+        """Store the lane's new timestamp if it is still ``expected_ms`` (None: absent or at
+        most ``now_ms``) and, with ``respect_throttle``, no throttle holds at ``now_ms``;
+        count a send in the failure window. None once written; else the state as it was."""
+    def throttle(self, tenant_id: str, session_id: str, expected: Throttle | None,
+                 new: Throttle, now_ms: int) -> bool:
+        """Store ``new`` if the throttle is still ``expected`` (None: none); else False."""
+    def count_failure(self, tenant_id: str, session_id: str, now_ms: int,
+                      window_ms: int) -> FailureWindow:
+        """Count a failed send in the window (a new one when the last ended); the window."""
+    def new_contact(self, tenant_id: str, session_id: str, digits: str, day: str,
+                    budget: int, now_ms: int) -> Literal["known", "counted", "over"]:
+        """At once: mark ``digits`` reached unless it is (``known``), and count it on ``day``
+        while under ``budget`` (``counted``); ``over`` changes nothing."""
+    def mark_talked(self, tenant_id: str, session_id: str, digits: str, now_ms: int) -> None: ...
+    def contacts_on(self, tenant_id: str, session_id: str, day: str) -> int: ...

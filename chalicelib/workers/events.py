@@ -32,6 +32,8 @@ CONSUMERS: dict[str, list[tuple[str, Callable[[Container], Handler]]]] = {
                                  ("otp", lambda c: c.otp_service.on_inbound),
                                  ("bots", lambda c: c.bot_service.on_message)],
     EventType.MESSAGE_STATUS: [("otp", lambda c: c.otp_service.on_message_status)],
+    # the governor throttled a session: its running campaigns pause until the throttle ends
+    EventType.SESSION_THROTTLED: [("campaigns", lambda c: c.campaign_service.on_session_throttled)],
 }
 
 

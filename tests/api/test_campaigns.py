@@ -482,3 +482,26 @@ def test_an_audience_of_address_book_groups(acme: Tenant, working: str, host: Ru
     assert_error(acme.call("POST", "/v1/campaigns", {
         "name": "x", "session_ids": [working], "message": {"text": "hi"},
         "audience": {"group_ids": ["grp_nope"]}}), 422)
+
+
+def test_whatsapp_pushback_pauses_the_campaign_until_the_throttle_ends(
+        acme: Tenant, working: str, host: RunningHost, monkeypatch: pytest.MonkeyPatch):
+    played = acme.call("POST", f"/v1/sandbox/sessions/{working}/pushback",
+                       {"error": "timelock", "sends": 1})
+    assert played.status_code == 200, played.body
+    created = create(acme, [working], recipients=phones(3))
+    start(acme, created["id"])
+    tick(acme, created["id"])
+    run_worker(resources.OUTBOUND_BULK)
+    run_worker(resources.EVENT_QUEUE)  # session.throttled → its campaigns pause
+    got = acme.call("GET", f"/v1/campaigns/{created['id']}").json
+    assert (got["status"], got["reason"]) == ("paused", "timelock"), got
+    assert got["progress"]["failed"] == 0 and adds_up(got["progress"])
+    [paused] = events(acme, "campaign.paused")
+    assert paused["data"]["resume_at"] == got["resume_at"]
+    # its resume tick, once the throttle is over, resumes it by itself
+    later = clock.parse(got["resume_at"]) + timedelta(seconds=1)
+    monkeypatch.setattr("chalicelib.domain.clock.now", lambda: later)
+    container().campaign_service.tick(acme.id, created["id"], None, resume=True)
+    assert acme.call("GET", f"/v1/campaigns/{created['id']}").json["status"] == "running"
+    assert [e["data"]["reason"] for e in events(acme, "campaign.resumed")] == ["throttle_ended"]

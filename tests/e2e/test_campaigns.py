@@ -1,5 +1,5 @@
 """End to end over real HTTP against the local stack with two session hosts: a 300-recipient
-campaign from an uploaded CSV, 0–1 s apart over two sessions inside its window, paused and
+campaign from an uploaded CSV, 0 to 1 s apart over two sessions inside its window, paused and
 resumed, one host killed mid-campaign: every recipient gets exactly one message (opted-out
 numbers none), the progress adds up, and a number WhatsApp rate-limits pauses its campaign
 with an event."""
@@ -139,3 +139,23 @@ def test_a_campaign_reaches_everyone_once_through_a_pause_and_a_failover(stack: 
     assert steps == list(range(10, 101, 10))
     assert datetime.fromisoformat(final["finished_at"].replace("Z", "+00:00")) \
         < datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_a_number_whatsapp_rate_limits_pauses_its_campaign(stack: StackProcess):
+    api = Api(stack)
+    sid = stack.pair(api.http, "limited")
+    api("POST", f"/sandbox/sessions/{sid}/pushback", json={"error": "rate_limited", "sends": 1})
+    created = api("POST", "/campaigns", 201, json={
+        "name": "limited", "session_ids": [sid], "message": {"text": "Hi"},
+        "recipients": [{"to": phone(n)} for n in range(500, 505)],
+        "message_interval": {"min_s": 0, "max_s": 0}})
+    api("POST", f"/campaigns/{created['id']}/start")
+    paused = wait_until(lambda: (c := api.campaign(created["id"]))["status"] == "paused" and c,
+                        WAIT_S, "the campaign to pause", 0.5)
+    assert paused["reason"] == "rate_limited" and paused["resume_at"]
+    assert paused["progress"]["failed"] == 0 and adds_up(paused["progress"])
+    [event] = [e for e in api.events("campaign.paused") if e["data"]["id"] == created["id"]]
+    assert event["data"]["reason"] == "rate_limited"
+    assert event["data"]["resume_at"] == paused["resume_at"]
+    [throttled] = [e for e in api.events("session.throttled") if e["session_id"] == sid]
+    assert throttled["data"]["reason"] == "rate_limited"

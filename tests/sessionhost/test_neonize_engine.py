@@ -314,6 +314,19 @@ def test_send_error_codes() -> None:
     assert convert.send_error_code("server returned error 479") == "send_failed"
 
 
+def test_whatsapp_pushback_maps_to_the_governors_codes() -> None:
+    """whatsmeow's texts (send.go: ``fmt.Errorf("%w %d", ErrServerReturnedError, code)``;
+    errors.go: ``ErrIQRateOverLimit``), as neonize raises them in a SendMessageError."""
+    from neonize.exc import SendMessageError
+
+    assert convert.engine_error(SendMessageError("server returned error 429")).code == \
+        "rate_limited"
+    assert convert.send_error_code("info query returned status 429: rate-overlimit") == \
+        "rate_limited"
+    assert convert.engine_error(SendMessageError("server returned error 463")).code == \
+        "timelock"
+
+
 # --- the engine, with neonize's network calls replaced ---
 
 class Recorder:

@@ -118,6 +118,18 @@ def drop(request: Request, principal: Principal, session_id: str) -> Any:
     return _play(principal, session_id, "Drop", **request.body().model_dump())
 
 
+@bp.route("/sandbox/sessions/{session_id}/pushback", methods=["POST"],
+          content_types=JSON_TYPES)
+@endpoint(bp, scope="sessions:write", body="sandbox:PushbackIn", out="sandbox:SandboxOut",
+          responses=ERRORS)
+def pushback(request: Request, principal: Principal, session_id: str) -> Any:
+    """WhatsApp answers the session's next ``sends`` sends with ``error`` (nothing is sent):
+    the messages wait, not fail, and the send governor throttles the session's marketing
+    traffic (``session.throttled``)."""
+    _require_enabled()
+    return _play(principal, session_id, "Pushback", **request.body().model_dump())
+
+
 @bp.route("/sandbox/recipients/{phone}/messages", methods=["GET"])
 @endpoint(bp, scope="messages:read", out="sandbox:Page[ReceivedOut]", query=("limit", "cursor"),
           responses={404: "sandbox_disabled", 422: "validation_failed"})

@@ -26,6 +26,7 @@ from chalicelib.domain.messages import (
 from chalicelib.domain.optouts import Category
 from chalicelib.domain.text import utf8_bytes
 from chalicelib.services.account import AccountService
+from chalicelib.services.governor import GovernorService
 from chalicelib.services.live import LiveService
 from chalicelib.services.media import MediaService, MediaSource
 from chalicelib.services.ports import (
@@ -147,7 +148,8 @@ class MessagingCore:
                  media: MediaService, templates: TemplateService, account: AccountService,
                  max_attempts: int, live: LiveService, sealer: Sealer,
                  opt_outs: OptOutList | None = None,
-                 campaign_gate: CampaignGate | None = None) -> None:
+                 campaign_gate: CampaignGate | None = None,
+                 governor: GovernorService | None = None) -> None:
         self._messages = messages
         self._sessions = sessions
         self._lanes = lanes
@@ -162,6 +164,7 @@ class MessagingCore:
         self._sealer = sealer
         self._opt_outs = opt_outs
         self._campaign_gate = campaign_gate
+        self._governor = governor  # the session budgets every send passes (None: none)
 
     def get(self, caller: Principal, message_id: str) -> Message:
         message = self._messages.get(caller.tenant_id, message_id)

@@ -13,12 +13,13 @@ from chalicelib.domain.errors import (
     OutcomeUnknown,
     SessionUnavailable,
 )
+from chalicelib.domain.governor import PUSHBACK_CODES
 from chalicelib.domain.messages import (
     Message,
     MessageStatus,
 )
 from chalicelib.domain.optouts import phone_of
-from chalicelib.domain.sessions import not_ready
+from chalicelib.domain.sessions import Session, not_ready
 from chalicelib.services.messaging.common import (
     CAMPAIGN_PAUSED_WAIT_S,
     SESSION_WAIT,
@@ -50,9 +51,7 @@ class Delivering(MessagingCore):
         if message.schedule_at:
             due = clock.parse(message.schedule_at)
             if due > now:  # early (long waits hop through SQS): never send before its time
-                wait = min(math.ceil((due - now).total_seconds()), SQS_MAX_DELAY_S)
-                self._lanes[lane].send({"tenant_id": tenant_id, "message_id": message_id},
-                                       delay_seconds=wait)
+                self._later(message, lane, math.ceil((due - now).total_seconds()))
                 return
         if message.expires_at and \
                 clock.parse(message.expires_at) <= now:
@@ -67,8 +66,7 @@ class Delivering(MessagingCore):
                 self._end(message, MessageStatus.CANCELED, "campaign_canceled")
                 return
             if verdict == "wait":  # its campaign is paused: not now, not lost
-                self._lanes[lane].send({"tenant_id": tenant_id, "message_id": message_id},
-                                       delay_seconds=CAMPAIGN_PAUSED_WAIT_S)
+                self._later(message, lane, CAMPAIGN_PAUSED_WAIT_S)
                 return
         session = self._sessions.get(tenant_id, message.session_id)
         if session is None:
@@ -78,6 +76,11 @@ class Delivering(MessagingCore):
         if why is not None:
             self._fail(message, *why)
             return
+        if self._governor is not None:
+            wait = self._governor.admit(session, message, lane)
+            if wait is not None:  # over budget: back to its lane, still queued, never early
+                self._later(message, lane, wait)
+                return
         try:
             content = self._unsealed(message)
         except ValueError:
@@ -97,8 +100,34 @@ class Delivering(MessagingCore):
         except AppError as exc:
             if exc.code == "expired":
                 self._end(claimed, MessageStatus.EXPIRED, "expired")
+            elif exc.code in PUSHBACK_CODES and self._governor is not None:
+                self._pushed_back(claimed, session, exc, lane)
             else:
                 self._fail(claimed, exc.code, exc.message)
+                if self._governor is not None:
+                    self._governor.failed(session)
+
+    def _pushed_back(self, claimed: Message, session: Session, exc: AppError,
+                     lane: str) -> None:
+        """WhatsApp refused the send (rate limit, reach-out timelock): nothing left (the host
+        gave its send token back), so the message is queued again, not failed; the governor
+        throttles the session and the message waits for the back-off, whatever its
+        category (WhatsApp refused this very send)."""
+        requeued = self._messages.transition(claimed.tenant_id, claimed.id,
+                                             MessageStatus.QUEUED, reason=exc.code)
+        throttle = self._governor.pushback(session, exc.code) if self._governor else None
+        if requeued is None:
+            log.warning("send of %s refused (%s) but its status had moved on", claimed.id,
+                        exc.code)
+            return
+        wait = math.ceil((throttle.until_ms - clock.epoch_ms()) / 1000) if throttle else 0
+        self._later(claimed, lane, max(wait, retry_delay(1)))
+
+    def _later(self, message: Message, lane: str, seconds: int) -> None:
+        """The message's record back on its lane, due in ``seconds`` (longer waits hop
+        through the queue, at most SQS_MAX_DELAY_S at a time); the message stays queued."""
+        self._lanes[lane].send({"tenant_id": message.tenant_id, "message_id": message.id},
+                               delay_seconds=min(seconds, SQS_MAX_DELAY_S))
 
     def _unsealed(self, message: Message) -> dict[str, Any] | None:
         """The real content of a message with concealed parts (None for any other)."""

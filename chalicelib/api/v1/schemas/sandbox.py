@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import ConfigDict, Field
 
 from chalicelib.api.v1.schemas.common import Body, Id, Out, text, token
+from chalicelib.domain.live.sandbox import PUSHBACK_MAX_SENDS
 from chalicelib.domain.text import bounded
 
 Phone = token(32)
@@ -66,6 +69,13 @@ class RevokeIn(_ChangeIn):
 class DropIn(Body):
     logged_out: bool = False
     refuse_reconnects: int = Field(default=0, ge=0, le=20)
+
+
+class PushbackIn(Body):
+    error: Literal["rate_limited", "timelock"] = Field(
+        description="rate_limited (whatsmeow's 429) or timelock (463: a reach-out timelock).")
+    sends: int = Field(default=1, ge=1, le=PUSHBACK_MAX_SENDS,
+                       description="How many of the session's next sends get it.")
 
 
 class SandboxOut(Out):

@@ -69,6 +69,11 @@ _RECEIPT_STATUS = {
 _SEND_REFUSALS = (
     ("not_connected", ("websocket not connected", "client is nil", "doesn't contain a device")),
     ("not_on_whatsapp", ("no LID found for",)),
+    # WhatsApp's pushback, as whatsmeow words it: the send's ack carries error 429 (rate
+    # over limit; "rate-overlimit" on an info query) or 463 (a reach-out timelock: this
+    # number may not start new chats for a while). Nothing was sent; the governor waits.
+    ("rate_limited", ("server returned error 429", "rate-overlimit")),
+    ("timelock", ("server returned error 463",)),
     ("outcome_unknown", ("timed out waiting for message send response",
                          "failed to send message node")),
 )

@@ -137,6 +137,8 @@ class SandboxCore(EngineBase):
         self._names: dict[str, str] = {}  # phone -> push name, learned from inbound messages
         self._parts: dict[str, Any] = {}  # each part's own state (see ``_part``)
         self._refuse: dict[tuple[str, str], int] = {}  # connects still to refuse, per session
+        # WhatsApp's pushback still to answer, per session: (error code, sends left).
+        self._pushback: dict[tuple[str, str], tuple[str, int]] = {}
         # Receipts for a session with no connection up wait for its next one (as WhatsApp
         # holds them for an offline device), whichever host connects it.
         self._held: dict[tuple[str, str], list[tuple[str, MessageStatus]]] = {}
@@ -205,6 +207,7 @@ class SandboxCore(EngineBase):
     def send(self, session: EngineSession, outbound: Outbound,
              message_id: str | None = None) -> str:
         connection = self._connected(session)
+        self._pushed_back(session)
         to = outbound.to
         if to.is_user and not self._registered(to.phone or ""):
             raise EngineError("not_on_whatsapp", f"{to.phone} is not on WhatsApp")
@@ -231,6 +234,25 @@ class SandboxCore(EngineBase):
         if self.after_send is not None:
             self.after_send(session, engine_id)
         return engine_id
+
+    def push_back(self, session: EngineSession, error: str, sends: int) -> None:
+        """WhatsApp answers the session's next ``sends`` sends with ``error``."""
+        with self._lock:
+            self._pushback[self._key(session)] = (error, sends)
+
+    def _pushed_back(self, session: EngineSession) -> None:
+        """Refuse this send (nothing leaves) while pushback is pending."""
+        with self._lock:
+            error, left = self._pushback.get(self._key(session), ("", 0))
+            if left <= 0:
+                return
+            if left == 1:
+                del self._pushback[self._key(session)]
+            else:
+                self._pushback[self._key(session)] = (error, left - 1)
+        raise EngineError(error, "WhatsApp refused the send: " + (
+            "rate over limit (429)" if error == "rate_limited" else
+            "reach-out timelock (463): this number may not start new chats for now"))
 
     def _received(self, session: EngineSession, engine_id: str, outbound: Outbound) -> None:
         """The recipient's phone shows the message (its full text): kept for the sandbox's

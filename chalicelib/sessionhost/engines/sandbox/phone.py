@@ -4,7 +4,15 @@ performed by the fake network's phone side."""
 from __future__ import annotations
 
 from chalicelib.domain.jids import parse_jid
-from chalicelib.domain.live.sandbox import Change, Drop, Inbound, Link, Played, Scan
+from chalicelib.domain.live.sandbox import (
+    Change,
+    Drop,
+    Inbound,
+    Link,
+    Played,
+    Pushback,
+    Scan,
+)
 from chalicelib.sessionhost.engines.base import EngineSession
 from chalicelib.sessionhost.engines.sandbox.core import SandboxCore
 
@@ -27,4 +35,8 @@ class PhonePlays(SandboxCore):
 
     def sandbox_drop(self, session: EngineSession, op: Drop) -> Played:
         self.drop(session, logged_out=op.logged_out, refuse_reconnects=op.refuse_reconnects)
+        return Played()
+
+    def sandbox_pushback(self, session: EngineSession, op: Pushback) -> Played:
+        self.push_back(session, op.error, op.sends)
         return Played()
