@@ -14,10 +14,10 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import clock, ids
 from chalicelib.domain.audiences import Audience, Recipient, RowError, collect
@@ -50,7 +50,17 @@ from chalicelib.domain.templates import placeholders
 from chalicelib.services.messaging import Draft, MessagingService
 from chalicelib.services.messaging.common import SQS_MAX_DELAY_S
 from chalicelib.services.messaging.common import Release as Outgoing
-from chalicelib.services.ports import EventPublisher, Lane, MessageRepo, Scheduler, SessionRepo
+from chalicelib.services.ports import (
+    CampaignRepo,
+    EventPublisher,
+    GroupAudiences,
+    Lane,
+    MessageRepo,
+    Scheduler,
+    SessionRepo,
+    Throttles,
+    UploadAudiences,
+)
 
 log = logging.getLogger(__name__)
 MAX_ERRORS_KEPT = 100  # invalid rows kept on the campaign (the counts cover them all)
@@ -61,34 +71,6 @@ SAVE_TRIES = 5  # read-modify-write rounds before a change gives up (409)
 WATCHDOG_GRACE = timedelta(minutes=2)
 GATE_CACHE_S = 2.0  # how long the send worker trusts a campaign's status it read
 GATE_CACHE_ENTRIES = 1_000
-
-
-class CampaignRepo(Protocol):
-    def create(self, campaign: Campaign) -> None: ...
-    def get(self, tenant_id: str, campaign_id: str) -> Campaign | None: ...
-    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page: ...
-    def save(self, campaign: Campaign, due_at: str | None = None) -> Campaign | None: ...
-    def due(self, before: str, limit: int = 100) -> list[tuple[str, str]]: ...
-    def put_recipients(self, tenant_id: str, campaign_id: str,
-                       recipients: Sequence[Recipient]) -> None: ...
-    def recipients(self, tenant_id: str, campaign_id: str, start: int,
-                   count: int) -> list[Recipient]: ...
-
-
-class UploadAudiences(Protocol):
-    """An uploaded CSV's recipients (services.uploads)."""
-
-    def audience(self, tenant_id: str, upload_id: str) -> Audience: ...
-
-
-class GroupAudiences(Protocol):
-    """The contacts of address-book groups, their fields as variables."""
-
-    def audience(self, tenant_id: str, group_ids: list[str]) -> Audience: ...
-
-
-class Throttles(Protocol):
-    def throttled_until(self, tenant_id: str, session_id: str) -> datetime | None: ...
 
 
 @dataclass

@@ -9,9 +9,10 @@ from typing import Any, Literal, Protocol
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.address_book import Contact as BookContact
 from chalicelib.domain.address_book import Tag, TagKind
-from chalicelib.domain.audiences import Upload, UploadedFile
+from chalicelib.domain.audiences import Audience, Recipient, Upload, UploadedFile
 from chalicelib.domain.auth import Attempts
 from chalicelib.domain.bots import Bot
+from chalicelib.domain.campaigns import Campaign
 from chalicelib.domain.chats import Chat, LastMessage, StoredLabel
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.devices import Device, Push, PushOutcome
@@ -512,3 +513,31 @@ class GovernorStore(Protocol):
         while under ``budget`` (``counted``); ``over`` changes nothing."""
     def mark_talked(self, tenant_id: str, session_id: str, digits: str, now_ms: int) -> None: ...
     def contacts_on(self, tenant_id: str, session_id: str, day: str) -> int: ...
+
+
+class CampaignRepo(Protocol):
+    def create(self, campaign: Campaign) -> None: ...
+    def get(self, tenant_id: str, campaign_id: str) -> Campaign | None: ...
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> Page: ...
+    def save(self, campaign: Campaign, due_at: str | None = None) -> Campaign | None: ...
+    def due(self, before: str, limit: int = 100) -> list[tuple[str, str]]: ...
+    def put_recipients(self, tenant_id: str, campaign_id: str,
+                       recipients: Sequence[Recipient]) -> None: ...
+    def recipients(self, tenant_id: str, campaign_id: str, start: int,
+                   count: int) -> list[Recipient]: ...
+
+
+class UploadAudiences(Protocol):
+    """An uploaded CSV's recipients (services.uploads)."""
+
+    def audience(self, tenant_id: str, upload_id: str) -> Audience: ...
+
+
+class GroupAudiences(Protocol):
+    """The contacts of address-book groups, their fields as variables."""
+
+    def audience(self, tenant_id: str, group_ids: list[str]) -> Audience: ...
+
+
+class Throttles(Protocol):
+    def throttled_until(self, tenant_id: str, session_id: str) -> datetime | None: ...
