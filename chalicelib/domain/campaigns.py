@@ -75,9 +75,15 @@ class Window(BaseModel):
             raise ValueError("is not a known IANA time zone") from exc
         return value
 
-    @field_validator("from_", "to")
+    @field_validator("from_")
     @classmethod
-    def _clock(cls, value: str) -> str:
+    def _start(cls, value: str) -> str:
+        _hhmm(value)  # "24:00" ends a window; it starts none
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _end(cls, value: str) -> str:
         if value != "24:00":
             _hhmm(value)
         return value
