@@ -283,7 +283,14 @@ def progress(total: int, released: int, counts: dict[str, int], finished: bool) 
     possibly a little behind): whatever is not yet counted elsewhere is still queued; a
     finished campaign's unreleased recipients are skipped."""
     later = {name: max(0, counts.get(name, 0)) for name in BUCKETS if name != "queued"}
-    queued = max(0, released - sum(later.values()))
+    # Counted messages were released even when ``released`` has not caught up; counts
+    # beyond the total are trimmed so every recipient is still in exactly one count.
+    released = min(total, max(released, sum(later.values())))
+    room = released
+    for name in later:
+        later[name] = min(later[name], room)
+        room -= later[name]
+    queued = room
     unreleased = total - released
     return Progress(total=total, pending=0 if finished else unreleased, queued=queued,
                     **{**later, "skipped": later["skipped"] + (unreleased if finished else 0)})
