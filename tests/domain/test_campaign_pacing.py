@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -174,10 +175,51 @@ def test_no_slot_outside_the_window_after_the_end_or_over_a_daily_limit(case: Ca
         assert max(per_day.values(), default=0) <= case.pace.daily_limit, per_day
 
 
+@st.composite
+def clock_changes(draw: st.DrawFn) -> Case:
+    """A window opening or closing within two hours of a day's clock change (the wall clock
+    skips or repeats an hour), the campaign starting shortly before it."""
+    zone = draw(st.sampled_from([z for z in ZONES if transitions(z)]))
+    change = draw(st.sampled_from(transitions(zone)))
+    wall = (change - timedelta(minutes=1)).astimezone(ZoneInfo(zone))
+    around = wall.hour * 60 + wall.minute + draw(st.integers(min_value=-120, max_value=120))
+    start = max(0, min(1439, around)) if draw(st.booleans()) else \
+        draw(st.integers(min_value=0, max_value=max(0, min(1439, around) - 1)))
+    end = max(start + 1, min(1440, around)) if start < around else \
+        draw(st.integers(min_value=start + 1, max_value=1440))
+    window = Window(time_zone=zone, days=list(DAYS), **{"from": _clock_text(start)},
+                    to=_clock_text(end))
+    return Case(pace=Pace(interval=Interval(min_s=0, max_s=draw(st.sampled_from([1, 60, 600]))),
+                          window=window),
+                sessions=["s1"], total=draw(st.integers(min_value=1, max_value=60)),
+                now=change - timedelta(seconds=draw(st.integers(min_value=0,
+                                                                max_value=6 * 3_600))),
+                seed=draw(st.integers(min_value=0, max_value=2**32)), lags=[])
+
+
+@given(clock_changes())
+def test_the_window_follows_the_wall_clock_when_the_clocks_change(case: Case) -> None:
+    assert case.pace.window is not None
+    for slot in run(case).slots:
+        assert in_window(case.pace.window, slot.at), (slot, slot.at.astimezone(
+            case.pace.window.zone))
+
+
+def test_the_night_the_clocks_go_back_the_window_opens_at_its_time_twice() -> None:
+    window = Window(time_zone="America/New_York", **{"from": "01:30"}, to="03:00")
+    night = datetime(2030, 11, 3, 5, tzinfo=UTC)  # 01:00 EDT; 01:00-02:00 happens twice
+    result = plan(Pace(interval=Interval(min_s=600, max_s=600), window=window), PaceState(),
+                  night, 20, ["s1"], random.Random(1), horizon=timedelta(hours=4))
+    walls = [s.at.astimezone(window.zone).strftime("%H:%M%z") for s in result.slots]
+    assert walls == ["01:30-0400", "01:40-0400", "01:50-0400", "01:30-0500", "01:40-0500",
+                     "01:50-0500", "02:00-0500", "02:10-0500", "02:20-0500", "02:30-0500",
+                     "02:40-0500", "02:50-0500"]
+
+
 @given(cases())
 def test_slots_are_at_least_the_minimum_interval_apart(case: Case) -> None:
     slots = run(case).slots
-    for before, after in zip(slots, slots[1:], strict=False):
+    for before, after in pairwise(slots):
         assert after.at - before.at >= timedelta(seconds=case.pace.interval.min_s) - MS
 
 
