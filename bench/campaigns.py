@@ -112,9 +112,9 @@ def main() -> None:
         while current.released < current.total and ticks < MAX_TICKS:
             before = current.released
             c.campaign_service.tick("bench", current.id, current.tick_id)
+            tick_calls = calls.take()
             current = c.campaigns.get("bench", current.id)
             assert current is not None
-            tick_calls = calls.take()
             empty(bulk)
             calls.take()
             released_calls += tick_calls
