@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(PY) bench/live.py
 	$(PY) bench/otp.py
 	$(PY) bench/bots.py
+	$(PY) bench/campaigns.py
 	$(PY) bench/run_memory.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/failover.py

@@ -75,9 +75,15 @@ class Window(BaseModel):
             raise ValueError("is not a known IANA time zone") from exc
         return value
 
-    @field_validator("from_", "to")
+    @field_validator("from_")
     @classmethod
-    def _clock(cls, value: str) -> str:
+    def _start(cls, value: str) -> str:
+        _hhmm(value)  # "24:00" ends a window; it starts none
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _end(cls, value: str) -> str:
         if value != "24:00":
             _hhmm(value)
         return value
@@ -92,29 +98,36 @@ class Window(BaseModel):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
-    def _bounds(self, day: date) -> tuple[datetime, datetime]:
-        start = datetime.combine(day, _hhmm(self.from_), self.zone)
-        end = datetime.combine(day + timedelta(days=1), time(0), self.zone) \
-            if self.to == "24:00" else datetime.combine(day, _hhmm(self.to), self.zone)
-        return start.astimezone(UTC), end.astimezone(UTC)
+    def _moments(self, day: date, clock_time: str) -> list[datetime]:
+        """When the wall clock shows ``clock_time`` on ``day`` (twice when the clocks go back;
+        inside a skipped hour, either side of the jump), in UTC."""
+        local = datetime.combine(day + timedelta(days=1), time(0), self.zone) \
+            if clock_time == "24:00" else datetime.combine(day, _hhmm(clock_time), self.zone)
+        return sorted({local.replace(fold=fold).astimezone(UTC) for fold in (0, 1)})
 
     def is_open(self, moment: datetime) -> bool:
+        """Whether the wall clock in the window's zone is on one of ``days``, at or after
+        ``from_`` and before ``to``."""
         local = moment.astimezone(self.zone)
-        if DAYS[local.weekday()] not in self.days:
-            return False
-        start, end = self._bounds(local.date())
-        return start <= moment < end
+        wall = local.time()
+        return DAYS[local.weekday()] in self.days and _hhmm(self.from_) <= wall \
+            and (self.to == "24:00" or wall < _hhmm(self.to))
 
     def next_open(self, moment: datetime) -> datetime:
-        """The first moment at or after ``moment`` inside the window (within 8 days)."""
+        """``moment`` when the window is open then, else the next moment the wall clock
+        reaches ``from_`` on one of ``days`` (within 8 days; twice on a night the clocks go
+        back). A repeated hour that is inside the window without passing ``from_`` is not
+        used."""
         day = moment.astimezone(self.zone).date()
         for offset in range(9):
             current = day + timedelta(days=offset)
             if DAYS[current.weekday()] not in self.days:
                 continue
-            start, end = self._bounds(current)
-            if moment < end:
-                return max(start, moment)
+            end = self._moments(current, self.to)[-1]
+            for start in self._moments(current, self.from_):
+                candidate = max(start, moment)
+                if candidate < end and self.is_open(candidate):
+                    return candidate
         raise ValueError("the window never opens")  # days is never empty: unreachable
 
 
@@ -277,7 +290,14 @@ def progress(total: int, released: int, counts: dict[str, int], finished: bool) 
     possibly a little behind): whatever is not yet counted elsewhere is still queued; a
     finished campaign's unreleased recipients are skipped."""
     later = {name: max(0, counts.get(name, 0)) for name in BUCKETS if name != "queued"}
-    queued = max(0, released - sum(later.values()))
+    # Counted messages were released even when ``released`` has not caught up; counts
+    # beyond the total are trimmed so every recipient is still in exactly one count.
+    released = min(total, max(released, sum(later.values())))
+    room = released
+    for name in later:
+        later[name] = min(later[name], room)
+        room -= later[name]
+    queued = room
     unreleased = total - released
     return Progress(total=total, pending=0 if finished else unreleased, queued=queued,
                     **{**later, "skipped": later["skipped"] + (unreleased if finished else 0)})
