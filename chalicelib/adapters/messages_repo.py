@@ -43,7 +43,7 @@ from chalicelib.domain.sessions import Session, SessionStatus, not_ready_error
 INFLIGHT = "SENDING"
 SCHEDULED = "SCHEDULED"
 OVERDUE_PAGES = 10
-CAMPAIGN_PAGES = MAX_RECIPIENTS // 2_000  # a progress index page holds thousands of keys
+CAMPAIGN_PAGES = MAX_RECIPIENTS // 500  # a progress index page holds a thousand keys or more
 SEND_TOKEN = "send_token"  # noqa: S105 (an attribute name; on the item, not on the API)
 T = TypeVar("T")
 _DESERIALIZER = TypeDeserializer()

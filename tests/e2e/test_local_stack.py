@@ -94,7 +94,7 @@ def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     hook_port = free_port()
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", _readme_walkthrough()],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=180,
                             env={**os.environ, "B": stack.base, "HOOK_PORT": str(hook_port),
                                  "PYTHONPATH": str(ROOT)})
     out = result.stdout
@@ -130,7 +130,12 @@ def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     assert re.search(r"code is \*{6}", out) and '"valid": true' in out, out
     assert "https://wa.me/14155550100?text=" in out and "\napproved\n" in out, out
     assert "\nHi Bo, we are open 9-5.\n" in out and "\n+4915112340001\n" in out, out
-    assert out.rstrip().endswith("opted_out"), out
+    assert "\nopted_out\n" in out, out
+    # Campaigns: the campaign ran to the end, the opted-out number skipped, Ann got her
+    # message, the recipients list names the skipped number; the session's budgets.
+    assert "\nrunning\n" in out and "'opted_out': 1" in out and "'total': 3" in out, out
+    assert "\nHi Ann, 20% off today\n" in out, out
+    assert "\n4915112340001@s.whatsapp.net\n" in out and "'bulk': 300" in out, out
     assert '"error": {' not in out, out
 
 
