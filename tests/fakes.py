@@ -830,9 +830,8 @@ class Schedule(NamedTuple):
 
 
 class FakeScheduler:
-    """One-time schedules by name. Like the adapter, ``at`` is kept to the whole second
-    (truncated), so a caller that does not round up would fire early; a name in use is
-    refused, and cancelling an unknown name is fine."""
+    """One-time schedules by name. Like the adapter, ``at`` goes to the next whole second
+    (never early); a name in use is refused, and cancelling an unknown name is fine."""
 
     def __init__(self) -> None:
         self.schedules: dict[str, Schedule] = {}
@@ -840,8 +839,10 @@ class FakeScheduler:
     def schedule(self, name: str, at: datetime, queue_arn: str, body: dict[str, Any]) -> None:
         if name in self.schedules:
             raise ValueError(f"schedule {name} exists")
-        self.schedules[name] = Schedule(at.astimezone(UTC).replace(microsecond=0), queue_arn,
-                                        _json(body))
+        at = at.astimezone(UTC)  # whole seconds, never early: as the adapter does
+        if at.microsecond:
+            at = at.replace(microsecond=0) + timedelta(seconds=1)
+        self.schedules[name] = Schedule(at, queue_arn, _json(body))
 
     def cancel(self, name: str) -> None:
         self.schedules.pop(name, None)

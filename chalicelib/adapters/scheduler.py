@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,7 +16,11 @@ class EventBridgeScheduler:
         self._role_arn = role_arn
 
     def schedule(self, name: str, at: datetime, queue_arn: str, body: dict[str, Any]) -> None:
-        """At ``at`` (UTC), send ``body`` to the queue; the schedule then deletes itself."""
+        """At ``at`` (UTC), send ``body`` to the queue; the schedule then deletes itself. The
+        scheduler counts whole seconds: a time within a second fires at the next one, never
+        the one before."""
+        if at.microsecond:
+            at = at.replace(microsecond=0) + timedelta(seconds=1)
         self._client.create_schedule(
             Name=name, GroupName=self._group,
             ScheduleExpression=f"at({at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')})",

@@ -159,3 +159,22 @@ def test_a_number_whatsapp_rate_limits_pauses_its_campaign(stack: StackProcess):
     assert event["data"]["resume_at"] == paused["resume_at"]
     [throttled] = [e for e in api.events("session.throttled") if e["session_id"] == sid]
     assert throttled["data"]["reason"] == "rate_limited"
+
+
+def test_a_scheduled_campaign_starts_at_its_time(stack: StackProcess):
+    """Its start is an EventBridge Scheduler schedule, which the local runtime fires."""
+    api = Api(stack)
+    sid = stack.pair(api.http, "scheduled")
+    at = datetime.now(UTC) + timedelta(seconds=3)
+    created = api("POST", "/campaigns", 201, json={
+        "name": "later", "session_ids": [sid], "message": {"text": "Good morning"},
+        "recipients": [{"to": phone(600)}], "start_at": at.isoformat(),
+        "message_interval": {"min_s": 0, "max_s": 0}})
+    assert created["status"] == "scheduled"
+    final = wait_until(lambda: (c := api.campaign(created["id"]))["status"] == "completed" and c,
+                       WAIT_S + 15, "the scheduled campaign to start and complete", 0.5)
+    assert datetime.fromisoformat(final["started_at"].replace("Z", "+00:00")) >= at
+    [got] = api("GET", f"/sandbox/recipients/{phone(600)[1:]}/messages")["items"]
+    assert got["text"] == "Good morning"
+    [started] = [e for e in api.events("campaign.started") if e["data"]["id"] == created["id"]]
+    assert started["data"]["reason"] == "scheduled"

@@ -311,10 +311,8 @@ class Accepting(MessagingCore):
         delay = math.ceil((schedule_at - now).total_seconds())  # never early: round up
         if delay <= SQS_MAX_DELAY_S:
             lane.send(body, delay_seconds=delay)
-        else:  # the scheduler counts whole seconds: the next one, never the one before
-            at = schedule_at if schedule_at.microsecond == 0 else \
-                schedule_at.replace(microsecond=0) + timedelta(seconds=1)
-            self._scheduler.schedule(_schedule_name(message.id), at, lane.arn, body)
+        else:
+            self._scheduler.schedule(_schedule_name(message.id), schedule_at, lane.arn, body)
 
     def forward(self, caller: Principal, message_id: str, to: str,
                 session_id: str | None) -> Message:
