@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(PY) bench/otp.py
 	$(PY) bench/bots.py
 	$(PY) bench/campaigns.py
+	$(PY) bench/address_book_import.py
 	$(PY) bench/run_memory.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/failover.py
