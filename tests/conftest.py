@@ -179,7 +179,8 @@ def start_host(state_dir: Path, host_id: str = "host-1", lease_ttl_s: float = 30
                        reconnect_cap_s=0.1, media=c.media_store, self_check_s=self_check_s,
                        contacts=c.contacts, chats=c.chat_repo)
     server = make_server(host, c.internal_secret, "127.0.0.1", port)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                     daemon=True).start()  # stop() waits one poll: keep it short
     host.heartbeat()
     host.run_background(heartbeat=background)
     return RunningHost(host, server, engine)
@@ -268,7 +269,8 @@ def static_site(pages: dict[str, tuple[bytes, str]]) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                     daemon=True).start()  # stop() waits one poll: keep it short
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:

@@ -10,7 +10,9 @@ from functools import cache
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.loaders import Loader, create_loader
 
 _lock = threading.Lock()
 _CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3,
@@ -18,8 +20,17 @@ _CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeou
 
 
 @cache
+def _loader() -> Loader:
+    """The service models, read from disk once per process (they never change): a session
+    made after ``reset()`` reuses them instead of parsing the JSON files again."""
+    return create_loader()
+
+
+@cache
 def _session() -> boto3.session.Session:
-    return boto3.session.Session()
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _loader())
+    return boto3.session.Session(botocore_session=core)
 
 
 @cache

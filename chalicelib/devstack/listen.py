@@ -47,7 +47,8 @@ class WebhookReceiver:
 
         self._echo = echo
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+                                        kwargs={"poll_interval": 0.05})  # a prompt close
         self._thread.start()
 
     @property
