@@ -8,6 +8,9 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 PORT   ?= 8000
 HOSTS  ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
+# pytest-xdist workers: one more than the cores, at least 3 (the end-to-end tests mostly wait
+# on their stacks, so a spare worker keeps every core busy meanwhile).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n + 1 > 3 ? n + 1 : 3 )))
 # The docs page's Swagger UI, vendored from npm at build time (served by the gateway, no CDN).
 SWAGGER_UI        := 5.35.0
 SWAGGER_UI_SHA512 := 534eaba4cb56f55dd73c638179a993512af4674f63317e0826e00da44fc465b021c341bc0a0c2bcd4e18997927fe1d3008336c5dd19aad334d1c2dec53cc9551
@@ -41,7 +44,7 @@ run: $(STAMP) $(ASSETS)
 
 test: $(STAMP) $(ASSETS)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -p no:cacheprovider -n auto
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
