@@ -290,3 +290,10 @@ def held_session(tenant_id: str, session_id: str, host_id: str) -> int:
     fence = sessions.claim(tenant_id, session_id, host_id, 3_600_000, int(time.time() * 1000))
     assert fence is not None
     return fence
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests (minutes of an end-to-end stack, mostly waiting) first: each xdist
+    worker starts one at once and the others run beside them, so the suite takes about as
+    long as the slowest, not their sum."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)

@@ -68,6 +68,7 @@ def adds_up(progress: dict[str, int]) -> bool:
     return sum(progress[p] for p in parts) == progress["total"]
 
 
+@pytest.mark.slow
 def test_a_campaign_reaches_everyone_once_through_a_pause_and_a_failover(stack: StackProcess):
     api = Api(stack)
     first, second = stack.pair(api.http, "first"), stack.pair(api.http, "second")

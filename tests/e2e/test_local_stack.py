@@ -90,6 +90,7 @@ def _readme_walkthrough() -> str:
     return "\n".join(re.findall(r"```bash\n(.*?)```", section, re.S))
 
 
+@pytest.mark.slow
 def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     hook_port = free_port()

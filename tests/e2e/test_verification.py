@@ -83,6 +83,7 @@ def _code_for(api: Api, phone: str, seen: set[str]) -> str:
     return code
 
 
+@pytest.mark.slow
 def test_verification_codes_bots_and_opt_outs_over_http(stack: StackProcess):
     admin = Api(stack, stack.login(PASSWORD))
     codes: set[str] = set()
