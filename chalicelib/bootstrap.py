@@ -458,15 +458,24 @@ class Container:
         return CampaignGate(self.campaigns)
 
     @cached_property
-    def campaign_service(self) -> CampaignService:
-        from chalicelib.adapters.scheduler import EventBridgeScheduler
-        from chalicelib.services.campaigns import CampaignService
+    def campaign_ticks(self) -> SqsQueue:
+        return self.queue(resources.CAMPAIGN_TICKS)
 
-        starts = EventBridgeScheduler(
+    @cached_property
+    def campaign_starts(self) -> EventBridgeScheduler:
+        """One-time schedules that start campaigns at their ``start_at``."""
+        from chalicelib.adapters.scheduler import EventBridgeScheduler
+
+        return EventBridgeScheduler(
             _client("scheduler"), resources.CAMPAIGN_SCHEDULES.physical_name(self.settings.prefix),
             self.settings.scheduler_role_arn)
+
+    @cached_property
+    def campaign_service(self) -> CampaignService:
+        from chalicelib.services.campaigns import CampaignService
+
         return CampaignService(self.campaigns, self.messages, self.messaging, self.sessions,
-                               self.queue(resources.CAMPAIGN_TICKS), starts, self.events,
+                               self.campaign_ticks, self.campaign_starts, self.events,
                                self.uploads, self.address_book, self.template_service.body,
                                self.governor)
 

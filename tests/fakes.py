@@ -34,6 +34,7 @@ from chalicelib.domain.audiences import Recipient
 from chalicelib.domain.auth import PLATFORM_TENANT, ROLE_SCOPES, SCOPES, Attempts, Principal, Role
 from chalicelib.domain.bots import Bot
 from chalicelib.domain.campaigns import Campaign, CampaignStatus
+from chalicelib.domain.campaigns import bucket as campaign_bucket
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.devices import Device, Push, PushOutcome
 from chalicelib.domain.errors import (
@@ -370,6 +371,42 @@ class FakeMessages:
         if message.status == MessageStatus.SCHEDULED:
             item["inflight"] = "SCHEDULED"
         self.items[key] = item
+
+    def create_many(self, messages: Sequence[Message]) -> None:
+        """Batch puts: no condition, no counters (``charge`` spends those)."""
+        for message in messages:
+            self.items[(message.tenant_id, message.id)] = message.model_dump(
+                mode="json", exclude_none=True)
+
+    def existing(self, tenant_id: str, message_ids: Sequence[str]) -> set[str]:
+        return {mid for mid in message_ids if (tenant_id, mid) in self.items}
+
+    def charge(self, tenant_id: str, charges: Sequence[Charge], count: int) -> None:
+        for charge in charges:
+            spent = self.counters.get((tenant_id, charge.sk), 0)
+            if spent + count > charge.limit:
+                raise charge.error
+            self.counters[(tenant_id, charge.sk)] = spent + count
+
+    def campaign_counts(self, tenant_id: str, campaign_id: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for (tid, _), item in self.items.items():
+            if tid == tenant_id and item.get("campaign_id") == campaign_id:
+                state = campaign_bucket(MessageStatus(item["status"]),
+                                        (item.get("history") or [{}])[-1].get("reason"))
+                counts[state] = counts.get(state, 0) + 1
+        return counts
+
+    def campaign_page(self, tenant_id: str, campaign_id: str, state: str | None, limit: int,
+                      cursor: str | None) -> Page:
+        rows = []
+        for (tid, mid), item in self.items.items():
+            bucket = campaign_bucket(MessageStatus(item["status"]),
+                                     (item.get("history") or [{}])[-1].get("reason"))
+            if tid == tenant_id and item.get("campaign_id") == campaign_id \
+                    and state in (None, bucket):
+                rows.append((f"{bucket}#MSG#{mid}", {**item, "campaign_state": bucket}))
+        return page_of(tenant_id, rows, limit, cursor)
 
     def update_fields(self, tenant_id: str, message_id: str,
                       fields: dict[str, Any]) -> Message:

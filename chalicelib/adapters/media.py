@@ -76,6 +76,15 @@ def check_owner(media: StoredMedia, tenant_id: str) -> None:
         raise Forbidden("this media file does not belong to the tenant")
 
 
+def sigv4_twin(s3: Any) -> Any:
+    """A client like ``s3`` (same region, endpoint and settings; default credentials) that
+    signs with SigV4, as presigned URLs need."""
+    meta = s3.meta
+    return boto3.session.Session().client(
+        "s3", region_name=meta.region_name, endpoint_url=meta.endpoint_url,
+        config=meta.config.merge(BotoConfig(signature_version="s3v4")))
+
+
 class S3MediaStore:
     """Media files in one bucket under ``media/<tenant>/<message id>/<file>``, encrypted
     (SSE-S3), typed, and only ever read back for the tenant whose prefix they carry."""
@@ -129,9 +138,6 @@ class S3MediaStore:
             "get_object", Params={"Bucket": self.bucket, "Key": media.key}, ExpiresIn=expires_s)
 
     def _presign_client(self) -> Any:
-        if self._presigner is None:  # same region, endpoint and settings; default credentials
-            meta = self._s3.meta
-            self._presigner = boto3.session.Session().client(
-                "s3", region_name=meta.region_name, endpoint_url=meta.endpoint_url,
-                config=meta.config.merge(BotoConfig(signature_version="s3v4")))
+        if self._presigner is None:
+            self._presigner = sigv4_twin(self._s3)
         return self._presigner

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
+from chalicelib.adapters.media import sigv4_twin
 from chalicelib.domain import clock
 from chalicelib.domain.audiences import Upload, UploadedFile
 
@@ -70,9 +69,6 @@ class S3UploadStore:
             return UploadedFile(size, body.read())
 
     def _presign_client(self) -> Any:
-        if self._presigner is None:  # same region, endpoint and settings; default credentials
-            meta = self._s3.meta
-            self._presigner = boto3.session.Session().client(
-                "s3", region_name=meta.region_name, endpoint_url=meta.endpoint_url,
-                config=meta.config.merge(BotoConfig(signature_version="s3v4")))
+        if self._presigner is None:
+            self._presigner = sigv4_twin(self._s3)
         return self._presigner

@@ -48,8 +48,7 @@ from chalicelib.domain.quotas import QuotaExceeded
 from chalicelib.domain.sessions import not_ready
 from chalicelib.domain.templates import placeholders
 from chalicelib.services.messaging import Draft, MessagingService
-from chalicelib.services.messaging.common import SQS_MAX_DELAY_S
-from chalicelib.services.messaging.common import Release as Outgoing
+from chalicelib.services.messaging.common import SQS_MAX_DELAY_S, Outgoing
 from chalicelib.services.ports import (
     CampaignRepo,
     EventPublisher,

@@ -51,7 +51,7 @@ from chalicelib.services.messaging.common import (
     SQS_MAX_DELAY_S,
     Draft,
     MessagingCore,
-    Release,
+    Outgoing,
     _schedule_name,
     _utc,
     log,
@@ -97,7 +97,7 @@ class Accepting(MessagingCore):
         prototype a batch fills per recipient (``accept_batch``)."""
         return dict(self._content(caller, draft, key).model_dump(mode="json"))
 
-    def accept_batch(self, tenant_id: str, releases: Sequence[Release]) -> int:
+    def accept_batch(self, tenant_id: str, releases: Sequence[Outgoing]) -> int:
         """Store and queue a batch of messages on the bulk lane (batch writes, ten records to
         a queue call): the ones stored already are queued again, never stored twice (a
         redone release); a content the variables made invalid is stored failed
@@ -121,7 +121,7 @@ class Accepting(MessagingCore):
                 self._publish_changes(message)
         return len(fresh)
 
-    def _released(self, tenant_id: str, release: Release, now: datetime) -> Message:
+    def _released(self, tenant_id: str, release: Outgoing, now: datetime) -> Message:
         stamp = clock.iso(now)
         status, error = MessageStatus.QUEUED, None
         try:

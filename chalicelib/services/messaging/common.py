@@ -116,7 +116,7 @@ class Draft:
 
 
 @dataclass(frozen=True)
-class Release:
+class Outgoing:
     """One message of a batch (a campaign's recipient), ready to store and queue: its id is
     derived from its cause, so releasing it again never makes a second message."""
 

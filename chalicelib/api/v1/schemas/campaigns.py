@@ -19,6 +19,7 @@ from chalicelib.domain.campaigns import (
     Window,
 )
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.events import CampaignProgressData
 from chalicelib.services.campaigns import NewCampaign, Recipients
 
 Description = text(2_000, 0)
@@ -113,16 +114,9 @@ class CampaignPatch(Body):
         return fields
 
 
-class ProgressOut(Out):
-    total: int
-    pending: int
-    queued: int
-    sent: int
-    delivered: int
-    read: int
-    failed: int
-    skipped: int
-    opted_out: int
+class ProgressOut(CampaignProgressData):
+    """The counts (as the campaign events carry them) and the share done."""
+
     percent: int = Field(description="Recipients done (sent, failed, skipped or opted out).")
 
     @classmethod
