@@ -14,7 +14,9 @@ from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.provision import provision
 from chalicelib.devstack.runtime import LocalLambdaRuntime
-from chalicelib.domain.auth import Role
+from chalicelib.domain import clock, ids
+from chalicelib.domain.auth import Principal, Role
+from chalicelib.domain.sessions import Session, SessionStatus
 from chalicelib.sessionhost.engines.base import EngineBase
 from chalicelib.sessionhost.host import SessionHost
 from chalicelib.sessionhost.server import make_server
@@ -136,3 +138,24 @@ def serve_host(engine: EngineBase, state: Path, capacity: int = 50) -> tuple[Ses
     host.run_background(heartbeat=False)
     host.register()
     return host, server
+
+
+def show(calls: collections.Counter[str], per: int = 1) -> str:
+    """``total (API count, …)``, per ``per`` operations."""
+    parts = ", ".join(f"{name} {count / per:g}" for name, count in sorted(calls.items()))
+    return f"{sum(calls.values()) / per:g} ({parts})"
+
+
+def bench_owner(*scopes: str, tenant_id: str = "bench") -> Principal:
+    return Principal(tenant_id=tenant_id, user_id="bench-owner", role=Role.OWNER,
+                     scopes=frozenset(scopes))
+
+
+def stored_working_session(tenant_id: str = "bench") -> Session:
+    """A paired, WORKING sandbox session stored as a host would leave it (no host runs)."""
+    now = clock.now_iso()
+    session = Session(id=ids.new_id(), tenant_id=tenant_id, name="bench", engine="sandbox",
+                      status=SessionStatus.WORKING, phone="+14155550100", created_at=now,
+                      updated_at=now)
+    bootstrap.container().sessions.create(session)
+    return session

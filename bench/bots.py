@@ -10,7 +10,6 @@ here). A reply is accepted and queued, not sent (the send worker's calls are the
 
 from __future__ import annotations
 
-import collections
 import os
 import sys
 from pathlib import Path
@@ -23,13 +22,11 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from moto import mock_aws
 
-from bench._support import Calls, provision_tenant
+from bench._support import Calls, bench_owner, provision_tenant, show, stored_working_session
 from chalicelib import bootstrap
 from chalicelib.domain import clock, ids
-from chalicelib.domain.auth import Principal, Role
 from chalicelib.domain.events import message_received
 from chalicelib.domain.messages import Direction, Message, MessageStatus
-from chalicelib.domain.sessions import Session, SessionStatus
 
 BOT_COUNTS = (0, 1, 10, 50)
 SENDER = "4915112345678@s.whatsapp.net"
@@ -43,10 +40,6 @@ def inbound(session_id: str, text: str) -> Message:
                    **{"from": SENDER})
 
 
-def show(calls: collections.Counter[str]) -> str:
-    parts = ", ".join(f"{name} {count}" for name, count in sorted(calls.items()))
-    return f"{sum(calls.values())} ({parts})"
-
 
 def main() -> None:
     with mock_aws():
@@ -54,13 +47,8 @@ def main() -> None:
         calls.install()
         provision_tenant(["bots:write"])
         c = bootstrap.container()
-        owner = Principal(tenant_id="bench", user_id="bench-owner", role=Role.OWNER,
-                          scopes=frozenset({"bots:write", "messages:send"}))
-        now = clock.now_iso()
-        session = Session(id=ids.new_id(), tenant_id="bench", name="bench", engine="sandbox",
-                          status=SessionStatus.WORKING, phone="+14155550100", created_at=now,
-                          updated_at=now)
-        c.sessions.create(session)
+        owner = bench_owner("bots:write", "messages:send")
+        session = stored_working_session()
         stored = 0
         # Warm, as a running worker is (queue URLs cached): one match of a bot deleted after.
         warm = c.bot_service.create(owner, {

@@ -29,23 +29,24 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from moto import mock_aws
 
-from bench._support import Calls, provision_tenant, queue_url
+from bench._support import (
+    Calls,
+    bench_owner,
+    provision_tenant,
+    queue_url,
+    show,
+    stored_working_session,
+)
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws
-from chalicelib.domain import clock, ids
-from chalicelib.domain.auth import Principal, Role
 from chalicelib.domain.campaigns import MAX_SLOTS, Interval
-from chalicelib.domain.sessions import Session, SessionStatus, not_ready
+from chalicelib.domain.sessions import not_ready
 from chalicelib.services.campaigns import NewCampaign
 from chalicelib.services.messaging import Draft
 
 RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "10000"))
 MAX_TICKS = RECIPIENTS // MAX_SLOTS + 10
 
-
-def show(calls: collections.Counter[str]) -> str:
-    parts = ", ".join(f"{name} {count}" for name, count in sorted(calls.items()))
-    return f"{sum(calls.values())} ({parts})"
 
 
 def csv(count: int) -> bytes:
@@ -71,13 +72,8 @@ def main() -> None:
         calls.install()
         provision_tenant(["campaigns:write"])
         c = bootstrap.container()
-        owner = Principal(tenant_id="bench", user_id="bench-owner", role=Role.OWNER,
-                          scopes=frozenset({"campaigns:write", "messages:send"}))
-        now = clock.now_iso()
-        session = Session(id=ids.new_id(), tenant_id="bench", name="bench", engine="sandbox",
-                          status=SessionStatus.WORKING, phone="+14155550100", created_at=now,
-                          updated_at=now)
-        c.sessions.create(session)
+        owner = bench_owner("campaigns:write", "messages:send")
+        session = stored_working_session()
         assert not_ready(session) is None
         calls.take()
 

@@ -41,7 +41,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 from moto import mock_aws
 
 from app import app
-from bench._support import Calls, drain, queue_url, without_poller
+from bench._support import Calls, bench_owner, drain, queue_url, show, without_poller
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.provision import provision
@@ -50,7 +50,6 @@ from chalicelib.devstack.launch import wait_until
 from chalicelib.devstack.listen import WebhookReceiver
 from chalicelib.devstack.runtime import LocalLambdaRuntime
 from chalicelib.domain import clock
-from chalicelib.domain.auth import Principal, Role
 from chalicelib.domain.events import Event, EventType, MessageStatusData
 from chalicelib.domain.webhooks import DeliveryStatus
 
@@ -66,15 +65,6 @@ def event(tenant_id: str, n: int) -> Event:
     return Event.new(EventType.MESSAGE_STATUS, tenant_id, "ses_bench",
                      data.model_dump(mode="json"))
 
-
-def owner(tenant_id: str) -> Principal:
-    return Principal(tenant_id=tenant_id, user_id="bench-owner", role=Role.OWNER)
-
-
-def show(calls: collections.Counter[str], per: int = 1) -> str:
-    total = sum(calls.values()) / per
-    parts = ", ".join(f"{name} {count / per:g}" for name, count in sorted(calls.items()))
-    return f"{total:g} ({parts})"
 
 
 def writes_per_event(runtime: LocalLambdaRuntime, calls: Calls, receiver: WebhookReceiver,
@@ -114,7 +104,7 @@ def fan_out(runtime: LocalLambdaRuntime, calls: Calls, receiver: Sink) -> None:
     for n in FAN_OUT:
         tenant = f"fan{n}"
         for _ in range(n):
-            c.subscription_service.create(owner(tenant), receiver.url)
+            c.subscription_service.create(bench_owner(tenant_id=tenant), receiver.url)
         c.events.publish(event(tenant, n))
         calls.take()
         drain(runtime, resources.EVENT_QUEUE)
@@ -131,7 +121,7 @@ def backlog(runtime: LocalLambdaRuntime, receiver: WebhookReceiver, count: int) 
     """(c): ``count`` events fanned out and tried once while the receiver answers 500, then
     the receiver recovers and the runtime's pollers drain the retries."""
     c = bootstrap.container()
-    subscription = c.subscription_service.create(owner("backlog"), receiver.url)
+    subscription = c.subscription_service.create(bench_owner(tenant_id="backlog"), receiver.url)
     receiver.secret = subscription.secret
     receiver.received.clear()
     receiver.replies[:] = [500] * (count * 20)
@@ -209,7 +199,8 @@ def main() -> None:
         runtime = LocalLambdaRuntime(app, aws.client("sqs"), "us-east-1")
         receiver = WebhookReceiver()
         try:
-            subscription = c.subscription_service.create(owner("writes"), receiver.url)
+            subscription = c.subscription_service.create(bench_owner(tenant_id="writes"),
+                                                         receiver.url)
             receiver.secret = subscription.secret
             writes_per_event(runtime, calls, receiver, 1, report=False)  # fills caches
             receiver.received.clear()
