@@ -16,6 +16,7 @@ from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.address_book_repo import DynamoAddressBookRepo
+    from chalicelib.adapters.aliases_repo import DynamoAliases
     from chalicelib.adapters.bots_repo import DynamoBotRepo
     from chalicelib.adapters.campaigns_repo import DynamoCampaignRepo
     from chalicelib.adapters.contacts_repo import DynamoContactsRepo
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.webhooks_repo import DynamoSubscriptionRepo
     from chalicelib.services.account import AccountService
     from chalicelib.services.address_book import AddressBookService
+    from chalicelib.services.aliases import AliasService
     from chalicelib.services.auth import AuthService
     from chalicelib.services.bots import BotService
     from chalicelib.services.campaigns import CampaignGate, CampaignService
@@ -478,6 +480,19 @@ class Container:
                                self.campaign_ticks, self.campaign_starts, self.events,
                                self.uploads, self.address_book, self.template_service.body,
                                self.governor)
+
+    @cached_property
+    def aliases(self) -> DynamoAliases:
+        from chalicelib.adapters.aliases_repo import DynamoAliases
+
+        return DynamoAliases(_dynamodb(), self._table(resources.ALIASES))
+
+    @cached_property
+    def alias_service(self) -> AliasService:
+        """Integer ids for the dialects whose products show integers."""
+        from chalicelib.services.aliases import AliasService
+
+        return AliasService(self.aliases)
 
     @cached_property
     def governor_store(self) -> GovernorStore:

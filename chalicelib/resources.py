@@ -166,10 +166,15 @@ GOVERNOR = Table(
     ttl_attribute="expires_at_epoch",
     point_in_time_recovery=False,
 )
+ALIASES = Table(
+    "aliases",
+    # Integer ids for the dialects whose products show integers (pk "<tenant>#<kind>"):
+    # "SEQ" (the last number given), "N#<number>" -> the wagate id, "W#<wagate id>" -> the number.
+)
 
 TABLES: tuple[Table, ...] = (USERS, SESSIONS, MESSAGES, OTPS, WEBHOOKS, EVENTS, DELIVERIES,
                              TEMPLATES, CONTACTS, CHATS, IDEMPOTENCY, BOTS, OPT_OUTS, CAMPAIGNS,
-                             SANDBOX_RECIPIENTS, HOSTS, ADDRESS_BOOK, GOVERNOR)
+                             SANDBOX_RECIPIENTS, HOSTS, ADDRESS_BOOK, GOVERNOR, ALIASES)
 
 @dataclass(frozen=True)
 class Bucket:

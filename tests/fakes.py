@@ -1265,6 +1265,29 @@ def caller(tenant_id: str, role: Role = Role.OWNER) -> Principal:
                      scopes=ROLE_SCOPES[role])
 
 
+class FakeAliases:
+    def __init__(self) -> None:
+        self.seq: dict[str, int] = {}
+        self.by_id: dict[tuple[str, str, str], int] = {}
+        self.by_number: dict[tuple[str, str, int], str] = {}
+
+    def numbers(self, tenant_id: str, kind: str, ids: Sequence[str]) -> dict[str, int]:
+        return {i: self.by_id[(tenant_id, kind, i)] for i in ids
+                if (tenant_id, kind, i) in self.by_id}
+
+    def target(self, tenant_id: str, kind: str, number: int) -> str | None:
+        return self.by_number.get((tenant_id, kind, number))
+
+    def assign(self, tenant_id: str, kind: str, wagate_id: str) -> int | None:
+        pk = f"{tenant_id}#{kind}"
+        self.seq[pk] = self.seq.get(pk, 0) + 1
+        if (tenant_id, kind, wagate_id) in self.by_id:
+            return None
+        self.by_id[(tenant_id, kind, wagate_id)] = self.seq[pk]
+        self.by_number[(tenant_id, kind, self.seq[pk])] = wagate_id
+        return self.seq[pk]
+
+
 class Services:
     """The fakes, and every service built by ``Container(settings, **fakes)``."""
 
@@ -1296,6 +1319,7 @@ class Services:
         self.opt_outs, self.bots = FakeOptOuts(), FakeBots()
         self.campaigns = FakeCampaigns()
         self.governor_store, self.known_chats = FakeGovernorStore(), FakeKnownChats()
+        self.aliases = FakeAliases()
         self.container = Container(
             s, users=self.users, sessions=self.sessions, messages=self.messages,
             templates=self.templates, lanes=self.lanes, scheduler=self.scheduler,
@@ -1307,7 +1331,7 @@ class Services:
             webhook_sender=self.sender, devices=self.devices, pusher=self.pusher,
             sandbox_pushes=self.pusher, opt_outs=self.opt_outs, bots=self.bots,
             campaigns=self.campaigns, governor_store=self.governor_store,
-            known_chats=self.known_chats)
+            known_chats=self.known_chats, aliases=self.aliases)
         c = self.container
         self.auth, self.account, self.idempotency = c.auth, c.account, c.idempotency
         self.messaging, self.session_service = c.messaging, c.session_service
@@ -1317,6 +1341,7 @@ class Services:
                                                             c.delivery_service)
         self.event_service = c.event_service
         self.governor = c.governor
+        self.alias_service = c.alias_service
         for tenant in self.TENANTS:
             self.users.put_tenant(Tenant(id=tenant, name=tenant.title(),
                                          created_at=clock_module.now_iso()))

@@ -69,8 +69,9 @@ _GENERIC = {
     422: "validation_failed (details name each field), invalid_text",
 }
 _PARAM = re.compile(r"{(\w+)\+?}")
-# Not operations of the API: the catch-all that answers unknown paths in our envelope.
-HIDDEN_PREFIX = "/{proxy"
+# Not operations of the API: the catch-all that answers unknown paths in our envelope, and
+# the dialects (each has its own document at /compat/<name>/openapi.json).
+HIDDEN_PREFIXES = ("/{proxy", "/compat/")
 
 
 def _doc(fn: Any) -> tuple[str, str]:
@@ -170,7 +171,7 @@ def generate(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
     operations: list[tuple[str, str, Any, RouteSpec]] = []
     for path in sorted(routes):
-        if path.startswith(HIDDEN_PREFIX):
+        if path.startswith(HIDDEN_PREFIXES):
             continue
         for method, entry in sorted(routes[path].items()):
             spec = getattr(entry.view_function, "route_spec", None)

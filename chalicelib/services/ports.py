@@ -541,3 +541,13 @@ class GroupAudiences(Protocol):
 
 class Throttles(Protocol):
     def throttled_until(self, tenant_id: str, session_id: str) -> datetime | None: ...
+
+
+class Aliases(Protocol):
+    """Per-tenant integer numbers of wagate ids, by kind (adapters.aliases_repo)."""
+
+    def numbers(self, tenant_id: str, kind: str, ids: Sequence[str]) -> dict[str, int]:
+        """The numbers the ids already have (ids without one are absent)."""
+    def target(self, tenant_id: str, kind: str, number: int) -> str | None: ...
+    def assign(self, tenant_id: str, kind: str, wagate_id: str) -> int | None:
+        """Give the id the next number; None when it already has one."""

@@ -11,11 +11,11 @@ from typing import Any
 from chalicelib.domain import clock, ids
 from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
-from chalicelib.domain.events import valid_pattern, webhook_disabled
+from chalicelib.domain.events import matches, valid_pattern, webhook_disabled
 from chalicelib.domain.paging import Page
 from chalicelib.domain.webhooks import MAX_SUBSCRIPTIONS, Subscription, after, new_secret
 from chalicelib.services.ports import EventPublisher, SessionRepo, SubscriptionRepo, UrlPolicy
-from chalicelib.services.webhook_formats import formats
+from chalicelib.services.webhook_formats import carried, formats
 
 
 class SubscriptionService:
@@ -54,7 +54,7 @@ class SubscriptionService:
         if "session_ids" in changes and self.get(caller, webhook_id).session_webhook:
             raise ValidationFailed.field("session_ids", "a session's webhook_url stays bound to "
                                                         "its session")
-        changes = self._checked(caller.tenant_id, changes)
+        changes = self._checked(caller.tenant_id, changes, self.get(caller, webhook_id))
         if changes.get("enabled") is True:
             changes.update(disabled_reason=None, failing_since=None)
         return self._change(caller.tenant_id, webhook_id, changes)
@@ -136,8 +136,10 @@ class SubscriptionService:
             raise NotFound("webhook not found")
         return subscription
 
-    def _checked(self, tenant_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-        """The fields with the URL normalized; a 422 naming the first bad one."""
+    def _checked(self, tenant_id: str, fields: dict[str, Any],
+                 current: Subscription | None = None) -> dict[str, Any]:
+        """The fields with the URL normalized (and ``*`` narrowed to what a limited format
+        carries); a 422 naming the first bad one."""
         checked = dict(fields)
         if "url" in fields:
             checked["url"] = self._urls.check(fields["url"], "url")
@@ -152,4 +154,22 @@ class SubscriptionService:
         if "format" in fields and fields["format"] not in formats():
             raise ValidationFailed.field("format",
                                          f"must be one of {', '.join(sorted(formats()))}")
+        if "format" in fields or "events" in fields:
+            format_ = fields.get("format") or (current.format if current else "standard")
+            events = fields.get("events") or (current.events if current else ["*"])
+            limited = carried(format_)
+            if limited is not None:
+                checked["events"] = self._within(format_, limited, events)
         return checked
+
+    @staticmethod
+    def _within(format_: str, limited: tuple[str, ...], events: list[str]) -> list[str]:
+        """``events`` of a format that carries only ``limited``: ``*`` means all of those."""
+        if events == ["*"]:
+            return list(limited)
+        for i, pattern in enumerate(events):
+            if pattern not in limited and not any(matches([pattern], t) for t in limited):
+                raise ValidationFailed.field(
+                    f"events[{i}]", f"the {format_} format carries only "
+                                    f"{', '.join(limited)}")
+        return [p for p in events if p in limited] or list(limited)

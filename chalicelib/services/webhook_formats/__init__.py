@@ -1,9 +1,11 @@
 """Webhook payload formats: a registry of formatters, and the signed request.
 
-A formatter turns an event into the JSON body a receiver gets; subscriptions name one in
-``format``. Each module of this package registers its own with ``@register(name)``:
-``standard.py`` is wagate's own (Standard Webhooks); a product dialect adds one small module
-here with its product's shape, and nothing else changes.
+A formatter turns an event into the body a receiver gets (JSON, or a ``Payload`` of another
+type, e.g. a form); subscriptions name one in ``format``. Each module of this package registers
+its own with ``@register(name)``: ``standard.py`` is wagate's own (Standard Webhooks); a product
+dialect adds one small module here with its product's shape, and nothing else changes. A
+format that only has a shape for some events says which (``events=``): its subscriptions
+carry those and no others.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib
 import json
 import pkgutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,13 +22,29 @@ from standardwebhooks import Webhook as Signer
 
 from chalicelib.domain.events import Event
 
-Formatter = Callable[[Event], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A body that is not JSON (a product that takes forms, say)."""
+
+    body: bytes
+    content_type: str
+
+
+Formatter = Callable[[Event], "dict[str, Any] | Payload"]
 _FORMATS: dict[str, Formatter] = {}
+_CARRIES: dict[str, tuple[str, ...]] = {}
 
 
-def register(name: str) -> Callable[[Formatter], Formatter]:
+def register(name: str, events: tuple[str, ...] | None = None
+             ) -> Callable[[Formatter], Formatter]:
+    """Register a formatter; ``events``: the only event types (or patterns) it has a shape
+    for."""
     def add(formatter: Formatter) -> Formatter:
         _FORMATS[name] = formatter
+        if events is not None:
+            _CARRIES[name] = events
         return formatter
     return add
 
@@ -38,15 +57,25 @@ def formats() -> dict[str, Formatter]:
     return _FORMATS
 
 
+def carried(format_: str) -> tuple[str, ...] | None:
+    """The event types a format is limited to (None: any event)."""
+    formats()
+    return _CARRIES.get(format_)
+
+
 def signed_request(event: Event, format_: str, secrets: list[str],
                    moment: datetime) -> tuple[bytes, dict[str, str]]:
     """The body and Standard Webhooks headers of one delivery of ``event``: ``webhook-id`` is
     the event id (the same on every retry, redelivery and replay) and ``webhook-signature``
     holds one ``v1,…`` signature per secret (two while a rotated secret overlaps)."""
-    body = json.dumps(formats()[format_](event), separators=(",", ":"))
+    shaped = formats()[format_](event)
+    if isinstance(shaped, Payload):
+        body, content_type = shaped.body.decode(), shaped.content_type
+    else:
+        body, content_type = json.dumps(shaped, separators=(",", ":")), "application/json"
     signatures = " ".join(Signer(secret).sign(event.id, moment, body) for secret in secrets)
     return body.encode(), {
-        "Content-Type": "application/json",
+        "Content-Type": content_type,
         "webhook-id": event.id,
         "webhook-timestamp": str(int(moment.timestamp())),
         "webhook-signature": signatures,
