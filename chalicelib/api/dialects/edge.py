@@ -20,9 +20,9 @@ from urllib.parse import parse_qs, unquote
 from chalice import Response
 
 from chalicelib.api.edge import (
+    _STATE,
     MAX_PATH_PARAM,
     MAX_QUERY_VALUE,
-    _STATE,
     _plain,
     container,
     json_response,

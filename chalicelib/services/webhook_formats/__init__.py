@@ -23,7 +23,6 @@ from standardwebhooks import Webhook as Signer
 from chalicelib.domain.events import Event
 
 
-
 @dataclass(frozen=True)
 class Payload:
     """A body that is not JSON (a product that takes forms, say)."""
