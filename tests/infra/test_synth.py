@@ -222,3 +222,29 @@ def test_unknown_routes_reach_the_app_catch_all(template_json: dict[str, Any]) -
     paths = api["Properties"]["DefinitionBody"]["paths"]
     assert "/{proxy+}" in paths
     assert len(paths) < 300  # API Gateway's default resource quota
+
+
+def _resources(paths: list[str]) -> set[str]:
+    """API Gateway's resources for these paths: one per distinct path prefix."""
+    found = set()
+    for path in paths:
+        parts = path.strip("/").split("/")
+        found.update("/" + "/".join(parts[:n]) for n in range(1, len(parts) + 1))
+    return found
+
+
+def test_each_dialect_is_one_greedy_resource_and_the_api_stays_under_300(
+        template_json: dict[str, Any]) -> None:
+    from chalicelib.api.dialects import NAMES
+
+    (api,) = [r for r in template_json["Resources"].values()
+              if r["Type"] == "AWS::Serverless::Api"]
+    paths = list(api["Properties"]["DefinitionBody"]["paths"])
+    compat = sorted(p for p in paths if p.startswith("/compat/"))
+    assert compat == sorted(f"/compat/{name}/{{proxy+}}" for name in NAMES)
+    for path in compat:
+        methods = api["Properties"]["DefinitionBody"]["paths"][path]
+        assert {"get", "post", "put", "patch", "delete"} <= set(methods)
+    dialects = _resources(compat)
+    assert len(dialects) == 1 + 2 * len(NAMES)  # /compat, and /<name> + {proxy+} each
+    assert len(_resources(paths)) < 300, len(_resources(paths))

@@ -249,3 +249,24 @@ def test_a_session_is_not_created_when_its_webhook_would_pass_the_limit(services
                                                  start=False)
     with pytest.raises(Conflict):
         services.session_service.update(services.acme, session.id, {"webhook_url": URL})
+
+
+def test_a_format_limited_to_some_events_carries_only_those(
+        services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.services import webhook_formats
+
+    monkeypatch.setitem(webhook_formats._FORMATS, "inbox", lambda event: {})
+    monkeypatch.setitem(webhook_formats._CARRIES, "inbox", ("message.received",))
+    everything = create(services, format_="inbox")
+    assert everything.events == ["message.received"]
+    narrowed = create(services, events=["message.*"], format_="inbox")
+    assert narrowed.events == ["message.received"]
+    with pytest.raises(ValidationFailed) as refused:
+        create(services, events=["message.status"], format_="inbox")
+    assert refused.value.details[0]["field"] == "events[0]"
+    standard = create(services, events=["message.status"])
+    with pytest.raises(ValidationFailed):
+        services.subscription_service.update(services.acme, standard.id, {"format": "inbox"})
+    moved = services.subscription_service.update(
+        services.acme, standard.id, {"format": "inbox", "events": ["*"]})
+    assert (moved.format, moved.events) == ("inbox", ["message.received"])

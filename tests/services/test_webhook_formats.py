@@ -83,3 +83,15 @@ def test_a_signed_request_carries_the_event_id_and_one_signature_per_secret() ->
     assert len(headers["webhook-signature"].split()) == 2
     for secret in (new, old):
         assert Webhook(secret).verify(body, headers) == standard(event)
+
+
+def test_a_format_may_send_a_form_and_it_is_signed_as_sent(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    form = webhook_formats.Payload(b"id=m1&msg=hi+there", "application/x-www-form-urlencoded")
+    monkeypatch.setitem(webhook_formats._FORMATS, "formy", lambda event: form)
+    event, secret = make_event(), new_secret()
+    moment = datetime(2026, 12, 1, tzinfo=UTC)
+    body, headers = signed_request(event, "formy", [secret], moment)
+    assert body == b"id=m1&msg=hi+there"
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert headers["webhook-signature"] == Webhook(secret).sign(event.id, moment, body.decode())
