@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 
 from chalicelib.api.dialects import NAMES, router
 from chalicelib.api.dialects.spec import document
+from chalicelib.domain.auth import SCOPES
 from tests.api.test_fuzz import FUZZ_EXAMPLES
 from tests.conftest import call
 from tests.fuzzing import WSGI, fuzz_world
@@ -31,7 +32,7 @@ CHECKS = [not_a_server_error, status_code_conformance]
 def key_headers() -> Iterator[dict[str, str]]:
     with fuzz_world() as world:
         secret = call(world.client, "POST", "/v1/api-keys", world.token,
-                      {"name": "fuzz"}).json["key"]
+                      {"name": "fuzz", "scopes": sorted(SCOPES)}).json["key"]
         yield {"Authorization": f"Bearer {secret}", "X-Api-Key": secret, "APIKey": secret}
 
 
