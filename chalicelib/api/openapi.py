@@ -196,7 +196,9 @@ def generate(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "version": VERSION,
             "description": "A multi-tenant WhatsApp gateway. Authenticate with "
                            "`Authorization: Bearer <login token or API key>` (or `X-API-Key`). "
-                           "Every error is `{\"error\": {\"code\", \"message\", \"details\"}}`.",
+                           "Every error is `{\"error\": {\"code\", \"message\", \"details\"}}`. "
+                           "Other products' APIs are served under `/compat/<name>/`, each with "
+                           "its own document at `/compat/<name>/openapi.json`.",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
         "servers": [{"url": "/", "description": "this gateway"}],
