@@ -6,9 +6,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from chalicelib.domain.address_book import TAG_NAME_MAX_CHARS
+
 Short = Annotated[str, StringConstraints(max_length=255)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+# The address book keeps a name of at most 200 characters (first and last together) and a
+# status, source or group name of at most 64: WhatsMark's 255 is cut to those.
+First = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Last = Annotated[str, StringConstraints(min_length=1, max_length=99)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=TAG_NAME_MAX_CHARS)]
 Phone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+StatusName = Annotated[str, StringConstraints(min_length=3, max_length=TAG_NAME_MAX_CHARS)]
 Email = Annotated[str, StringConstraints(max_length=191)]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 Id = Annotated[int, Field(ge=1, le=2**53 - 1)]
@@ -37,8 +44,8 @@ class _ContactFields(_Body):
 class ContactIn(_ContactFields):
     """POST …/contacts."""
 
-    firstname: Name
-    lastname: Name
+    firstname: First
+    lastname: Last
     phone: Phone
     type: Literal["lead", "contact", "customer"]
     source_id: Id
@@ -49,8 +56,8 @@ class ContactIn(_ContactFields):
 class ContactUpdate(_ContactFields):
     """PUT …/contacts/{id}: name and phone always, the rest when given (null clears)."""
 
-    firstname: Name
-    lastname: Name
+    firstname: First
+    lastname: Last
     phone: Phone
     type: Literal["lead", "contact", "customer"] | None = None
     source_id: Id | None = None
@@ -59,13 +66,13 @@ class ContactUpdate(_ContactFields):
 
 
 class StatusIn(_Body):
-    name: Annotated[str, StringConstraints(min_length=3, max_length=255)]
+    name: StatusName
     color: Color | None = None
     isdefault: bool = False
 
 
 class StatusUpdate(_Body):
-    name: Annotated[str, StringConstraints(min_length=3, max_length=255)] | None = None
+    name: StatusName | None = None
     color: Color | None = None
     isdefault: bool | None = None
 
@@ -83,10 +90,10 @@ class NamedUpdate(_Body):
 class NewContact(_Body):
     """The ``contact`` of a send: who to add to the book when the number is new to it."""
 
-    first_name: Short | None = None
-    last_name: Short | None = None
-    firstname: Short | None = None
-    lastname: Short | None = None
+    first_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+    last_name: Annotated[str, StringConstraints(max_length=99)] | None = None
+    firstname: Annotated[str, StringConstraints(max_length=100)] | None = None
+    lastname: Annotated[str, StringConstraints(max_length=99)] | None = None
     email: Email | None = None
     country: Annotated[str, StringConstraints(max_length=100)] | None = None
     language_code: Annotated[str, StringConstraints(max_length=10)] | None = None
@@ -121,7 +128,7 @@ class MediaIn(Send):
 class TemplateIn(Send):
     """POST …/messages/template: ``field_1``… fill the template's placeholders in order."""
 
-    template_name: Name
+    template_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     template_language: Annotated[str, StringConstraints(min_length=2, max_length=10)]
     header_field_1: Param | None = None
     header_image_url: Url | None = None

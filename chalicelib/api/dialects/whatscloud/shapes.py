@@ -18,6 +18,7 @@ DEFAULT_PER_PAGE = 15  # Laravel's paginate() default, as the product uses it
 MAX_PER_PAGE = 100
 MAX_WINDOW = 10_000  # the deepest item a page may reach (page times per_page)
 READ_LIMIT = 100  # items read per store page while walking to a page
+MAX_READS = 1_000  # store pages read for one page at most (filtered pages may come short)
 # Contact fields WhatsMark has and the address book does not: kept as custom fields.
 CONTACT_EXTRAS = ("company", "type", "description", "country_id", "zip", "city", "state",
                   "address", "website", "default_language")
@@ -174,7 +175,9 @@ def window(fetch: Callable[[int, str | None], Page], page: int, per_page: int
     skip, wanted = (page - 1) * per_page, page * per_page + 1
     items: list[Any] = []
     cursor: str | None = None
-    while len(items) < wanted:
+    for _ in range(MAX_READS):
+        if len(items) >= wanted:
+            break
         chunk = fetch(READ_LIMIT, cursor)
         items.extend(chunk.items)
         cursor = chunk.next_cursor
