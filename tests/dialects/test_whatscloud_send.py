@@ -153,6 +153,24 @@ def test_media_by_url_and_templates_by_name(acme: Tenant, working: str, key: str
     refused(wc(acme, "POST", "/messages/template", key, {**body, "template_name": "nope"}), 404)
 
 
+def test_an_auth_template_with_a_generated_code(acme: Tenant, working: str, key: str) -> None:
+    acme.call("POST", "/v1/templates", {"name": "verify_otp",
+                                        "body": "{{code}} is your verification code."})
+    # WhatsMark's "Send Auth Templates" example, as its guide prints it.
+    sent = wc(acme, "POST", "/messages/template", key, {
+        "phone_number": "+14155552671", "template_name": "verify_otp",
+        "template_language": "en", "auto_generate_otp": True})
+    assert sent.status_code == 200, sent.body
+    code = sent.json["data"]["otp"]
+    assert len(code) == 6 and code.isdigit()
+    stored = acme.call("GET", f"/v1/messages/{sent.json['data']['message_id']}").json
+    assert stored["text"] == "****** is your verification code."  # the code is not kept
+    run_worker(resources.OUTBOUND)
+    phone = wait_for(lambda: acme.call("GET", "/v1/sandbox/recipients/14155552671/messages")
+                     .json["items"])
+    assert f"{code} is your verification code." in str(phone[0])
+
+
 def test_bad_sends_are_refused_and_send_nothing(acme: Tenant, working: str, key: str) -> None:
     cases = [({"message_body": "hi"}, "phone_number"), ({"phone_number": CONTACT}, "message_body"),
              ({**TEXT, "phone_number": "120363000000000000@g.us"}, "phone_number"),

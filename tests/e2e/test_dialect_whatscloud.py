@@ -97,6 +97,12 @@ def test_a_whatscloud_client_over_http(stack: StackProcess) -> None:
         text = wait_until(lambda: requests.get(f"{b}/messages/{otp_id}", headers=native,
                                                timeout=5).json()["text"], 10, "the template", 0.2)
         assert text == "482913 is your verification code."
+        generated = requests.post(f"{api}/messages/template", headers=h, timeout=5, json={
+            "phone_number": CONTACT, "template_name": "verify_otp",
+            "template_language": "en", "auto_generate_otp": True}).json()["data"]["otp"]
+        wait_until(lambda: f"{generated} is your verification code." in str(requests.get(
+            f"{b}/sandbox/recipients/14155552671/messages", headers=native, timeout=5).json()),
+            20, "the generated code on the phone", 0.2)
 
         requests.post(f"{b}/sandbox/sessions/{sid}/inbound", headers=native, timeout=5,
                       json={"from": CONTACT, "text": "Thanks!"})

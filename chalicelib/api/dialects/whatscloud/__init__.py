@@ -41,7 +41,9 @@ reference) or, where that is silent, Laravel's plain conventions. Decisions:
   shown ``APPROVED``, ``UTILITY``, language ``en``. ``messages/template`` finds the template
   by name (the oldest of that name; ``template_language`` is taken and echoed, not matched)
   and fills its placeholders, in order of first use, from ``field_1`` … ``field_10``; a
-  missing one is 422 ``errors.template_fields``. Header and button fields are accepted and
+  missing one is 422 ``errors.template_fields``. ``auto_generate_otp: true`` (WhatsMark's
+  "Send Auth Templates") fills the first placeholder with a new 6-digit code, answered in
+  ``data.otp`` and stored masked in the message record. Header and button fields are accepted and
   unused (wagate templates are text).
 - Bots are ``/v1/bots`` keyword bots split by their reply: a reply with a template is a
   template bot, any other reply a message bot; webhook and opt-out bots are neither.

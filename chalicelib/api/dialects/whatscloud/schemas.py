@@ -130,6 +130,8 @@ class TemplateIn(Send):
 
     template_name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     template_language: Annotated[str, StringConstraints(min_length=2, max_length=10)]
+    auto_generate_otp: bool = Field(default=False, description="Fill the first placeholder "
+                                    "with a new 6-digit code, returned in ``data.otp``.")
     header_field_1: Param | None = None
     header_image_url: Url | None = None
     header_video_url: Url | None = None

@@ -13,12 +13,14 @@ from chalicelib.domain.address_book import Contact
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.messages import Message
+from chalicelib.domain.otp import new_code
 from chalicelib.domain.sessions import Session
 from chalicelib.services.media import MediaSource
 from chalicelib.services.messaging import Draft
 
 BASE = "/api/v1/{tenant}"
 SEND_FIELD = "from_phone_number_id"
+OTP_DIGITS = 6  # the code auto_generate_otp makes (NIST 800-63B: at least 6 digits)
 
 
 def _sender(call: Call, body: schemas.Send) -> Session:
@@ -95,7 +97,9 @@ def send_media(call: Call, tenant: str) -> dict[str, Any]:
 @router.route("POST", f"{BASE}/messages/template", scope="messages:send",
               body=schemas.TemplateIn)
 def send_template(call: Call, tenant: str) -> dict[str, Any]:
-    """Send a template by name: ``field_1``… fill its placeholders in order of first use."""
+    """Send a template by name: ``field_1``… fill its placeholders in order of first use
+    (``auto_generate_otp``: the first with a new code, answered in ``data.otp`` and stored
+    masked)."""
     own(call, tenant)
     body: schemas.TemplateIn = call.body()
     found_template = call.services.template_service.named(call.principal, body.template_name)
@@ -103,6 +107,9 @@ def send_template(call: Call, tenant: str) -> dict[str, Any]:
         raise NotFound(f"Template '{body.template_name}' not found")
     names = found_template.variables
     given = body.fields()
+    code = new_code(OTP_DIGITS) if body.auto_generate_otp else None
+    if code is not None:
+        given[0] = code
     missing = [i for i in range(1, len(names) + 1) if given[i - 1] is None]
     if missing:
         raise ValidationFailed("template_fields: missing", details=[
@@ -113,7 +120,7 @@ def send_template(call: Call, tenant: str) -> dict[str, Any]:
     variables = {name: str(given[i]) for i, name in enumerate(names) if i < len(given)}
     message = call.services.messaging.send(call.principal, Draft(
         session_id=session.id, to=to, type="text", template_id=found_template.id,
-        variables=variables))
+        variables=variables, conceal=(code,) if code else ()))
     numbers = Numbers(call)
     first, _, last = (found.name or "").partition(" ")
     return {"message": "Template message sent successfully", "data": {
@@ -123,4 +130,4 @@ def send_template(call: Call, tenant: str) -> dict[str, Any]:
         "template": {"template_name": found_template.name, "language": body.template_language,
                      "sent": True, "header_format": None, "has_media": False},
         "message_id": message.id, "status": "accepted",
-        "whatsapp_response": {}, "media_info": None}}
+        "whatsapp_response": {}, "media_info": None, **({"otp": code} if code else {})}}
