@@ -26,11 +26,10 @@ BASE = "/api/v1/{tenant}"
 PAGING = ("page", "per_page")
 
 
-def _phone_taken(exc: Conflict) -> ValidationFailed | Conflict:
+def _phone_taken(exc: Conflict) -> None:
     """Laravel's unique rule: a number another contact has is a 422 on ``phone``."""
     if exc.code == "phone_taken":
-        return ValidationFailed.field("phone", "The phone has already been taken.")
-    return exc
+        raise ValidationFailed.field("phone", "The phone has already been taken.") from exc
 
 
 def _fields(call: Call, body: schemas.ContactIn | schemas.ContactUpdate,
@@ -65,7 +64,8 @@ def create_contact(call: Call, tenant: str) -> dict[str, Any]:
     try:
         created = call.services.address_book.create_contact(call.principal, fields)
     except Conflict as exc:
-        raise _phone_taken(exc) from exc
+        _phone_taken(exc)
+        raise
     return {"message": "Contact created successfully",
             "data": contact_json(Numbers(call), created)}
 
@@ -113,7 +113,8 @@ def update_contact(call: Call, tenant: str, id: str) -> dict[str, Any]:  # noqa:
     try:
         updated = book.update_contact(call.principal, contact_id, changes)
     except Conflict as exc:
-        raise _phone_taken(exc) from exc
+        _phone_taken(exc)
+        raise
     return {"message": "Contact updated successfully", "data": contact_json(Numbers(call),
                                                                             updated)}
 
