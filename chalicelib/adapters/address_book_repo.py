@@ -155,6 +155,11 @@ class DynamoAddressBookRepo:
                 return owners
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def phone_owner(self, tenant_id: str, digits: str) -> str | None:
+        """The id of the contact that claimed the number (digits), or None."""
+        item = self._phones.get(tenant_id, digits)
+        return item["contact_id"] if item else None
+
     def get_contacts(self, tenant_id: str, contact_ids: Sequence[str]) -> list[Contact]:
         """The contacts among ``contact_ids`` (BatchGetItem, 100 at a time)."""
         items = self._batch_get([self._contacts.key(tenant_id, i) for i in contact_ids])

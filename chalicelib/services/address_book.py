@@ -61,6 +61,27 @@ class AddressBookService:
             raise _phone_taken(contact.phone)
         return contact
 
+    def contact_for(self, caller: Principal, phone: str,
+                    fields: dict[str, Any]) -> tuple[Contact, bool]:
+        """The contact of ``phone`` and whether it is new: the one the book has, or one made
+        from ``fields`` (the number as its name when none is given) for a number it lacks."""
+        jid = parse_jid(phone, "phone")
+        if not jid.is_user:
+            raise ValidationFailed.field("phone", "must be a phone number")
+        digits = jid.phone.lstrip("+")
+        for _ in range(2):  # a twin request may claim the number between the look and the write
+            owner = self._repo.phone_owner(caller.tenant_id, digits)
+            stored = self._repo.get_contact(caller.tenant_id, owner) if owner else None
+            if stored is not None:
+                return stored, False
+            try:
+                return self.create_contact(caller, {"name": digits, **fields,
+                                                    "phone": jid.phone}), True
+            except Conflict as exc:
+                if exc.code != "phone_taken":
+                    raise
+        raise _phone_taken(jid.phone)
+
     def get_contact(self, caller: Principal, contact_id: str) -> Contact:
         contact = self._repo.get_contact(caller.tenant_id, contact_id)
         if contact is None:

@@ -473,6 +473,8 @@ class AddressBookRepo(Protocol):
         """Every contact (in any of ``group_ids``; using the tag ``uses``), lazily."""
     def phone_owners(self, tenant_id: str) -> dict[str, str]:
         """Every claimed number (digits) -> contact id."""
+    def phone_owner(self, tenant_id: str, digits: str) -> str | None:
+        """The id of the contact that claimed the number (digits), or None."""
     def get_contacts(self, tenant_id: str, contact_ids: Sequence[str]) -> list[BookContact]: ...
     def put_contacts(self, contacts: Sequence[BookContact],
                      claim: Sequence[BookContact]) -> None:

@@ -26,6 +26,8 @@ from chalicelib.services.live import LiveService
 from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
 from chalicelib.services.subscriptions import SubscriptionService
 
+MAX_SENDER_PAGES = 20  # looking for a sender reads at most this many pages of 100 sessions
+
 
 class SessionService:
     def __init__(self, sessions: SessionRepo, fleet: Fleet, events: EventPublisher,
@@ -74,6 +76,31 @@ class SessionService:
 
     def list(self, caller: Principal, limit: int, cursor: str | None) -> Page:
         return self._sessions.list(caller.tenant_id, limit, cursor)
+
+    def sender(self, caller: Principal, ref: str | None, field: str = "session_id"
+               ) -> Session | None:
+        """The session to send from: the one ``ref`` names (its id, or its phone number in
+        any form; a 422 on ``field`` when none is), else the oldest WORKING one (None when no
+        session is WORKING)."""
+        if ref:
+            session = self._sessions.get(caller.tenant_id, ref)
+            if session is not None:
+                return session
+        digits = "".join(c for c in ref or "" if c.isdigit())
+        cursor: str | None = None
+        for _ in range(MAX_SENDER_PAGES):
+            page = self._sessions.list(caller.tenant_id, 100, cursor)
+            for session in page.items:
+                if ref is None and session.status == SessionStatus.WORKING:
+                    return session
+                if ref is not None and digits and (session.phone or "").lstrip("+") == digits:
+                    return session
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        if ref is not None:
+            raise ValidationFailed.field(field, "is not a session of yours (its id or number)")
+        return None
 
     def start(self, caller: Principal, session_id: str) -> Session:
         session = self.get(caller, session_id)

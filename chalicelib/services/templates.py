@@ -11,6 +11,8 @@ from chalicelib.domain.paging import Page
 from chalicelib.domain.templates import Template, render
 from chalicelib.services.ports import TemplateRepo
 
+MAX_NAME_PAGES = 100  # a lookup by name reads at most this many pages of 100 templates
+
 
 class TemplateService:
     def __init__(self, templates: TemplateRepo) -> None:
@@ -31,6 +33,19 @@ class TemplateService:
 
     def list(self, caller: Principal, limit: int, cursor: str | None) -> Page:
         return self._templates.list(caller.tenant_id, limit, cursor)
+
+    def named(self, caller: Principal, name: str) -> Template | None:
+        """The oldest of the tenant's templates called ``name`` (None when it has none)."""
+        cursor: str | None = None
+        for _ in range(MAX_NAME_PAGES):
+            page = self._templates.list(caller.tenant_id, 100, cursor)
+            found = [t for t in page.items if t.name == name]
+            if found:
+                return min(found, key=lambda t: (t.created_at, t.id))
+            cursor = page.next_cursor
+            if cursor is None:
+                return None
+        return None
 
     def update(self, caller: Principal, template_id: str, changes: dict[str, Any]) -> Template:
         current = self.get(caller, template_id)

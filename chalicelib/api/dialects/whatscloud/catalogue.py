@@ -1,0 +1,109 @@
+"""What the tenant set up elsewhere, read only: templates, message bots and template bots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.whatscloud.profile import router
+from chalicelib.api.dialects.whatscloud.shapes import (
+    Numbers,
+    is_message_bot,
+    is_template_bot,
+    message_bot,
+    own,
+    page_args,
+    paginator,
+    resolve,
+    template,
+    template_bot,
+    window,
+)
+from chalicelib.domain.bots import MAX_BOTS, Bot
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.paging import Page
+
+BASE = "/api/v1/{tenant}"
+PAGING = ("page", "per_page")
+
+
+@router.route("GET", f"{BASE}/templates", scope="messages:read", query=PAGING)
+def list_templates(call: Call, tenant: str) -> dict[str, Any]:
+    """The tenant's message templates (those of ``/v1/templates``), a page at a time."""
+    own(call, tenant)
+    page, per_page = page_args(call)
+    service = call.services.template_service
+    items, more = window(lambda limit, cursor: service.list(call.principal, limit, cursor),
+                         page, per_page)
+    numbers = Numbers(call)
+    numbers.load("template", [t.id for t in items])
+    return {"data": paginator(call, [template(numbers, t) for t in items], page, per_page,
+                              more)}
+
+
+@router.route("GET", f"{BASE}/templates/{{id}}", scope="messages:read")
+def get_template(call: Call, tenant: str, id: str) -> dict[str, Any]:  # noqa: A002
+    """One template."""
+    own(call, tenant)
+    found = call.services.template_service.get(call.principal, resolve(call, "template", id))
+    return {"data": template(Numbers(call), found)}
+
+
+def _bots(call: Call, kind: Callable[[Bot], bool]) -> list[Bot]:
+    """The tenant's keyword bots of one reply kind (a tenant has at most ``MAX_BOTS``)."""
+    service = call.services.bot_service
+    bots: list[Bot] = []
+    cursor: str | None = None
+    for _ in range(MAX_BOTS):
+        page: Page = service.list(call.principal, 100, cursor)
+        bots.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return [b for b in bots if kind(b)]
+
+
+def _bot_routes(plural: str, title: str, kind: Callable[[Bot], bool],
+                shape: Callable[[Numbers, Bot], dict[str, Any]]) -> None:
+    """``…/<plural>`` and ``…/<plural>/{id}``, at the product's own path and the plain
+    REST one (``templatebots`` and ``template-bots``)."""
+
+    def list_bots(call: Call, tenant: str) -> dict[str, Any]:
+        own(call, tenant)
+        page, per_page = page_args(call)
+        mine = _bots(call, kind)
+        items, more = window(lambda limit, cursor: Page(mine), page, per_page)
+        numbers = Numbers(call)
+        numbers.load("bot", [b.id for b in items])
+        return {"data": paginator(call, [shape(numbers, b) for b in items], page, per_page,
+                                  more)}
+
+    def get_bot(call: Call, tenant: str, id: str) -> dict[str, Any]:  # noqa: A002
+        own(call, tenant)
+        bot = call.services.bot_service.get(call.principal, resolve(call, "bot", id))
+        if not kind(bot):
+            raise NotFound(f"{title} not found")
+        return {"data": shape(Numbers(call), bot)}
+
+    for path in (plural.replace("-", ""), plural):
+        for fn, doc in ((list_bots, f"The {title.lower()}s, a page at a time."),
+                        (get_bot, f"One {title.lower()}.")):
+            named = _named(fn, f"{fn.__name__}_{path.replace('-', '_')}", doc)
+            suffix = "" if fn is list_bots else "/{id}"
+            router.route("GET", f"{BASE}/{path}{suffix}", scope="bots:read",
+                         query=PAGING if fn is list_bots else ())(named)
+
+
+def _named(fn: Callable[..., Any], name: str, doc: str) -> Callable[..., Any]:
+    """``fn`` under another name (each route's OpenAPI operation id is its own)."""
+    def route(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    route.__name__ = route.__qualname__ = name
+    route.__doc__ = doc
+    return route
+
+
+_bot_routes("message-bots", "Message bot", is_message_bot, message_bot)
+_bot_routes("template-bots", "Template bot", is_template_bot, template_bot)
