@@ -6,12 +6,23 @@ import re
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib import resources
+from chalicelib.api.dialects.wacloud import shapes
 from chalicelib.domain import clock
 from chalicelib.domain.events import message_received, message_status
-from chalicelib.domain.messages import Direction, Message, MessageStatus, StatusChange
+from chalicelib.domain.messages import (
+    Direction,
+    Message,
+    MessageStatus,
+    StatusChange,
+    can_transition,
+)
+from chalicelib.domain.sessions import Qr, Session, SessionStatus
 from chalicelib.services.webhook_formats import carried, formats
+from chalicelib.services.webhook_formats.wacloud import STATUSES
 from tests.conftest import Tenant, run_worker, wait_for
 from tests.dialects.wacloud_support import ALL, DEVICE, field_of, ok, refused, wa
 
@@ -210,3 +221,26 @@ def test_the_account_and_its_quota(acme: Tenant, working: str) -> None:
     assert quota["devices"] == {"limit": 10, "used": 1, "remaining": 9}
     assert ok(wa(acme, "GET", "/account/quota", key)) == quota
     refused(wa(acme, "GET", "/account", None), 401)
+
+
+@given(st.sampled_from(list(MessageStatus)), st.sampled_from(list(MessageStatus)))
+def test_every_status_has_wacloud_words_and_a_legal_move_never_lowers_the_ack(
+        before: MessageStatus, after: MessageStatus) -> None:
+    word, ack = STATUSES[before.value]
+    assert word in ("pending", "sent", "delivered", "read", "played", "received", "failed")
+    assert (ack is None) == (before == MessageStatus.RECEIVED)
+    next_ack = STATUSES[after.value][1]
+    if can_transition(before, after) and next_ack != -1:
+        assert ack is not None and next_ack is not None and next_ack >= ack
+
+
+@given(st.integers(min_value=1, max_value=3600))
+def test_a_pairing_code_is_never_shown_valid_for_more_than_two_minutes(seconds: int) -> None:
+    now = clock.now()
+    session = Session(id="s1", tenant_id="t1", name="d", engine="sandbox",
+                      status=SessionStatus.SCAN_QR, created_at=clock.iso(now),
+                      updated_at=clock.iso(now))
+    code = Qr(code="2@x", expires_at=clock.iso(now + timedelta(seconds=seconds)))
+    shown = clock.parse(shapes.qr(session, code, "data:image/png;base64,")["expires_at"])
+    assert shown <= clock.now() + timedelta(seconds=120)
+    assert shown <= clock.parse(code.expires_at)

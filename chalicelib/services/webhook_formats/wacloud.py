@@ -10,21 +10,23 @@ from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.jids import USER_SERVER
 from chalicelib.services.webhook_formats import register
 
-# Our message statuses in WACloud's words, with WAHA's ack numbers.
-_STATUSES: dict[str, tuple[str, int]] = {
+# Our message statuses in WACloud's words, with WAHA's ack numbers (none for incoming).
+STATUSES: dict[str, tuple[str, int | None]] = {
     "scheduled": ("pending", 0), "queued": ("pending", 0), "sending": ("pending", 0),
     "sent": ("sent", 1), "delivered": ("delivered", 2), "read": ("read", 3),
-    "played": ("played", 4), "failed": ("failed", -1), "expired": ("failed", -1),
-    "canceled": ("failed", -1)}
+    "played": ("played", 4), "received": ("received", None), "failed": ("failed", -1),
+    "expired": ("failed", -1), "canceled": ("failed", -1)}
 
 
-def _c_us(jid: str | None) -> str | None:
+def c_us(jid: str | None) -> str | None:
+    """A JID as WAHA (and so WACloud) writes it: ``…@c.us`` for phones."""
     if jid and jid.endswith("@" + USER_SERVER):
         return jid.split("@")[0] + "@c.us"
     return jid
 
 
-def _unix(moment: str | None) -> int | None:
+def unix(moment: str | None) -> int | None:
+    """An ISO time as Unix seconds."""
     return int(clock.parse(moment).timestamp()) if moment else None
 
 
@@ -33,13 +35,13 @@ def wacloud(event: Event) -> dict[str, Any]:
     data = event.data
     if event.type == EventType.MESSAGE_RECEIVED:
         shaped = {"message_id": data.get("id"),
-                  "from": _c_us(data.get("from") or data.get("sender") or data.get("chat")),
-                  "to": _c_us(data.get("to")), "body": data.get("text") or "",
-                  "message_type": data.get("type"), "timestamp": _unix(data.get("created_at")),
-                  "push_name": data.get("push_name"), "chat_id": _c_us(data.get("chat"))}
+                  "from": c_us(data.get("from") or data.get("sender") or data.get("chat")),
+                  "to": c_us(data.get("to")), "body": data.get("text") or "",
+                  "message_type": data.get("type"), "timestamp": unix(data.get("created_at")),
+                  "push_name": data.get("push_name"), "chat_id": c_us(data.get("chat"))}
         return {"event": "message", "device_id": event.session_id, "data": shaped}
-    status, ack = _STATUSES.get(data.get("status") or "", ("pending", 0))
+    status, ack = STATUSES.get(data.get("status") or "", ("pending", 0))
     return {"event": "status", "device_id": event.session_id, "data": {
-        "message_id": data.get("message_id"), "to": _c_us(data.get("to") or data.get("chat")),
-        "status": status, "ack": ack, "error": data.get("reason") if ack < 0 else None,
-        "timestamp": _unix(data.get("at"))}}
+        "message_id": data.get("message_id"), "to": c_us(data.get("to") or data.get("chat")),
+        "status": status, "ack": ack, "error": data.get("reason") if status == "failed" else None,
+        "timestamp": unix(data.get("at"))}}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.domain import clock
@@ -12,15 +12,9 @@ from chalicelib.domain.people import Contact, LidMapping
 from chalicelib.domain.sessions import Qr, Session, SessionStatus
 from chalicelib.domain.templates import Template
 from chalicelib.domain.webhooks import Subscription
+from chalicelib.services.webhook_formats.wacloud import STATUSES, c_us, unix
 
 QR_VALID_S = 120  # WACloud: "QR code berlaku selama 2 menit"
-
-# Our message statuses in WACloud's words, and WAHA's ack numbers (which WACloud shows).
-STATUSES: dict[str, tuple[str, int | None]] = {
-    "scheduled": ("pending", 0), "queued": ("pending", 0), "sending": ("pending", 0),
-    "sent": ("sent", 1), "delivered": ("delivered", 2), "read": ("read", 3),
-    "played": ("played", 4), "received": ("received", None), "failed": ("failed", -1),
-    "expired": ("failed", -1), "canceled": ("failed", -1)}
 
 # WACloud's webhook events and the wagate events they stand for.
 EVENTS = {"message": "message.received", "status": "message.status"}
@@ -62,23 +56,12 @@ def qr(session: Session, code: Qr, image: str) -> dict[str, Any]:
             "status": "pairing"}
 
 
-def c_us(jid: str | None) -> str | None:
-    """A JID as WAHA (and so WACloud) writes it: ``…@c.us`` for phones."""
-    if jid and jid.endswith("@" + USER_SERVER):
-        return jid.split("@")[0] + "@c.us"
-    return jid
-
-
 def _address(jid: str | None) -> str | None:
     """A phone JID as its digits (as WACloud's ``to`` is written); other JIDs as
     ``c_us`` gives them."""
     if jid and jid.endswith("@" + USER_SERVER):
         return jid.split("@")[0]
     return c_us(jid)
-
-
-def unix(moment: str | None) -> int | None:
-    return int(clock.parse(moment).astimezone(UTC).timestamp()) if moment else None
 
 
 def message(record: Message) -> dict[str, Any]:
