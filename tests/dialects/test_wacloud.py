@@ -204,3 +204,11 @@ def test_messages_are_listed_and_incoming_ones_synced(acme: Tenant, working: str
     refused(wa(acme, "POST", f"/devices/{DEVICE}/messages/sync", key), 404)
     refused(wa(acme, "GET", "/messages", acme.api_key(["messages:send"])), 403,
             "missing_scope")
+
+
+def test_a_name_shared_by_devices_means_the_oldest(acme: Tenant, host) -> None:
+    key = acme.api_key(ALL)
+    first = ok(wa(acme, "POST", "/devices", key, {"name": "dup"}), 201)["id"]
+    ok(wa(acme, "POST", "/devices", key, {"name": "dup"}), 201)
+    assert ok(wa(acme, "GET", "/devices/dup", key))["id"] == first
+    assert ok(wa(acme, "GET", "/devices/dup/status", key))["device_id"] == first

@@ -244,3 +244,15 @@ def test_a_pairing_code_is_never_shown_valid_for_more_than_two_minutes(seconds: 
     shown = clock.parse(shapes.qr(session, code, "data:image/png;base64,")["expires_at"])
     assert shown <= clock.now() + timedelta(seconds=120)
     assert shown <= clock.parse(code.expires_at)
+
+
+def test_a_description_given_on_v1_shows_in_wacloud_and_back(acme: Tenant) -> None:
+    key = acme.api_key(ALL)
+    created = acme.call("POST", "/v1/templates", {"name": "n", "body": "Hi {{name}}",
+                                                  "description": "greeting"})
+    assert created.status_code == 201 and created.json["description"] == "greeting"
+    shown = ok(wa(acme, "GET", f"/templates/{created.json['id']}", key))
+    assert (shown["content"], shown["description"], shown["variables"]) == (
+        "Hi {{name}}", "greeting", ["name"])
+    ok(wa(acme, "PUT", f"/templates/{shown['id']}", key, {"description": "hello"}))
+    assert acme.call("GET", f"/v1/templates/{shown['id']}").json["description"] == "hello"
