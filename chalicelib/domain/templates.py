@@ -16,6 +16,7 @@ class Template(BaseModel):
     tenant_id: str
     name: str
     body: str
+    description: str | None = None
     created_at: str
     updated_at: str
 

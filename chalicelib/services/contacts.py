@@ -7,6 +7,7 @@ goes through ``LiveService`` (409 ``session_not_ready`` when the session is not 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +35,8 @@ from chalicelib.services.live import LiveService
 from chalicelib.services.ports import ContactsStore
 
 SORTS = ("name", "recent")
+WINDOW_SORTS = ("id", "name")
+MAX_WINDOW = 5000  # contacts (or LID mappings) an offset window reaches into
 
 
 def person(raw: str, field: str) -> Jid:
@@ -42,6 +45,19 @@ def person(raw: str, field: str) -> Jid:
     if jid.server not in (USER_SERVER, LID_SERVER):
         raise ValidationFailed.field(field, "must be a phone number, a phone JID or a LID")
     return jid
+
+
+def _first(read: Callable[[str | None], Page], bound: int) -> list[Any]:
+    """The first ``bound`` items of a cursor-paged list, page after page."""
+    items: list[Any] = []
+    cursor = None
+    while len(items) < bound:
+        page = read(cursor)
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return items[:bound]
 
 
 class ContactsService:
@@ -59,6 +75,24 @@ class ContactsService:
         query = search_query(q) if q else None
         return self._store.list(caller.tenant_id, session_id, limit, cursor, sort or "name",
                                 query or None)
+
+    def window(self, caller: Principal, session_id: str, offset: int, limit: int,
+               sort_by: str = "id", descending: bool = False) -> list[Contact]:
+        """``limit`` contacts from ``offset`` in the order of ``sort_by`` (``id``: the JID;
+        ``name``: the shown name, nameless last); offset windows reach the first
+        ``MAX_WINDOW`` contacts."""
+        self._live.session(caller, session_id)
+        if sort_by not in WINDOW_SORTS:
+            raise ValidationFailed.field("sortBy", f"must be one of {', '.join(WINDOW_SORTS)}")
+        contacts = _first(lambda cursor: self._store.list(caller.tenant_id, session_id, 100,
+                                                          cursor, "name", None), MAX_WINDOW)
+        if sort_by == "id":
+            contacts.sort(key=lambda c: c.jid, reverse=descending)
+        else:
+            named = sorted((c for c in contacts if c.name), reverse=descending,
+                           key=lambda c: ((c.name or "").casefold(), c.jid))
+            contacts = named + sorted((c for c in contacts if not c.name), key=lambda c: c.jid)
+        return contacts[offset:offset + limit]
 
     def get(self, caller: Principal, session_id: str, contact_id: str) -> Contact:
         self._live.session(caller, session_id)
@@ -159,6 +193,20 @@ class ContactsService:
     def lids(self, caller: Principal, session_id: str, limit: int, cursor: str | None) -> Page:
         self._live.session(caller, session_id)
         return self._store.lids(caller.tenant_id, limit, cursor)
+
+    def lids_window(self, caller: Principal, session_id: str, offset: int,
+                    limit: int) -> list[LidMapping]:
+        """``limit`` LID mappings from ``offset``, by LID (within the first ``MAX_WINDOW``)."""
+        self._live.session(caller, session_id)
+        reach = min(offset + limit, MAX_WINDOW)
+        mappings = _first(lambda cursor: self._store.lids(caller.tenant_id, 100, cursor), reach)
+        return mappings[offset:reach]
+
+    def lids_count(self, caller: Principal, session_id: str) -> int:
+        """How many LID mappings are known (counted up to ``MAX_WINDOW``)."""
+        self._live.session(caller, session_id)
+        return len(_first(lambda cursor: self._store.lids(caller.tenant_id, 100, cursor),
+                          MAX_WINDOW))
 
     def by_lid(self, caller: Principal, session_id: str, lid: str) -> LidMapping:
         self._live.session(caller, session_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 from chalicelib.domain import clock, ids
@@ -26,7 +27,8 @@ from chalicelib.services.live import LiveService
 from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
 from chalicelib.services.subscriptions import SubscriptionService
 
-MAX_SENDER_PAGES = 20  # looking for a sender reads at most this many pages of 100 sessions
+MAX_LISTED = 1000  # sessions a tenant's whole-list reads go through
+MAX_QR_WAIT_S = 10.0  # well under API Gateway's 29 s
 
 
 class SessionService:
@@ -87,20 +89,55 @@ class SessionService:
             if session is not None:
                 return session
         digits = "".join(c for c in ref or "" if c.isdigit())
-        cursor: str | None = None
-        for _ in range(MAX_SENDER_PAGES):
-            page = self._sessions.list(caller.tenant_id, 100, cursor)
-            for session in page.items:
-                if ref is None and session.status == SessionStatus.WORKING:
-                    return session
-                if ref is not None and digits and (session.phone or "").lstrip("+") == digits:
-                    return session
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+        for session in self.all(caller):
+            if ref is None and session.status == SessionStatus.WORKING:
+                return session
+            if ref is not None and digits and (session.phone or "").lstrip("+") == digits:
+                return session
         if ref is not None:
             raise ValidationFailed.field(field, "is not a session of yours (its id or number)")
         return None
+    def all(self, caller: Principal) -> list[Session]:
+        """Every session of the tenant, oldest first (at most ``MAX_LISTED``)."""
+        found: list[Session] = []
+        cursor = None
+        while len(found) < MAX_LISTED:
+            page = self._sessions.list(caller.tenant_id, 100, cursor)
+            found.extend(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return found[:MAX_LISTED]
+
+    def find(self, caller: Principal, id_or_name: str) -> Session:
+        """A session by its id or, failing that, by its name (the oldest of that name)."""
+        session = self._sessions.get(caller.tenant_id, id_or_name)
+        if session is not None:
+            return session
+        for candidate in self.all(caller):
+            if candidate.name == id_or_name:
+                return candidate
+        raise NotFound("session not found")
+
+    def pairing_qr(self, caller: Principal, session_id: str, wait_s: float = 0.0,
+                   poll_s: float = 0.25) -> Qr:
+        """The QR code to link the session with: a stopped or failed session is started
+        first, and the host gets up to ``wait_s`` seconds to show a code (409
+        ``already_paired`` when it is linked, ``qr_not_available`` when no code came)."""
+        session = self.get(caller, session_id)
+        if session.status == SessionStatus.WORKING or (
+                session.status == SessionStatus.STARTING and session.phone):
+            raise Conflict("the session is already linked to a phone", code="already_paired")
+        if not session.wants_running:
+            self.start(caller, session_id)
+        deadline = time.monotonic() + min(wait_s, MAX_QR_WAIT_S)
+        while True:
+            try:
+                return self.qr(caller, session_id)
+            except Conflict:
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(poll_s)
 
     def start(self, caller: Principal, session_id: str) -> Session:
         session = self.get(caller, session_id)

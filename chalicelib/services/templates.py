@@ -18,10 +18,11 @@ class TemplateService:
     def __init__(self, templates: TemplateRepo) -> None:
         self._templates = templates
 
-    def create(self, caller: Principal, name: str, body: str) -> Template:
+    def create(self, caller: Principal, name: str, body: str,
+               description: str | None = None) -> Template:
         now = clock.now_iso()
         template = Template(id=ids.new_id(), tenant_id=caller.tenant_id, name=name, body=body,
-                            created_at=now, updated_at=now)
+                            description=description, created_at=now, updated_at=now)
         self._templates.put(template)
         return template
 

@@ -26,7 +26,8 @@ def _out(template: Any) -> Any:
 def create_template(request: Request, principal: Principal) -> Any:
     """Store a message text with ``{{name}}`` placeholders."""
     body = request.body()
-    return _out(container().template_service.create(principal, body.name, body.body))
+    return _out(container().template_service.create(principal, body.name, body.body,
+                                                        body.description))
 
 
 @bp.route("/templates", methods=["GET"])

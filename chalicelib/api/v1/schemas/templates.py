@@ -8,16 +8,19 @@ from chalicelib.api.v1.schemas.common import Body, Name, Out, Variables, text
 from chalicelib.domain.templates import Template
 
 TemplateText = text(4096)
+Description = text(1024, 0)
 
 
 class TemplateIn(Body):
     name: Name
     body: TemplateText
+    description: Description | None = None
 
 
 class TemplatePatch(Body):
     name: Name | None = None
     body: TemplateText | None = None
+    description: Description | None = None
 
 
 class PreviewIn(Body):
@@ -28,6 +31,7 @@ class TemplateOut(Out):
     id: str
     name: str
     body: str
+    description: str | None = None
     created_at: str
     updated_at: str
     variables: list[str] = Field(description="The placeholders the body uses.")
