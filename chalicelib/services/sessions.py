@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 from chalicelib.domain import clock, ids
@@ -25,6 +26,10 @@ from chalicelib.services.account import AccountService
 from chalicelib.services.live import LiveService
 from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
 from chalicelib.services.subscriptions import SubscriptionService
+
+# ``find`` looks through at most this many of a tenant's sessions, a page at a time.
+FIND_MAX_SESSIONS = 1000
+FIND_PAGE = 100
 
 
 class SessionService:
@@ -74,6 +79,47 @@ class SessionService:
 
     def list(self, caller: Principal, limit: int, cursor: str | None) -> Page:
         return self._sessions.list(caller.tenant_id, limit, cursor)
+
+    def find(self, caller: Principal, ref: str | None) -> Session:
+        """A session by its id, else its name, else its phone number (digits with the country
+        code, with or without ``+``, or a JID); without ``ref``, the tenant's one WORKING
+        session. Where several match, the WORKING ones count; 404 when none does, 409
+        (``ambiguous_session``) when several still do."""
+        if ref:
+            found = self._sessions.get(caller.tenant_id, ref.strip())
+            if found is not None:
+                return found
+        sessions = self._all(caller)
+        if not ref:
+            tiers = [[s for s in sessions if s.status == SessionStatus.WORKING]]
+        else:
+            name = ref.strip().casefold()
+            digits = re.sub(r"[\s().+-]", "", ref.split("@")[0])
+            tiers = [[s for s in sessions if s.name.strip().casefold() == name],
+                     [s for s in sessions if digits.isdigit() and s.phone
+                      and s.phone.lstrip("+") == digits]]
+        for matches in tiers:
+            working = [s for s in matches if s.status == SessionStatus.WORKING]
+            chosen = working or matches
+            if len(chosen) == 1:
+                return chosen[0]
+            if chosen:
+                raise Conflict(f"{len(chosen)} sessions match {ref!r}; use the session id",
+                               code="ambiguous_session")
+        raise NotFound("session not found" if ref else
+                       "no session given, and the tenant has no single WORKING session")
+
+    def _all(self, caller: Principal) -> list[Session]:
+        """The tenant's sessions (at most ``FIND_MAX_SESSIONS``)."""
+        found: list[Session] = []
+        cursor = None
+        while len(found) < FIND_MAX_SESSIONS:
+            page = self._sessions.list(caller.tenant_id, FIND_PAGE, cursor)
+            found.extend(page.items)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        return found[:FIND_MAX_SESSIONS]
 
     def start(self, caller: Principal, session_id: str) -> Session:
         session = self.get(caller, session_id)
