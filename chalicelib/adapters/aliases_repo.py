@@ -43,11 +43,9 @@ class DynamoAliases:
         number = int(plain(drawn["Attributes"]["number"]))
         cancelled = transact(self._client, [
             {"Put": {"TableName": self._name,
-                     "Item": {"pk": {"S": pk}, "sk": {"S": f"W#{wagate_id}"},
-                              "number": {"N": str(number)}},
+                     "Item": {"pk": pk, "sk": f"W#{wagate_id}", "number": number},
                      "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"TableName": self._name,
-                     "Item": {"pk": {"S": pk}, "sk": {"S": f"N#{number}"},
-                              "id": {"S": wagate_id}}}},
+                     "Item": {"pk": pk, "sk": f"N#{number}", "id": wagate_id}}},
         ])
         return None if cancelled else number
