@@ -3,7 +3,6 @@ its envelope, its FastAPI-style 422s, its status letters, and its inbox push as 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -15,14 +14,11 @@ from chalicelib import resources
 from chalicelib.devstack.listen import WebhookReceiver
 from chalicelib.domain import clock
 from tests.conftest import RunningHost, Tenant, call, run_worker, static_site, wait_for
+from tests.samples import PDF, b64, png
 
 BASE = "/compat/wachat/wachat_api/1.0"
 DEST = "6281234567890"  # the document's 628xxxxxxxxxx, made a real number
 ALL = ["sessions:read", "messages:send", "messages:read"]
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8"
-       b"N\x00\x00\x00\x00IEND\xaeB`\x82")
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def wachat(tenant: Tenant, method: str, path: str, key: str | None, body: Any = None,
@@ -96,6 +92,18 @@ def test_gateway_balance_names_the_device_by_id_name_or_number(acme: Tenant, glo
         wachat(acme, "GET", f"/sender/{working}", acme.api_key(["messages:send"])), 403)
 
 
+def test_a_device_name_two_sessions_share_is_refused_unless_one_is_working(
+        acme: Tenant, working: str) -> None:
+    key = acme.api_key(ALL)
+    for name in ("shop", "spare", "spare"):
+        assert acme.call("POST", "/v1/sessions", {"name": name, "start": False}).json["id"]
+    assert ok(wachat(acme, "GET", "/sender/shop", key))["name"] == "shop"  # the WORKING one
+    assert "use the session id" in failed(wachat(acme, "GET", "/sender/spare", key), 409)
+    sent = ok(wachat(acme, "POST", "/message", key, {"destination": DEST, "message": "hi"}),
+              201)
+    assert sent["queue"] == working  # without a queue: the one WORKING session
+
+
 def test_send_message_as_documented_reaches_read_with_its_dates(acme: Tenant, working: str,
                                                                 host: RunningHost) -> None:
     key = acme.api_key(ALL)
@@ -166,7 +174,7 @@ def test_a_timeout_that_passes_in_the_queue_aborts_the_message(
 def test_send_media_by_url_and_by_base64(acme: Tenant, working: str,
                                          host: RunningHost) -> None:
     key = acme.api_key(ALL)
-    with static_site({"/image_name.png": (PNG, "image/png")}) as site:
+    with static_site({"/image_name.png": (png(), "image/png")}) as site:
         url = f"{site}/image_name.png"
         sent = ok(wachat(acme, "POST", "/media", key, {
             "queue": working, "destination": DEST, "caption": "Caption text",
@@ -177,7 +185,7 @@ def test_send_media_by_url_and_by_base64(acme: Tenant, working: str,
     # The document's Python sample: a base64 file with its name.
     document = ok(wachat(acme, "POST", "/media", key, {
         "destination": DEST, "queue": working,
-        "media_base64": base64.b64encode(PDF).decode(), "file_name": "invoice.pdf",
+        "media_base64": b64(PDF), "file_name": "invoice.pdf",
         "caption": "Caption text"}), 201)
     assert document["media_url"] is None
     native = acme.call("GET", f"/v1/messages/{document['ref_no']}").json
