@@ -19,7 +19,7 @@ from chalicelib.services.media import MediaSource
 from chalicelib.services.messaging import Draft
 
 if TYPE_CHECKING:
-    from chalicelib.api.dialects.wachat.schemas import _Send
+    from chalicelib.api.dialects.wachat.schemas import SendParams
     from chalicelib.domain.messages import Message
     from chalicelib.domain.sessions import Session
 
@@ -33,16 +33,16 @@ def _session(call: Call, ref: str | None, field: str) -> Session:
                                                  "WORKING device") from None
 
 
-def device(call: Call, body: _Send) -> Session:
+def device(call: Call, body: SendParams) -> Session:
     """The session that sends: ``queue`` (or ``sender``); both must name the same one."""
-    session = _session(call, body.queue or body.sender, "queue" if body.queue or
-                       not body.sender else "sender")
+    field = "queue" if body.queue or not body.sender else "sender"
+    session = _session(call, body.queue or body.sender, field)
     if body.queue and body.sender and _session(call, body.sender, "sender").id != session.id:
         raise ValidationFailed.field("sender", "is not the number of the queue's device")
     return session
 
 
-def chat(body: _Send) -> str:
+def chat(body: SendParams) -> str:
     """The destination's JID: a bare group id with ``is_group``, else any phone form or JID
     (a ``+`` number or a person's JID with ``is_group`` is a 422)."""
     given = body.destination
@@ -54,7 +54,7 @@ def chat(body: _Send) -> str:
     return str(jid)
 
 
-def _send(call: Call, body: _Send, draft: Draft, renames: dict[str, str]) -> Message:
+def _send(call: Call, body: SendParams, draft: Draft, renames: dict[str, str]) -> Message:
     draft.ttl_seconds = body.timeout or DEFAULT_TIMEOUT_S
     try:
         return call.services.messaging.send(call.principal, draft)

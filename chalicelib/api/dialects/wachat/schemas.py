@@ -20,7 +20,7 @@ Caption = text(1_024)
 FileName = token(255)
 
 
-class _Send(BaseModel):
+class SendParams(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     sender: Device | None = Field(default=None, description="The device's number (or id, "
@@ -35,11 +35,11 @@ class _Send(BaseModel):
                                                  "(or a JID); a group id with is_group.")
 
 
-class SendMessageParams(_Send):
+class SendMessageParams(SendParams):
     message: MessageText
 
 
-class SendMediaParams(_Send):
+class SendMediaParams(SendParams):
     caption: Caption | None = None
     media_url: HttpUrl | None = None
     media_base64: str | None = Field(default=None, max_length=14 * 1024 * 1024)
