@@ -197,6 +197,23 @@ def check_media(message_type: str, mime_type: str, size: int, field: str,
         )
 
 
+# A media message whose type the file decides (see ``media_kind``): the products whose "send
+# media" takes any file.
+ANY_MEDIA = "media"
+
+
+def media_kind(mime_type: str, size: int, limit: int) -> str:
+    """The message type that shows a file best: an image or a video WhatsApp shows inline
+    when the file is one (within that type's size), anything else a document (which keeps
+    its caption and name)."""
+    mime = normalize_mime(mime_type) or OCTET_STREAM
+    for kind in ("image", "video"):
+        allowed = RULES[kind].mime_types or frozenset()
+        if mime in allowed and 0 < size <= max_bytes_for(kind, limit):
+            return kind
+    return "document"
+
+
 def safe_filename(name: str | None, default: str = "file") -> str:
     """A file name safe as the last part of an S3 key and in a download header.
 

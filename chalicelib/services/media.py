@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from chalicelib.domain.content import StoredMedia
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.media import check_media, sniff_mime
+from chalicelib.domain.media import check_media, media_kind, sniff_mime
 from chalicelib.services.ports import Base64Decoder, Fetcher, MediaStore
 
 
@@ -35,6 +35,14 @@ class MediaService:
         ``field`` and nothing is stored."""
         data, mime_type, filename = self.load(message_type, source, field)
         return self._store.put(tenant_id, message_id, data, mime_type, filename)
+
+    def ingest_any(self, tenant_id: str, message_id: str, source: MediaSource,
+                   field: str) -> tuple[str, StoredMedia]:
+        """Like ``ingest`` for a file of any type: the message type it suits
+        (``domain.media.media_kind``) and the stored file."""
+        data, mime_type, filename = self.load("document", source, field)
+        kind = media_kind(mime_type, len(data), self._max_bytes)
+        return kind, self._store.put(tenant_id, message_id, data, mime_type, filename)
 
     def load(self, message_type: str, source: MediaSource, field: str
              ) -> tuple[bytes, str, str | None]:

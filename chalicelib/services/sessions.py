@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from typing import Any
 
@@ -27,7 +28,7 @@ from chalicelib.services.live import LiveService
 from chalicelib.services.ports import EventPublisher, Fleet, SessionRepo
 from chalicelib.services.subscriptions import SubscriptionService
 
-MAX_LISTED = 1000  # sessions a tenant's whole-list reads go through
+MAX_LISTED = 1000  # sessions a tenant's whole-list reads (and find) go through
 MAX_QR_WAIT_S = 10.0  # well under API Gateway's 29 s
 
 
@@ -79,24 +80,6 @@ class SessionService:
     def list(self, caller: Principal, limit: int, cursor: str | None) -> Page:
         return self._sessions.list(caller.tenant_id, limit, cursor)
 
-    def sender(self, caller: Principal, ref: str | None, field: str = "session_id"
-               ) -> Session | None:
-        """The session to send from: the one ``ref`` names (its id, or its phone number in
-        any form; a 422 on ``field`` when none is), else the oldest WORKING one (None when no
-        session is WORKING)."""
-        if ref:
-            session = self._sessions.get(caller.tenant_id, ref)
-            if session is not None:
-                return session
-        digits = "".join(c for c in ref or "" if c.isdigit())
-        for session in self.all(caller):
-            if ref is None and session.status == SessionStatus.WORKING:
-                return session
-            if ref is not None and digits and (session.phone or "").lstrip("+") == digits:
-                return session
-        if ref is not None:
-            raise ValidationFailed.field(field, "is not a session of yours (its id or number)")
-        return None
     def all(self, caller: Principal) -> list[Session]:
         """Every session of the tenant, oldest first (at most ``MAX_LISTED``)."""
         found: list[Session] = []
@@ -109,15 +92,29 @@ class SessionService:
                 break
         return found[:MAX_LISTED]
 
-    def find(self, caller: Principal, id_or_name: str) -> Session:
-        """A session by its id or, failing that, by its name (the oldest of that name)."""
-        session = self._sessions.get(caller.tenant_id, id_or_name)
-        if session is not None:
-            return session
-        for candidate in self.all(caller):
-            if candidate.name == id_or_name:
-                return candidate
-        raise NotFound("session not found")
+    def find(self, caller: Principal, ref: str | None) -> Session:
+        """A session by its id, else its name, else its phone number (digits with the country
+        code, with or without ``+``, or a JID); without ``ref``, a WORKING one. Where several
+        match, the WORKING ones count, then the oldest; 404 when none does. (The dialects name
+        a product's "device" or "sender" this way.)"""
+        if ref:
+            found = self._sessions.get(caller.tenant_id, ref.strip())
+            if found is not None:
+                return found
+        sessions = self.all(caller)
+        if not ref:
+            tiers = [[s for s in sessions if s.status == SessionStatus.WORKING]]
+        else:
+            name = ref.strip().casefold()
+            digits = re.sub(r"[\s().+-]", "", ref.split("@")[0])
+            tiers = [[s for s in sessions if s.name.strip().casefold() == name],
+                     [s for s in sessions if digits.isdigit() and s.phone
+                      and s.phone.lstrip("+") == digits]]
+        for matches in tiers:
+            working = [s for s in matches if s.status == SessionStatus.WORKING]
+            if working or matches:
+                return (working or matches)[0]
+        raise NotFound("session not found" if ref else "no session of yours is WORKING")
 
     def pairing_qr(self, caller: Principal, session_id: str, wait_s: float = 0.0,
                    poll_s: float = 0.25) -> Qr:

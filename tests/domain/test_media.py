@@ -19,6 +19,7 @@ from chalicelib.domain.media import (
     check_media,
     max_bytes_for,
     media_key,
+    media_kind,
     normalize_mime,
     safe_filename,
     sniff_mime,
@@ -247,6 +248,17 @@ def test_empty_files_are_refused(size: int) -> None:
 def test_non_media_types_are_refused() -> None:
     with pytest.raises(ValidationFailed, match="carry no media"):
         check_media("text", "text/plain", 10, "type", limit=BIG)
+
+
+@pytest.mark.parametrize(("mime", "size", "kind"), [
+    ("image/png", 10, "image"), ("image/jpg", 5 * MB, "image"),
+    ("image/png", 5 * MB + 1, "document"), ("video/mp4", 16 * MB, "video"),
+    ("video/quicktime", 10, "document"), ("audio/mpeg", 10, "document"),
+    ("application/pdf", 10, "document"), ("image/webp", 10, "image"),
+])
+def test_any_file_goes_as_the_type_that_shows_it_best(mime: str, size: int, kind: str) -> None:
+    assert media_kind(mime, size, limit=BIG) == kind
+    check_media(kind, mime, size, "media", limit=BIG)  # and that type takes it
 
 
 def test_every_media_message_type_has_a_rule() -> None:

@@ -27,6 +27,7 @@ from chalicelib.domain.errors import (
     field_path,
 )
 from chalicelib.domain.jids import parse_jid
+from chalicelib.domain.media import ANY_MEDIA
 from chalicelib.domain.messages import (
     MESSAGE_EXISTS,
     Direction,
@@ -73,7 +74,7 @@ class Accepting(MessagingCore):
         message_id = draft.message_id or ids.new_id()
         reply = self._quote(caller, draft.reply_to, "reply_to") if draft.reply_to else None
         metadata = self._metadata(draft.metadata)
-        if draft.type in MEDIA_TYPES:  # before any upload (otherwise the accepting write checks)
+        if draft.type in MEDIA_TYPES or draft.type == ANY_MEDIA:  # before any upload
             self._ready_session(caller, draft.session_id)
         content = self._content(caller, draft, message_id)
         sealed = None
@@ -252,7 +253,9 @@ class Accepting(MessagingCore):
         return schedule_at, expires_at
 
     def _content(self, caller: Principal, draft: Draft, message_id: str) -> Any:
+        """The draft's typed content (a ``media`` draft takes the type its file suits)."""
         body = dict(draft.body)
+        kind = draft.type
         if draft.template_id:
             filled = self._templates.render(caller, draft.template_id, draft.variables)
             key = "text" if draft.type in ("text", "list") else "caption"
@@ -263,14 +266,21 @@ class Accepting(MessagingCore):
         if draft.type == "text":
             body["mentions"] = [str(parse_jid(m, f"mentions[{i}]"))
                                 for i, m in enumerate(body.get("mentions", []))]
-        elif draft.type in MEDIA_TYPES:
+        elif draft.type in MEDIA_TYPES or draft.type == ANY_MEDIA:
             if draft.media is None:
                 raise ValidationFailed.field(draft.type, "is required for this type")
-            stored: StoredMedia = self._media.ingest(caller.tenant_id, message_id, draft.type,
-                                                     draft.media, draft.type)
+            stored: StoredMedia
+            if draft.type == ANY_MEDIA:
+                kind, stored = self._media.ingest_any(caller.tenant_id, message_id, draft.media,
+                                                      draft.type)
+            else:
+                stored = self._media.ingest(caller.tenant_id, message_id, draft.type,
+                                            draft.media, draft.type)
             body["media"] = stored.model_dump()
-            if draft.type == "document":
+            if kind == "document":
                 body["filename"] = body.get("filename") or stored.filename or "document"
+            elif draft.type == ANY_MEDIA:
+                body.pop("filename", None)
         elif draft.type == "contact":
             body["contacts"] = [
                 {"name": c["name"], "vcard": c.get("vcard") or vcard(c["name"], c.get("phone"))}
@@ -282,7 +292,7 @@ class Accepting(MessagingCore):
                 raise ValidationFailed.field("reaction.message_id", "is required")
             body["target"] = self._quote(caller, target_id, "reaction.message_id").model_dump()
         try:
-            return _CONTENT.validate_python({**body, "type": draft.type})
+            return _CONTENT.validate_python({**body, "type": kind})
         except ValidationError as exc:
             prefix = "" if draft.type == "text" else f"{draft.type}."
             details = [{"field": prefix + (field_path(e["loc"][1:]) or "type"), "message": e["msg"]}

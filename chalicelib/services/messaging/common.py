@@ -94,7 +94,7 @@ class Draft:
 
     session_id: str
     to: str
-    type: str = "text"
+    type: str = "text"  # or ``media`` (domain.media.ANY_MEDIA): the file decides the type
     body: dict[str, Any] = field(default_factory=dict)  # the type's own fields
     media: MediaSource | None = None
     template_id: str | None = None

@@ -25,12 +25,14 @@ OTP_DIGITS = 6  # the code auto_generate_otp makes (NIST 800-63B: at least 6 dig
 
 def _sender(call: Call, body: schemas.Send) -> Session:
     """The session that sends (see the package's decisions)."""
-    session = call.services.session_service.sender(call.principal, body.from_phone_number_id,
-                                                   SEND_FIELD)
-    if session is None:
-        raise ValidationFailed.field(SEND_FIELD, "no session of yours is WORKING: pair one "
-                                                 "first (the WhatsApp connection)")
-    return session
+    ref = body.from_phone_number_id
+    try:
+        return call.services.session_service.find(call.principal, ref)
+    except NotFound:
+        raise ValidationFailed.field(
+            SEND_FIELD, "is not a session of yours (its id, name or number)" if ref else
+            "no session of yours is WORKING: pair one first (the WhatsApp connection)"
+        ) from None
 
 
 def _recipient(call: Call, body: schemas.Send) -> tuple[str, Contact, bool]:
