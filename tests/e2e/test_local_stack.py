@@ -137,6 +137,10 @@ def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     assert "\nrunning\n" in out and "'opted_out': 1" in out and "'total': 3" in out, out
     assert "\nHi Ann, 20% off today\n" in out, out
     assert "\n4915112340001@s.whatsapp.net\n" in out and "'bulk': 300" in out, out
+    # Dialects: the WACloud device is connected and its text read, WAChat's message reached
+    # R, WhatsCloud's status got the integer id 1.
+    assert "\nconnected\n" in out and out.count("\nread\n") >= 2 and "\nR\n" in out, out
+    assert "{'id': 1, 'tenant_id': 'default', 'name': 'Interested'" in out, out
     assert '"error": {' not in out, out
 
 

@@ -24,7 +24,9 @@ class WebhookIn(Body):
                                        max_length=50, description=EVENTS_DOC)
     session_ids: list[Id] | None = Field(default=None, min_length=1, max_length=100,
                                          description=SESSIONS_DOC)
-    format: Format = Field(default="standard", description="The payload shape: standard.")
+    format: Format = Field(default="standard", description=(
+        "The payload shape: standard (wagate's own), or a product dialect's: wacloud, wachat "
+        "(inbound messages only, as a form), whatscloud."))
     description: Description | None = None
     enabled: bool = True
 
