@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from chalicelib.adapters.provision import provision
 from chalicelib.devstack import routing
 from chalicelib.devstack.embedded_aws import serialize_in_process_moto
 from chalicelib.devstack.launch import free_port, wait_until
+from chalicelib.domain import clock
 from chalicelib.domain.auth import Role
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.host import SessionHost
@@ -62,6 +64,19 @@ def aws() -> Iterator[None]:
                   aws_clients.client("scheduler"))
         yield
         bootstrap.reset()
+
+
+@pytest.fixture
+def later(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[float], None]]:
+    """Move the gateway's clock: ``later(seconds)`` shifts it forward from then on."""
+    real = clock.now
+    shift = [timedelta(0)]
+    monkeypatch.setattr(clock, "now", lambda: real() + shift[0])
+
+    def move(seconds: float) -> None:
+        shift[0] += timedelta(seconds=seconds)
+
+    yield move
 
 
 @pytest.fixture

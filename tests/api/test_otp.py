@@ -5,30 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 
 from chalicelib import resources
-from chalicelib.domain import clock
 from tests.conftest import Tenant, assert_error, receive, run_worker, wait_for
 
 TO = "+14155552671"
 OTHER = "+14155552672"
 
-
-@pytest.fixture
-def later(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """Move the gateway's clock: ``later(seconds)`` shifts it forward from then on."""
-    real = clock.now
-    shift = [timedelta(0)]
-    monkeypatch.setattr(clock, "now", lambda: real() + shift[0])
-
-    def move(seconds: float) -> None:
-        shift[0] += timedelta(seconds=seconds)
-
-    yield move
 
 
 def _send(tenant: Tenant, session_id: str | None, to: str = TO, **fields: object) -> dict:

@@ -4,7 +4,6 @@ its envelope, its FastAPI-style 422s, its status letters, and its inbox push as 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -12,7 +11,6 @@ import pytest
 
 from chalicelib import resources
 from chalicelib.devstack.listen import WebhookReceiver
-from chalicelib.domain import clock
 from tests.conftest import RunningHost, Tenant, call, run_worker, static_site, wait_for
 from tests.samples import PDF, b64, png
 
@@ -51,18 +49,6 @@ def invalid(response: Any) -> list[dict[str, Any]]:
     assert all(set(d) == {"loc", "msg", "type"} for d in response.json["detail"])
     return response.json["detail"]  # type: ignore[no-any-return]
 
-
-@pytest.fixture
-def later(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Move the gateway's clock forward: ``later(seconds)``."""
-    real = clock.now
-    shift = [timedelta(0)]
-    monkeypatch.setattr(clock, "now", lambda: real() + shift[0])
-
-    def move(seconds: float) -> None:
-        shift[0] += timedelta(seconds=seconds)
-
-    yield move
 
 
 def test_user_by_key_answers_integer_ids_in_the_envelope(acme: Tenant, globex: Tenant) -> None:

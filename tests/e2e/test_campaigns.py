@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.devstack import launch
 from chalicelib.devstack.launch import StackProcess, wait_until
+from tests.e2e.stacks import running_stack
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "wagate-e2e-pass"
@@ -31,12 +31,9 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    running = launch.start(tmp_path_factory.mktemp("campaigns"), hosts=2, settings={
-        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_PREFIX": "wagate-e2e-cmp",
-        "WAGATE_LEASE_TTL_SECONDS": "3", "WAGATE_SEND_INTERVAL_MS": "0",
-        "WAGATE_SANDBOX_DELIVERY_MS": "100", "WAGATE_SANDBOX_READ_MS": "200"})
-    yield running
-    running.kill()
+    yield from running_stack(tmp_path_factory, "campaigns", PASSWORD, hosts=2,
+                             WAGATE_PREFIX="wagate-e2e-cmp", WAGATE_LEASE_TTL_SECONDS="3",
+                             WAGATE_SEND_INTERVAL_MS="0")
 
 
 class Api:

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from chalicelib.devstack import launch
 from chalicelib.devstack.launch import StackProcess, wait_until
+from tests.e2e.stacks import running_stack
 from tests.samples import PDF, b64, png
 
 pytestmark = pytest.mark.e2e
@@ -25,11 +25,8 @@ WAIT_S = 20
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    running = launch.start(tmp_path_factory.mktemp("wachat"), settings={
-        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_PREFIX": "wagate-e2e-wachat",
-        "WAGATE_SANDBOX_DELIVERY_MS": "100", "WAGATE_SANDBOX_READ_MS": "200"})
-    yield running
-    running.kill()
+    yield from running_stack(tmp_path_factory, "wachat", PASSWORD,
+                             WAGATE_PREFIX="wagate-e2e-wachat")
 
 
 class Inbox:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.devstack import launch
 from chalicelib.devstack.launch import StackProcess, wait_until
 from chalicelib.devstack.listen import WebhookReceiver
+from tests.e2e.stacks import running_stack
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "wagate-demo-pass"
@@ -24,11 +24,7 @@ SCOPES = ["sessions:read", "sessions:write", "messages:read", "messages:send",
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    running = launch.start(tmp_path_factory.mktemp("wacloud-stack"), settings={
-        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_SANDBOX_DELIVERY_MS": "100",
-        "WAGATE_SANDBOX_READ_MS": "200"})
-    yield running
-    running.kill()
+    yield from running_stack(tmp_path_factory, "wacloud-stack", PASSWORD)
 
 
 class WaCloud:

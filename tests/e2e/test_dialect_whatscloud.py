@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.devstack import launch
 from chalicelib.devstack.launch import StackProcess, wait_until
 from chalicelib.devstack.listen import WebhookReceiver
+from tests.e2e.stacks import running_stack
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "wagate-demo-pass"
@@ -22,11 +22,9 @@ CONTACT = "+14155552671"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    running = launch.start(tmp_path_factory.mktemp("stack"), settings={
-        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_SANDBOX_DELIVERY_MS": "200",
-        "WAGATE_SANDBOX_READ_MS": "500"})
-    yield running
-    running.kill()
+    yield from running_stack(tmp_path_factory, "stack", PASSWORD,
+                             WAGATE_SANDBOX_DELIVERY_MS="200",
+                             WAGATE_SANDBOX_READ_MS="500")
 
 
 def _values(receiver: WebhookReceiver) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import requests
 from chalicelib.devstack import launch
 from chalicelib.devstack.launch import StackProcess, free_port, wait_until
 from chalicelib.devstack.listen import WebhookReceiver
+from tests.e2e.stacks import running_stack
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,11 +25,9 @@ PASSWORD = "wagate-demo-pass"  # the README walkthrough's
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    running = launch.start(tmp_path_factory.mktemp("stack"), settings={
-        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_SANDBOX_DELIVERY_MS": "200",
-        "WAGATE_SANDBOX_READ_MS": "500"})
-    yield running
-    running.kill()
+    yield from running_stack(tmp_path_factory, "stack", PASSWORD,
+                             WAGATE_SANDBOX_DELIVERY_MS="200",
+                             WAGATE_SANDBOX_READ_MS="500")
 
 
 def test_walkthrough_over_http_with_verified_webhooks(stack: StackProcess):

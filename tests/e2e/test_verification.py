@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from chalicelib import resources
-from chalicelib.devstack import launch
 from chalicelib.devstack.launch import StackProcess, wait_until
+from tests.e2e.stacks import running_stack
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "wagate-e2e-pass"
@@ -28,11 +28,8 @@ TIMEOUT = 20
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    running = launch.start(tmp_path_factory.mktemp("otp-stack"), settings={
-        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_PREFIX": PREFIX,
-        "WAGATE_SANDBOX_DELIVERY_MS": "100", "WAGATE_SANDBOX_READ_MS": "200"})
-    yield running
-    running.kill()
+    yield from running_stack(tmp_path_factory, "otp-stack", PASSWORD,
+                             WAGATE_PREFIX=PREFIX)
 
 
 class Api:

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from chalicelib.devstack import launch
 from chalicelib.devstack.launch import StackProcess, wait_until
 from chalicelib.devstack.listen import WebhookReceiver
+from tests.e2e.stacks import running_stack
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "wagate-outage-pass"
@@ -89,12 +89,9 @@ def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
     # Two hosts: one is killed during the outage, the other adopts its session.
-    running = launch.start(tmp_path_factory.mktemp("outage"), hosts=2, settings={
-        "WAGATE_ADMIN_PASSWORD": PASSWORD, "WAGATE_WEBHOOK_RETRY_SCHEDULE": SCHEDULE,
-        "WAGATE_LEASE_TTL_SECONDS": "3",
-        "WAGATE_SANDBOX_DELIVERY_MS": "100", "WAGATE_SANDBOX_READ_MS": "200"})
-    yield running
-    running.kill()
+    yield from running_stack(tmp_path_factory, "outage", PASSWORD, hosts=2,
+                             WAGATE_WEBHOOK_RETRY_SCHEDULE=SCHEDULE,
+                             WAGATE_LEASE_TTL_SECONDS="3")
 
 
 @pytest.fixture
