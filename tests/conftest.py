@@ -295,7 +295,6 @@ def static_site(pages: dict[str, tuple[bytes, str]]) -> Iterator[str]:
 
 def held_session(tenant_id: str, session_id: str, host_id: str) -> int:
     """A WORKING session stored and leased to ``host_id`` for an hour; its fencing token."""
-    from chalicelib.domain import clock
     from chalicelib.domain.sessions import Session, SessionStatus
 
     sessions = bootstrap.container().sessions

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from chalicelib.api.dialects.schemas import ProductBody
 from chalicelib.api.v1.schemas.common import HttpUrl, text, token
 
 DEFAULT_TIMEOUT_S = 86_400  # the document's default
@@ -20,8 +21,7 @@ Caption = text(1_024)
 FileName = token(255)
 
 
-class SendParams(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+class SendParams(ProductBody):
 
     sender: Device | None = Field(default=None, description="The device's number (or id, "
                                                               "or name).")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from chalicelib.api.dialects.schemas import ProductBody
 from chalicelib.api.v1.schemas.common import HttpUrl, Name, Variables, text, token
 
 Recipient = token(64)
@@ -28,8 +29,8 @@ FileName = token(255)
 Code = token(10)
 
 
-class WaBody(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+class WaBody(ProductBody):
+    """A WACloud request body."""
 
 
 class DeviceIn(WaBody):

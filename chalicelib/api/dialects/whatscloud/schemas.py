@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from chalicelib.api.dialects.schemas import ProductBody
 from chalicelib.domain.address_book import TAG_NAME_MAX_CHARS
 
 Short = Annotated[str, StringConstraints(max_length=255)]
@@ -24,8 +25,8 @@ Url = Annotated[str, StringConstraints(min_length=1, max_length=2048,
 Param = Annotated[str, StringConstraints(max_length=1024)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # Laravel ignores fields it does not know
+class _Body(ProductBody):
+    """A WhatsMark request body (Laravel ignores fields it does not know, trims strings)."""
 
 
 class _ContactFields(_Body):
