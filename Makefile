@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(PY) bench/bots.py
 	$(PY) bench/campaigns.py
 	$(PY) bench/address_book_import.py
+	$(PY) bench/dialects.py
 	$(PY) bench/run_memory.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/failover.py
