@@ -232,3 +232,26 @@ def test_sessions_are_listed_in_bounded_pages_of_the_tenant_only(services: Servi
     with pytest.raises(ValidationFailed) as foreign:
         services.session_service.list(services.globex, 2, first.next_cursor)
     assert foreign.value.details[0]["field"] == "cursor"
+
+
+def test_find_names_a_session_by_id_name_or_number_working_ones_first_then_the_oldest(
+        services: Services):
+    """How every dialect reads a product's "device", "queue" or "sender"."""
+    service, acme = services.session_service, services.acme
+    with pytest.raises(NotFound):
+        service.find(acme, None)  # nothing WORKING yet
+    idle, _ = service.create(acme, "shop", None, None, start=False)
+    other, _ = service.create(acme, "Shop ", None, None, start=False)
+    assert service.find(acme, "shop").id == idle.id  # the oldest of the name (any case)
+    working = services.working_session(name="shop", phone="+6281234567890")
+    later = services.working_session(name="spare", phone="+6281234567891")
+    assert service.find(acme, "SHOP").id == working.id  # the WORKING one of the name
+    for ref in (working.id, "6281234567890", "+62 812-3456-7890", "6281234567890@c.us"):
+        assert service.find(acme, ref).id == working.id, ref
+    assert service.find(acme, None).id == working.id  # the oldest WORKING
+    assert service.find(acme, "spare").id == later.id
+    for ref in ("nobody", "6281234567899", other.id + "x"):
+        with pytest.raises(NotFound):
+            service.find(acme, ref)
+    with pytest.raises(NotFound):
+        service.find(services.globex, working.id)
