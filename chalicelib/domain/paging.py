@@ -57,6 +57,23 @@ def parse_limit(raw: str | None) -> int:
     return limit
 
 
+def collect(read: Callable[[str | None], Page], bound: int,
+            max_reads: int | None = None) -> list[Any]:
+    """The first ``bound`` items of a cursor-paged list, read page after page (at most
+    ``max_reads`` pages: filtered pages may come short)."""
+    items: list[Any] = []
+    cursor: str | None = None
+    reads = 0
+    while len(items) < bound and (max_reads is None or reads < max_reads):
+        page = read(cursor)
+        reads += 1
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return items[:bound]
+
+
 def page_of(items: list[Any], key: Callable[[Any], str], limit: int, cursor: str | None,
             tenant_id: str, scope: str) -> Page:
     """One page of a whole list answered at once (by WhatsApp, or bounded in a record),

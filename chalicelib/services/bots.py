@@ -79,6 +79,10 @@ class BotService:
             raise NotFound("bot not found")
         return bot
 
+    def all(self, caller: Principal) -> list[Bot]:
+        """Every bot of the tenant (at most ``MAX_BOTS``)."""
+        return self._bots.all(caller.tenant_id)
+
     def list(self, caller: Principal, limit: int, cursor: str | None) -> Page:
         return self._bots.list(caller.tenant_id, limit, cursor)
 

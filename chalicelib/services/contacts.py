@@ -7,7 +7,6 @@ goes through ``LiveService`` (409 ``session_not_ready`` when the session is not 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +28,7 @@ from chalicelib.domain.live.contacts import (
     UnblockContact,
 )
 from chalicelib.domain.live.presence import SubscribePresence
-from chalicelib.domain.paging import Page, page_of
+from chalicelib.domain.paging import Page, collect, page_of
 from chalicelib.domain.people import PICTURE_TTL_S, Contact, LidMapping, search_query
 from chalicelib.services.live import LiveService
 from chalicelib.services.ports import ContactsStore
@@ -45,19 +44,6 @@ def person(raw: str, field: str) -> Jid:
     if jid.server not in (USER_SERVER, LID_SERVER):
         raise ValidationFailed.field(field, "must be a phone number, a phone JID or a LID")
     return jid
-
-
-def _first(read: Callable[[str | None], Page], bound: int) -> list[Any]:
-    """The first ``bound`` items of a cursor-paged list, page after page."""
-    items: list[Any] = []
-    cursor = None
-    while len(items) < bound:
-        page = read(cursor)
-        items.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    return items[:bound]
 
 
 class ContactsService:
@@ -84,7 +70,7 @@ class ContactsService:
         self._live.session(caller, session_id)
         if sort_by not in WINDOW_SORTS:
             raise ValidationFailed.field("sortBy", f"must be one of {', '.join(WINDOW_SORTS)}")
-        contacts = _first(lambda cursor: self._store.list(caller.tenant_id, session_id, 100,
+        contacts = collect(lambda cursor: self._store.list(caller.tenant_id, session_id, 100,
                                                           cursor, "name", None), MAX_WINDOW)
         if sort_by == "id":
             contacts.sort(key=lambda c: c.jid, reverse=descending)
@@ -199,13 +185,13 @@ class ContactsService:
         """``limit`` LID mappings from ``offset``, by LID (within the first ``MAX_WINDOW``)."""
         self._live.session(caller, session_id)
         reach = min(offset + limit, MAX_WINDOW)
-        mappings = _first(lambda cursor: self._store.lids(caller.tenant_id, 100, cursor), reach)
+        mappings = collect(lambda cursor: self._store.lids(caller.tenant_id, 100, cursor), reach)
         return mappings[offset:reach]
 
     def lids_count(self, caller: Principal, session_id: str) -> int:
         """How many LID mappings are known (counted up to ``MAX_WINDOW``)."""
         self._live.session(caller, session_id)
-        return len(_first(lambda cursor: self._store.lids(caller.tenant_id, 100, cursor),
+        return len(collect(lambda cursor: self._store.lids(caller.tenant_id, 100, cursor),
                           MAX_WINDOW))
 
     def by_lid(self, caller: Principal, session_id: str, lid: str) -> LidMapping:

@@ -20,7 +20,7 @@ from chalicelib.domain.events import session_status
 from chalicelib.domain.jids import normalize_phone
 from chalicelib.domain.live import LiveResult
 from chalicelib.domain.live.sessions import RequestPairingCode
-from chalicelib.domain.paging import Page
+from chalicelib.domain.paging import Page, collect
 from chalicelib.domain.sessions import ENGINES, Qr, Session, SessionStatus
 from chalicelib.domain.webhooks import Subscription
 from chalicelib.services.account import AccountService
@@ -82,15 +82,8 @@ class SessionService:
 
     def all(self, caller: Principal) -> list[Session]:
         """Every session of the tenant, oldest first (at most ``MAX_LISTED``)."""
-        found: list[Session] = []
-        cursor = None
-        while len(found) < MAX_LISTED:
-            page = self._sessions.list(caller.tenant_id, 100, cursor)
-            found.extend(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-        return found[:MAX_LISTED]
+        return collect(lambda cursor: self._sessions.list(caller.tenant_id, 100, cursor),
+                       MAX_LISTED)
 
     def find(self, caller: Principal, ref: str | None) -> Session:
         """A session by its id, else its name, else its phone number (digits with the country

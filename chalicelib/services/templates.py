@@ -7,11 +7,11 @@ from typing import Any
 from chalicelib.domain import clock, ids
 from chalicelib.domain.auth import Principal
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.paging import Page
+from chalicelib.domain.paging import Page, collect
 from chalicelib.domain.templates import Template, render
 from chalicelib.services.ports import TemplateRepo
 
-MAX_NAME_PAGES = 100  # a lookup by name reads at most this many pages of 100 templates
+MAX_NAMED = 10_000  # a lookup by name reads at most this many templates
 
 
 class TemplateService:
@@ -37,16 +37,9 @@ class TemplateService:
 
     def named(self, caller: Principal, name: str) -> Template | None:
         """The oldest of the tenant's templates called ``name`` (None when it has none)."""
-        cursor: str | None = None
-        for _ in range(MAX_NAME_PAGES):
-            page = self._templates.list(caller.tenant_id, 100, cursor)
-            found = [t for t in page.items if t.name == name]
-            if found:
-                return min(found, key=lambda t: (t.created_at, t.id))
-            cursor = page.next_cursor
-            if cursor is None:
-                return None
-        return None
+        found = [t for t in collect(lambda cursor: self._templates.list(
+            caller.tenant_id, 100, cursor), MAX_NAMED) if t.name == name]
+        return min(found, key=lambda t: (t.created_at, t.id)) if found else None
 
     def update(self, caller: Principal, template_id: str, changes: dict[str, Any]) -> Template:
         current = self.get(caller, template_id)

@@ -15,6 +15,7 @@ from chalicelib.domain.paging import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Page,
+    collect,
     decode_cursor,
     encode_cursor,
     page_of,
@@ -253,3 +254,24 @@ def test_a_whole_list_cursor_fits_no_other_list_or_tenant() -> None:
         with pytest.raises(ValidationFailed) as refused:
             page_of(["a", "b", "c"], str, 1, cursor, tenant, scope)
         assert refused.value.details[0]["field"] == "cursor"
+
+
+@given(st.integers(0, 60), st.integers(1, 12), st.integers(0, 80),
+       st.one_of(st.none(), st.integers(1, 10)))
+def test_collect_reads_pages_until_it_has_enough_or_the_list_or_its_reads_end(
+        size: int, per_page: int, bound: int, max_reads: int | None) -> None:
+    items = list(range(size))
+    reads: list[str | None] = []
+
+    def read(cursor: str | None) -> Page:
+        reads.append(cursor)
+        start = int(cursor or 0)
+        end = start + per_page
+        return Page(items[start:end], str(end) if end < size else None)
+
+    got = collect(read, bound, max_reads)
+    pages = -(-size // per_page) or 1  # a list of nothing is still one read
+    allowed = pages if max_reads is None else min(pages, max_reads)
+    assert got == items[:min(bound, per_page * allowed)]
+    assert len(reads) <= allowed
+    assert bound == 0 or len(reads) == min(allowed, -(-bound // per_page))

@@ -20,7 +20,7 @@ from chalicelib.api.dialects.whatscloud.shapes import (
     template_bot,
     window,
 )
-from chalicelib.domain.bots import MAX_BOTS, Bot
+from chalicelib.domain.bots import Bot
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.paging import Page
 
@@ -51,17 +51,8 @@ def get_template(call: Call, tenant: str, id: str) -> dict[str, Any]:  # noqa: A
 
 
 def _bots(call: Call, kind: Callable[[Bot], bool]) -> list[Bot]:
-    """The tenant's keyword bots of one reply kind (a tenant has at most ``MAX_BOTS``)."""
-    service = call.services.bot_service
-    bots: list[Bot] = []
-    cursor: str | None = None
-    for _ in range(MAX_BOTS):
-        page: Page = service.list(call.principal, 100, cursor)
-        bots.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    return [b for b in bots if kind(b)]
+    """The tenant's keyword bots of one reply kind."""
+    return [b for b in call.services.bot_service.all(call.principal) if kind(b)]
 
 
 def _bot_routes(plural: str, title: str, kind: Callable[[Bot], bool],

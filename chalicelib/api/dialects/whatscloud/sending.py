@@ -62,15 +62,23 @@ def _sent(call: Call, message: Message, found: Contact, created: bool) -> dict[s
             "chat_id": None, "contact_created": created}
 
 
+def _send(call: Call, body: schemas.Send, type_: str, fields: dict[str, Any],
+          **draft: Any) -> tuple[Message, Contact, bool]:
+    """Send from the body's session to its number: the message, the number's contact, and
+    whether that contact is new."""
+    session = _sender(call, body)
+    to, found, created = _recipient(call, body)
+    message = call.services.messaging.send(call.principal, Draft(
+        session_id=session.id, to=to, type=type_, body=fields, **draft))
+    return message, found, created
+
+
 @router.route("POST", f"{BASE}/messages/send", scope="messages:send", body=schemas.SendIn)
 def send_message(call: Call, tenant: str) -> dict[str, Any]:
     """Send a text message to a number (a contact is added to the book for a new number)."""
     own(call, tenant)
     body: schemas.SendIn = call.body()
-    session = _sender(call, body)
-    to, found, created = _recipient(call, body)
-    message = call.services.messaging.send(call.principal, Draft(
-        session_id=session.id, to=to, type="text", body={"text": body.message_body}))
+    message, found, created = _send(call, body, "text", {"text": body.message_body})
     return {"message": "Message sent successfully",
             "data": {**_sent(call, message, found, created), "message": message.text}}
 
@@ -80,16 +88,13 @@ def send_media(call: Call, tenant: str) -> dict[str, Any]:
     """Send an image, video, audio or document by URL."""
     own(call, tenant)
     body: schemas.MediaIn = call.body()
-    session = _sender(call, body)
-    to, found, created = _recipient(call, body)
     fields: dict[str, Any] = {}
     if body.caption and body.media_type != "audio":
         fields["caption"] = body.caption
     if body.media_type == "document" and body.filename:
         fields["filename"] = body.filename
-    message = call.services.messaging.send(call.principal, Draft(
-        session_id=session.id, to=to, type=body.media_type, body=fields,
-        media=MediaSource(url=body.media_url, filename=body.filename)))
+    message, found, created = _send(call, body, body.media_type, fields, media=MediaSource(
+        url=body.media_url, filename=body.filename))
     return {"message": "Media message sent successfully",
             "data": {**_sent(call, message, found, created), "media_type": body.media_type,
                      "media_url": body.media_url, "caption": fields.get("caption"),
@@ -117,12 +122,9 @@ def send_template(call: Call, tenant: str) -> dict[str, Any]:
         raise ValidationFailed("template_fields: missing", details=[
             {"field": "template_fields", "message": f"field_{i} (Body parameter {i} required)"}
             for i in missing])
-    session = _sender(call, body)
-    to, found, created = _recipient(call, body)
     variables = {name: str(given[i]) for i, name in enumerate(names) if i < len(given)}
-    message = call.services.messaging.send(call.principal, Draft(
-        session_id=session.id, to=to, type="text", template_id=found_template.id,
-        variables=variables, conceal=(code,) if code else ()))
+    message, found, created = _send(call, body, "text", {}, template_id=found_template.id,
+                                    variables=variables, conceal=(code,) if code else ())
     numbers = Numbers(call)
     first, _, last = (found.name or "").partition(" ")
     return {"message": "Template message sent successfully", "data": {

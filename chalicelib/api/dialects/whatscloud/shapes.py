@@ -11,7 +11,7 @@ from chalicelib.domain import clock
 from chalicelib.domain.address_book import Contact, Tag
 from chalicelib.domain.bots import Bot, MatchMode
 from chalicelib.domain.errors import NotFound, Unauthorized, ValidationFailed
-from chalicelib.domain.paging import Page
+from chalicelib.domain.paging import Page, collect
 from chalicelib.domain.templates import Template
 
 DEFAULT_PER_PAGE = 15  # Laravel's paginate() default, as the product uses it
@@ -172,17 +172,8 @@ def page_args(call: Call) -> tuple[int, int]:
 def window(fetch: Callable[[int, str | None], Page], page: int, per_page: int
            ) -> tuple[list[Any], bool]:
     """The items of ``page`` walking the store's cursor pages, and whether more follow."""
-    skip, wanted = (page - 1) * per_page, page * per_page + 1
-    items: list[Any] = []
-    cursor: str | None = None
-    for _ in range(MAX_READS):
-        if len(items) >= wanted:
-            break
-        chunk = fetch(READ_LIMIT, cursor)
-        items.extend(chunk.items)
-        cursor = chunk.next_cursor
-        if cursor is None:
-            break
+    skip = (page - 1) * per_page
+    items = collect(lambda cursor: fetch(READ_LIMIT, cursor), skip + per_page + 1, MAX_READS)
     return items[skip:skip + per_page], len(items) > skip + per_page
 
 
