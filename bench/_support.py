@@ -5,7 +5,9 @@ Lambda runtime does."""
 from __future__ import annotations
 
 import collections
+import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from app import app
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.provision import provision
+from chalicelib.bootstrap import Container
 from chalicelib.devstack.runtime import LocalLambdaRuntime
 from chalicelib.domain import clock, ids
 from chalicelib.domain.auth import Principal, Role
@@ -149,6 +152,25 @@ def show(calls: collections.Counter[str], per: int = 1) -> str:
 def bench_owner(*scopes: str, tenant_id: str = "bench") -> Principal:
     return Principal(tenant_id=tenant_id, user_id="bench-owner", role=Role.OWNER,
                      scopes=frozenset(scopes))
+
+
+@dataclass(frozen=True)
+class OwnerWorld:
+    calls: Calls
+    container: Container
+    owner: Principal
+    session: Session
+
+
+def owner_world(*scopes: str) -> OwnerWorld:
+    """Inside ``mock_aws``: AWS calls counted (by table, under the stack's prefix), every
+    resource provisioned, tenant "bench" whose owner holds ``scopes`` (and messages:send),
+    and a stored WORKING session."""
+    calls = Calls(os.environ["WAGATE_PREFIX"])
+    calls.install()
+    provision_tenant(list(scopes))
+    return OwnerWorld(calls, bootstrap.container(), bench_owner(*scopes, "messages:send"),
+                      stored_working_session())
 
 
 def stored_working_session(tenant_id: str = "bench") -> Session:

@@ -22,8 +22,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from moto import mock_aws
 
-from bench._support import Calls, bench_owner, provision_tenant, show, stored_working_session
-from chalicelib import bootstrap
+from bench._support import owner_world, show
 from chalicelib.domain import clock, ids
 from chalicelib.domain.events import message_received
 from chalicelib.domain.messages import Direction, Message, MessageStatus
@@ -43,12 +42,8 @@ def inbound(session_id: str, text: str) -> Message:
 
 def main() -> None:
     with mock_aws():
-        calls = Calls(os.environ["WAGATE_PREFIX"])
-        calls.install()
-        provision_tenant(["bots:write"])
-        c = bootstrap.container()
-        owner = bench_owner("bots:write", "messages:send")
-        session = stored_working_session()
+        world = owner_world("bots:write")
+        calls, c, owner, session = world.calls, world.container, world.owner, world.session
         stored = 0
         # Warm, as a running worker is (queue URLs cached): one match of a bot deleted after.
         warm = c.bot_service.create(owner, {

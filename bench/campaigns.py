@@ -29,15 +29,8 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from moto import mock_aws
 
-from bench._support import (
-    Calls,
-    bench_owner,
-    provision_tenant,
-    queue_url,
-    show,
-    stored_working_session,
-)
-from chalicelib import bootstrap, resources
+from bench._support import owner_world, queue_url, show
+from chalicelib import resources
 from chalicelib.adapters import aws
 from chalicelib.domain.campaigns import MAX_SLOTS, Interval
 from chalicelib.domain.sessions import not_ready
@@ -68,12 +61,8 @@ def empty(url: str) -> None:
 
 def main() -> None:
     with mock_aws():
-        calls = Calls(os.environ["WAGATE_PREFIX"])
-        calls.install()
-        provision_tenant(["campaigns:write"])
-        c = bootstrap.container()
-        owner = bench_owner("campaigns:write", "messages:send")
-        session = stored_working_session()
+        world = owner_world("campaigns:write")
+        calls, c, owner, session = world.calls, world.container, world.owner, world.session
         assert not_ready(session) is None
         calls.take()
 

@@ -4,6 +4,8 @@ waits are never negative and bounded, back-offs grow with repeats and stay cappe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,16 +16,23 @@ rates = st.integers(min_value=1, max_value=g.MAX_PER_MINUTE)
 gaps = st.lists(st.integers(min_value=0, max_value=120_000), min_size=1, max_size=200)
 
 
-def _admitted(rate: int, steps: list[int]) -> tuple[list[int], list[int]]:
-    """Run attempts at the given gaps; (times admitted, waits answered)."""
+def _attempts(rate: int, steps: list[int]) -> Iterator[tuple[int, int | None, g.Admission]]:
+    """Run attempts at the given gaps: each one's time, the bucket before it, its answer."""
     tat: int | None = None
     now = 1_900_000_000_000
-    admitted, waits = [], []
     for step in steps:
         now += step
         answer = g.admit(tat, now, rate)
+        yield now, tat, answer
         if answer.allowed:
             tat = answer.tat_ms
+
+
+def _admitted(rate: int, steps: list[int]) -> tuple[list[int], list[int]]:
+    """(times admitted, waits answered)."""
+    admitted, waits = [], []
+    for now, _, answer in _attempts(rate, steps):
+        if answer.allowed:
             admitted.append(now)
         else:
             waits.append(answer.wait_ms)
@@ -50,27 +59,16 @@ def test_waits_are_positive_and_at_most_one_interval(rate: int, steps: list[int]
 def test_waiting_what_the_bucket_says_is_enough(rate: int, steps: list[int]) -> None:
     """Never early, and never sent back in vain: after the wait it answers, a lone attempt
     is allowed."""
-    tat: int | None = None
-    now = 1_900_000_000_000
-    for step in steps:
-        now += step
-        answer = g.admit(tat, now, rate)
-        if answer.allowed:
-            tat = answer.tat_ms
-        else:
+    for now, tat, answer in _attempts(rate, steps):
+        if not answer.allowed:
             assert g.admit(tat, now + answer.wait_ms - 1, rate).allowed is False
             assert g.admit(tat, now + answer.wait_ms, rate).allowed is True
 
 
 @given(rates, gaps)
 def test_tokens_left_says_how_many_go_now(rate: int, steps: list[int]) -> None:
-    tat: int | None = None
-    now = 1_900_000_000_000
-    for step in steps:
-        now += step
-        answer = g.admit(tat, now, rate)
-        if answer.allowed:
-            tat = answer.tat_ms
+    now, before, answer = list(_attempts(rate, steps))[-1]
+    tat = answer.tat_ms if answer.allowed else before
     left, probe = g.tokens_left(tat, now, rate), tat
     for _ in range(left):
         answer = g.admit(probe, now, rate)
