@@ -10,12 +10,10 @@ from chalicelib.api.dialects.whatscloud.profile import router
 from chalicelib.api.dialects.whatscloud.shapes import (
     CONTACT_EXTRAS,
     Numbers,
+    listed,
     own,
-    page_args,
-    paginator,
     resolve,
     resolve_field,
-    window,
 )
 from chalicelib.api.dialects.whatscloud.shapes import contact as contact_json
 from chalicelib.api.dialects.whatscloud.shapes import tag as tag_json
@@ -76,19 +74,14 @@ def list_contacts(call: Call, tenant: str) -> dict[str, Any]:
     """The address book's contacts, oldest first, a page at a time (Laravel's paginator in
     ``data``); ``status_id``, ``source_id`` and ``group_id`` filter."""
     own(call, tenant)
-    page, per_page = page_args(call)
     filters: dict[str, str | None] = {}
     for kind in ("status", "source", "group"):
         number = call.query(f"{kind}_id")
         filters[kind] = resolve(call, kind, number) if number else None
     book = call.services.address_book
-    items, more = window(lambda limit, cursor: book.list_contacts(
+    return listed(call, lambda limit, cursor: book.list_contacts(
         call.principal, limit, cursor, None, filters["status"], filters["source"],
-        filters["group"]), page, per_page)
-    numbers = Numbers(call)
-    numbers.load("contact", [c.id for c in items])
-    return {"data": paginator(call, [contact_json(numbers, c) for c in items], page, per_page,
-                              more)}
+        filters["group"]), "contact", contact_json)
 
 
 @router.route("GET", f"{BASE}/contacts/{{id}}", scope="contacts:read")
@@ -145,14 +138,9 @@ def _tag_routes(kind: TagKind, plural: str, title: str, create: type[Any],
 
     def list_tags(call: Call, tenant: str) -> dict[str, Any]:
         own(call, tenant)
-        page, per_page = page_args(call)
         book = call.services.address_book
-        items, more = window(lambda limit, cursor: book.list_tags(
-            call.principal, kind, limit, cursor), page, per_page)
-        numbers = Numbers(call)
-        numbers.load(kind, [t.id for t in items])
-        return {"data": paginator(call, [tag_json(numbers, t) for t in items], page, per_page,
-                                  more)}
+        return listed(call, lambda limit, cursor: book.list_tags(
+            call.principal, kind, limit, cursor), kind, tag_json)
 
     def get_tag(call: Call, tenant: str, id: str) -> dict[str, Any]:  # noqa: A002
         own(call, tenant)

@@ -11,14 +11,12 @@ from chalicelib.api.dialects.whatscloud.shapes import (
     Numbers,
     is_message_bot,
     is_template_bot,
+    listed,
     message_bot,
     own,
-    page_args,
-    paginator,
     resolve,
     template,
     template_bot,
-    window,
 )
 from chalicelib.domain.bots import Bot
 from chalicelib.domain.errors import NotFound
@@ -32,14 +30,9 @@ PAGING = ("page", "per_page")
 def list_templates(call: Call, tenant: str) -> dict[str, Any]:
     """The tenant's message templates (those of ``/v1/templates``), a page at a time."""
     own(call, tenant)
-    page, per_page = page_args(call)
     service = call.services.template_service
-    items, more = window(lambda limit, cursor: service.list(call.principal, limit, cursor),
-                         page, per_page)
-    numbers = Numbers(call)
-    numbers.load("template", [t.id for t in items])
-    return {"data": paginator(call, [template(numbers, t) for t in items], page, per_page,
-                              more)}
+    return listed(call, lambda limit, cursor: service.list(call.principal, limit, cursor),
+                  "template", template)
 
 
 @router.route("GET", f"{BASE}/templates/{{id}}", scope="messages:read")
@@ -62,13 +55,8 @@ def _bot_routes(plural: str, title: str, kind: Callable[[Bot], bool],
 
     def list_bots(call: Call, tenant: str) -> dict[str, Any]:
         own(call, tenant)
-        page, per_page = page_args(call)
         mine = _bots(call, kind)
-        items, more = window(lambda limit, cursor: Page(mine), page, per_page)
-        numbers = Numbers(call)
-        numbers.load("bot", [b.id for b in items])
-        return {"data": paginator(call, [shape(numbers, b) for b in items], page, per_page,
-                                  more)}
+        return listed(call, lambda limit, cursor: Page(mine), "bot", shape)
 
     def get_bot(call: Call, tenant: str, id: str) -> dict[str, Any]:  # noqa: A002
         own(call, tenant)

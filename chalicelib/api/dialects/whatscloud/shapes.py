@@ -194,6 +194,18 @@ def paginator(call: Call, items: list[Any], page: int, per_page: int,
     }
 
 
+def listed(call: Call, fetch: Callable[[int, str | None], Page], kind: str,
+           shape: Callable[[Numbers, Any], dict[str, Any]]) -> dict[str, Any]:
+    """The ``page`` the query asks for of a list, each item shaped with its integer ids, in
+    Laravel's paginator under ``data``."""
+    page, per_page = page_args(call)
+    items, more = window(fetch, page, per_page)
+    numbers = Numbers(call)
+    numbers.load(kind, [item.id for item in items])
+    return {"data": paginator(call, [shape(numbers, item) for item in items], page, per_page,
+                              more)}
+
+
 def own(call: Call, tenant: str) -> None:
     """The ``{tenant}`` of the path must be the key's own: WhatsMark checks a token against
     the tenant the path names, so another tenant's (or an unknown) one is its 401."""
