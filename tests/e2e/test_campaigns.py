@@ -109,12 +109,17 @@ def test_a_campaign_reaches_everyone_once_through_a_pause_and_a_failover(stack: 
     progress = final["progress"]
     assert adds_up(progress) and progress["total"] == RECIPIENTS
     assert progress["opted_out"] == len(OPTED_OUT)
-    assert done(progress) == RECIPIENTS - len(OPTED_OUT)
+    # A send in flight on the killed host (handed over, no answer) may end failed with
+    # outcome_unknown: wagate cannot tell whether it left, so it never sends it again.
+    unknown = api("GET", f"/campaigns/{cid}/recipients?status=failed")["items"]
+    assert len(unknown) <= 2 and all(i["reason"] == "outcome_unknown" for i in unknown), unknown
+    in_doubt = {"+" + i["to"].split("@")[0] for i in unknown}
+    assert done(progress) + len(unknown) == RECIPIENTS - len(OPTED_OUT)
     assert (progress["failed"], progress["skipped"], progress["pending"],
-            progress["queued"]) == (0, 0, 0, 0)
+            progress["queued"]) == (len(unknown), 0, 0, 0)
 
     # Every phone got exactly one message, "Hello Guest n", inside the window, from either
-    # session; the opted-out ones none.
+    # session (one in doubt: at most one); the opted-out ones none.
     used: collections.Counter[str] = collections.Counter()
     opens = datetime.combine(now.date(), datetime.min.time(), UTC).replace(
         hour=now.hour if now.hour < 23 else 0)
@@ -122,6 +127,8 @@ def test_a_campaign_reaches_everyone_once_through_a_pause_and_a_failover(stack: 
         got = api("GET", f"/sandbox/recipients/{phone(n)}/messages")["items"]
         if phone(n) in OPTED_OUT:
             assert got == [], (n, got)
+            continue
+        if phone(n) in in_doubt and not got:
             continue
         assert [g["text"] for g in got] == [f"Hello Guest {n}"], (n, got)
         assert datetime.fromisoformat(got[0]["received_at"]) >= opens
