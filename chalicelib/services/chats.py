@@ -1,5 +1,5 @@
 """A session's chats: the list and each chat's messages from wagate's own store (whatever the
-session's state), and what changes a chat on WhatsApp (mark read, archive, pin, mute, delete,
+session's state), and what changes a chat on WhatsApp (mark read or unread, archive, pin, mute, delete,
 clear, chat state) as live operations, recorded in the store once WhatsApp took them.
 
 Clear and delete never remove wagate's message records (they are the tenant's log of what was
@@ -24,6 +24,7 @@ from chalicelib.domain.live.chats import (
     ClearChat,
     DeleteChat,
     MarkRead,
+    MarkUnread,
     MuteChat,
     PinChat,
     ReadMark,
@@ -92,6 +93,17 @@ class ChatsService:
                      if m.direction == Direction.INBOUND and m.engine_message_id]
         self._live.on(session, MarkRead(chat=jid, messages=marks))
         self._chats.change(caller.tenant_id, session.id, jid, {"unread_count": 0})
+        return self._changed(session, jid)
+
+    def unread(self, caller: Principal, session_id: str, chat_id: str) -> Chat:
+        """Mark the chat unread on WhatsApp; here it counts at least one unread message (as
+        when the phone marks a chat unread)."""
+        jid = chat_jid(chat_id)
+        session = self._live.session(caller, session_id)
+        self._live.on(session, MarkUnread(chat=jid))
+        chat = self._chats.get(caller.tenant_id, session.id, jid)
+        if chat is None or chat.unread_count == 0:
+            self._chats.change(caller.tenant_id, session.id, jid, {"unread_count": 1})
         return self._changed(session, jid)
 
     def archive(self, caller: Principal, session_id: str, chat_id: str, archived: bool) -> Chat:

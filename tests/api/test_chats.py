@@ -1,5 +1,5 @@
 """A session's chats: listed from wagate's store as messages come and go, changed on WhatsApp
-through the session (mark read, archive, pin, mute, clear, delete, chat state), changed on the
+through the session (mark read or unread, archive, pin, mute, clear, delete, chat state), changed on the
 phone, and filled from the history WhatsApp sends after pairing."""
 
 from __future__ import annotations
@@ -82,6 +82,21 @@ def test_mark_read_sends_receipts_and_zeroes_unread(acme: Tenant, working: str, 
     read = [a for a in host.engine.actions if a[1] == "read"]
     assert read[-1][2] == MAX and len(read[-1][3]) == 2
     assert _chats(acme, working, "?unread=true") == []
+
+
+def test_mark_unread_shows_the_chat_unread_until_it_is_read(acme: Tenant, working: str, host):
+    _inbound(acme, working)
+    acme.call("POST", f"/v1/sessions/{working}/chats/{MAX}/read")
+    response = acme.call("POST", f"/v1/sessions/{working}/chats/{MAX}/unread")
+    assert response.status_code == 200, response.body
+    assert response.json["unread_count"] == 1
+    assert [a[2] for a in host.engine.actions if a[1] == "unread"] == [MAX]
+    assert [c["id"] for c in _chats(acme, working, "?unread=true")] == [MAX]
+    _inbound(acme, working, text="more")
+    assert acme.call("POST", f"/v1/sessions/{working}/chats/{MAX}/unread").json[
+        "unread_count"] == 2  # already unread: the count stays what it is
+    assert acme.call("POST", f"/v1/sessions/{working}/chats/{MAX}/read").json[
+        "unread_count"] == 0
 
 
 def test_archive_pin_mute_and_back(acme: Tenant, working: str, host):

@@ -86,6 +86,8 @@ def delete_chat(request: Request, principal: Principal, session_id: str, chat_id
 _ACTIONS = {
     "read": "Mark the chat read (read receipts for its latest unread messages); its unread "
             "count becomes 0.",
+    "unread": "Mark the chat unread (WhatsApp shows its unread badge); its unread count is "
+              "at least 1.",
     "archive": "Archive the chat.",
     "unarchive": "Take the chat out of the archive.",
     "pin": "Pin the chat.",
@@ -103,6 +105,8 @@ def _action(action: str) -> None:
         service = container().chat_service
         if action == "read":
             chat = service.read(principal, session_id, chat_id)
+        elif action == "unread":
+            chat = service.unread(principal, session_id, chat_id)
         elif action in ("archive", "unarchive"):
             chat = service.archive(principal, session_id, chat_id, action == "archive")
         elif action in ("pin", "unpin"):

@@ -1,4 +1,4 @@
-"""Live operations on chats (mark read, archive, pin, mute, delete, clear, chat state), what
+"""Live operations on chats (mark read or unread, archive, pin, mute, delete, clear, chat state), what
 engines report of chats (a change made on the phone, the history WhatsApp sends after
 pairing), and the pure rules of both (mute bounds, which history is kept)."""
 
@@ -35,6 +35,14 @@ class MarkRead(LiveOp):
 
     chat: str
     messages: list[ReadMark] = Field(default_factory=list, max_length=READ_MARKS)
+
+
+class MarkUnread(LiveOp):
+    """Mark a chat unread (WhatsApp shows it with an unread badge until it is opened)."""
+
+    OP = "chats.unread"
+
+    chat: str
 
 
 class ArchiveChat(LiveOp):

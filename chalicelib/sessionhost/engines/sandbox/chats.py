@@ -20,6 +20,7 @@ from chalicelib.domain.live.chats import (
     HistoryMessage,
     HistorySynced,
     MarkRead,
+    MarkUnread,
     MuteChat,
     PhoneChangesChat,
     PinChat,
@@ -89,6 +90,11 @@ class ChatsPart(SandboxCore):
         self._connected(session)
         self.actions.append((session.session_id, "read", op.chat,
                              [m.engine_message_id for m in op.messages]))
+        return Done()
+
+    def chats_unread(self, session: EngineSession, op: MarkUnread) -> Done:
+        self._connected(session)
+        self.actions.append((session.session_id, "unread", op.chat, None))
         return Done()
 
     def chats_archive(self, session: EngineSession, op: ArchiveChat) -> Done:
