@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ from chalicelib.services.ports import (
     WebhookTargets,
 )
 from chalicelib.services.subscriptions import SubscriptionService
-from chalicelib.services.webhook_formats import signed_request
+from chalicelib.services.webhook_formats import signed_request, wants_session_name
 
 log = logging.getLogger(__name__)
 MAX_HOP_SECONDS = 900  # SQS delay limit: longer waits take several hops
@@ -53,9 +54,12 @@ class DeliveryService:
     def __init__(self, subscriptions: SubscriptionRepo, subscription_service: SubscriptionService,
                  log_: DeliveryLog, queue: Queue, events: EventStore, sender: WebhookSender,
                  schedule: list[int], disable_after_s: int, event_retention_days: int,
-                 replay_max_events: int, targets: WebhookTargets | None = None) -> None:
+                 replay_max_events: int, targets: WebhookTargets | None = None,
+                 session_names: Callable[[str, str], str | None] | None = None) -> None:
         """``targets``: other endpoints deliveries may go to (webhook bots), read by id like a
-        subscription on every attempt; they get no disabling, and no delivery log API."""
+        subscription on every attempt; they get no disabling, and no delivery log API.
+        ``session_names``: a session's name by (tenant id, session id), for the formats whose
+        payloads name sessions (``webhook_formats.wants_session_name``)."""
         self._subscriptions = subscriptions
         self._subscription_service = subscription_service
         self._log = log_
@@ -67,6 +71,7 @@ class DeliveryService:
         self._retention_s = event_retention_days * 24 * 3600
         self._replay_max = replay_max_events
         self._targets = targets
+        self._session_names = session_names
 
     # --- the event worker's consumer ---
 
@@ -271,8 +276,11 @@ class DeliveryService:
 
     def _post(self, subscription: Subscription, event: Event) -> Attempt:
         moment = clock.now()
+        name = None
+        if self._session_names and event.session_id and wants_session_name(subscription.format):
+            name = self._session_names(event.tenant_id, event.session_id)
         body, headers = signed_request(event, subscription.format,
-                                       subscription.signing_secrets(moment), moment)
+                                       subscription.signing_secrets(moment), moment, name)
         started = time.monotonic()
         status: int | None = None
         answer, error = b"", None

@@ -31,19 +31,23 @@ class Payload:
     content_type: str
 
 
-Formatter = Callable[[Event], "dict[str, Any] | Payload"]
+Formatter = Callable[..., "dict[str, Any] | Payload"]  # fn(event), or fn(event, session_name)
 _FORMATS: dict[str, Formatter] = {}
 _CARRIES: dict[str, tuple[str, ...]] = {}
+_NAMED: set[str] = set()
 
 
-def register(name: str, events: tuple[str, ...] | None = None
+def register(name: str, events: tuple[str, ...] | None = None, session_name: bool = False
              ) -> Callable[[Formatter], Formatter]:
     """Register a formatter; ``events``: the only event types (or patterns) it has a shape
-    for."""
+    for; ``session_name``: it is called ``fn(event, name)`` with the name of the event's
+    session (None when there is none), for a product whose payloads name sessions so."""
     def add(formatter: Formatter) -> Formatter:
         _FORMATS[name] = formatter
         if events is not None:
             _CARRIES[name] = events
+        if session_name:
+            _NAMED.add(name)
         return formatter
     return add
 
@@ -62,12 +66,19 @@ def carried(format_: str) -> tuple[str, ...] | None:
     return _CARRIES.get(format_)
 
 
-def signed_request(event: Event, format_: str, secrets: list[str],
-                   moment: datetime) -> tuple[bytes, dict[str, str]]:
+def wants_session_name(format_: str) -> bool:
+    """Whether a format's payloads name the session (``register(session_name=True)``)."""
+    formats()
+    return format_ in _NAMED
+
+
+def signed_request(event: Event, format_: str, secrets: list[str], moment: datetime,
+                   session_name: str | None = None) -> tuple[bytes, dict[str, str]]:
     """The body and Standard Webhooks headers of one delivery of ``event``: ``webhook-id`` is
     the event id (the same on every retry, redelivery and replay) and ``webhook-signature``
     holds one ``v1,…`` signature per secret (two while a rotated secret overlaps)."""
-    shaped = formats()[format_](event)
+    formatter = formats()[format_]
+    shaped = formatter(event, session_name) if format_ in _NAMED else formatter(event)
     if isinstance(shaped, Payload):
         body, content_type = shaped.body.decode(), shaped.content_type
     else:
