@@ -1,6 +1,6 @@
 """A session's chats: the list and each chat's messages from wagate's own store (whatever the
-session's state), and what changes a chat on WhatsApp (mark read or unread, archive, pin, mute, delete,
-clear, chat state) as live operations, recorded in the store once WhatsApp took them.
+session's state), and what changes a chat on WhatsApp (mark read or unread, archive, pin,
+mute, delete, clear, chat state) as live operations, recorded in the store once WhatsApp took them.
 
 Clear and delete never remove wagate's message records (they are the tenant's log of what was
 sent and received, with statuses, on ``/v1/messages``): the chat's own message list starts

@@ -1,6 +1,6 @@
 """A session's chats: listed from wagate's store as messages come and go, changed on WhatsApp
-through the session (mark read or unread, archive, pin, mute, clear, delete, chat state), changed on the
-phone, and filled from the history WhatsApp sends after pairing."""
+through the session (mark read or unread, archive, pin, mute, clear, delete, chat state),
+changed on the phone, and filled from the history WhatsApp sends after pairing."""
 
 from __future__ import annotations
 

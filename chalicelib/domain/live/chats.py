@@ -1,6 +1,6 @@
-"""Live operations on chats (mark read or unread, archive, pin, mute, delete, clear, chat state), what
-engines report of chats (a change made on the phone, the history WhatsApp sends after
-pairing), and the pure rules of both (mute bounds, which history is kept)."""
+"""Live operations on chats (mark read or unread, archive, pin, mute, delete, clear, chat
+state), what engines report of chats (a change made on the phone, the history WhatsApp sends
+after pairing), and the pure rules of both (mute bounds, which history is kept)."""
 
 from __future__ import annotations
 
