@@ -544,12 +544,7 @@ class Container:
                                self.webhook_queue, self.event_store, self.webhook_sender,
                                s.retry_delays, s.webhook_disable_after_seconds,
                                s.event_retention_days, s.webhook_replay_max_events, self.bots,
-                               self._session_name)
-
-    def _session_name(self, tenant_id: str, session_id: str) -> str | None:
-        """A session's name (for webhook formats that name sessions), None once deleted."""
-        session = self.sessions.get(tenant_id, session_id)
-        return session.name if session else None
+                               self.sessions.get)
 
     @cached_property
     def opt_out_service(self) -> OptOutService:

@@ -21,6 +21,7 @@ from chalicelib.domain import clock, ids
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.events import DIRECT_ONLY, Event, matches, valid_pattern, webhook_test
 from chalicelib.domain.paging import Page
+from chalicelib.domain.sessions import Session
 from chalicelib.domain.webhooks import (
     MAX_ATTEMPTS_KEPT,
     Attempt,
@@ -41,7 +42,7 @@ from chalicelib.services.ports import (
     WebhookTargets,
 )
 from chalicelib.services.subscriptions import SubscriptionService
-from chalicelib.services.webhook_formats import signed_request, wants_session_name
+from chalicelib.services.webhook_formats import needs_session, signed_request
 
 log = logging.getLogger(__name__)
 MAX_HOP_SECONDS = 900  # SQS delay limit: longer waits take several hops
@@ -55,11 +56,11 @@ class DeliveryService:
                  log_: DeliveryLog, queue: Queue, events: EventStore, sender: WebhookSender,
                  schedule: list[int], disable_after_s: int, event_retention_days: int,
                  replay_max_events: int, targets: WebhookTargets | None = None,
-                 session_names: Callable[[str, str], str | None] | None = None) -> None:
+                 sessions: Callable[[str, str], Session | None] | None = None) -> None:
         """``targets``: other endpoints deliveries may go to (webhook bots), read by id like a
         subscription on every attempt; they get no disabling, and no delivery log API.
-        ``session_names``: a session's name by (tenant id, session id), for the formats whose
-        payloads name sessions (``webhook_formats.wants_session_name``)."""
+        ``sessions``: a session by (tenant id, session id), for the formats that show it
+        (``webhook_formats.needs_session``)."""
         self._subscriptions = subscriptions
         self._subscription_service = subscription_service
         self._log = log_
@@ -71,7 +72,7 @@ class DeliveryService:
         self._retention_s = event_retention_days * 24 * 3600
         self._replay_max = replay_max_events
         self._targets = targets
-        self._session_names = session_names
+        self._sessions = sessions
 
     # --- the event worker's consumer ---
 
@@ -276,11 +277,11 @@ class DeliveryService:
 
     def _post(self, subscription: Subscription, event: Event) -> Attempt:
         moment = clock.now()
-        name = None
-        if self._session_names and event.session_id and wants_session_name(subscription.format):
-            name = self._session_names(event.tenant_id, event.session_id)
+        session = None
+        if self._sessions and event.session_id and needs_session(subscription.format):
+            session = self._sessions(event.tenant_id, event.session_id)
         body, headers = signed_request(event, subscription.format,
-                                       subscription.signing_secrets(moment), moment, name)
+                                       subscription.signing_secrets(moment), moment, session)
         started = time.monotonic()
         status: int | None = None
         answer, error = b"", None

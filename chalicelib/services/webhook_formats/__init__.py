@@ -21,6 +21,7 @@ from typing import Any
 from standardwebhooks import Webhook as Signer
 
 from chalicelib.domain.events import Event
+from chalicelib.domain.sessions import Session
 
 
 @dataclass(frozen=True)
@@ -31,23 +32,24 @@ class Payload:
     content_type: str
 
 
-Formatter = Callable[..., "dict[str, Any] | Payload"]  # fn(event), or fn(event, session_name)
+Formatter = Callable[..., "dict[str, Any] | Payload"]  # fn(event), or fn(event, session)
 _FORMATS: dict[str, Formatter] = {}
 _CARRIES: dict[str, tuple[str, ...]] = {}
-_NAMED: set[str] = set()
+_WITH_SESSION: set[str] = set()
 
 
-def register(name: str, events: tuple[str, ...] | None = None, session_name: bool = False
+def register(name: str, events: tuple[str, ...] | None = None, needs_session: bool = False
              ) -> Callable[[Formatter], Formatter]:
     """Register a formatter; ``events``: the only event types (or patterns) it has a shape
-    for; ``session_name``: it is called ``fn(event, name)`` with the name of the event's
-    session (None when there is none), for a product whose payloads name sessions so."""
+    for; ``needs_session``: it is called ``fn(event, session)`` with the event's session
+    (None when there is none, or no more), for a product whose payloads name sessions by
+    their name or show their number."""
     def add(formatter: Formatter) -> Formatter:
         _FORMATS[name] = formatter
         if events is not None:
             _CARRIES[name] = events
-        if session_name:
-            _NAMED.add(name)
+        if needs_session:
+            _WITH_SESSION.add(name)
         return formatter
     return add
 
@@ -66,19 +68,20 @@ def carried(format_: str) -> tuple[str, ...] | None:
     return _CARRIES.get(format_)
 
 
-def wants_session_name(format_: str) -> bool:
-    """Whether a format's payloads name the session (``register(session_name=True)``)."""
+def needs_session(format_: str) -> bool:
+    """Whether a format's formatter takes the event's session (``register(needs_session=
+    True)``)."""
     formats()
-    return format_ in _NAMED
+    return format_ in _WITH_SESSION
 
 
 def signed_request(event: Event, format_: str, secrets: list[str], moment: datetime,
-                   session_name: str | None = None) -> tuple[bytes, dict[str, str]]:
+                   session: Session | None = None) -> tuple[bytes, dict[str, str]]:
     """The body and Standard Webhooks headers of one delivery of ``event``: ``webhook-id`` is
     the event id (the same on every retry, redelivery and replay) and ``webhook-signature``
     holds one ``v1,…`` signature per secret (two while a rotated secret overlaps)."""
     formatter = formats()[format_]
-    shaped = formatter(event, session_name) if format_ in _NAMED else formatter(event)
+    shaped = formatter(event, session) if format_ in _WITH_SESSION else formatter(event)
     if isinstance(shaped, Payload):
         body, content_type = shaped.body.decode(), shaped.content_type
     else:

@@ -22,6 +22,7 @@ from typing import Any
 from chalicelib.domain import clock
 from chalicelib.domain.events import Event, EventType
 from chalicelib.domain.jids import USER_SERVER
+from chalicelib.domain.sessions import Session
 from chalicelib.services.webhook_formats import register
 
 # Our message statuses as whatsapp-web.js's MessageAck.
@@ -88,22 +89,23 @@ def message_json(*, message_id: str, chat: str, from_me: bool, own: str | None,
     return shaped
 
 
-def _received(data: dict[str, Any]) -> dict[str, Any]:
+def _received(data: dict[str, Any], own: str | None) -> dict[str, Any]:
     author = data.get("sender") or data.get("from")
     extra: dict[str, Any] = {"notifyName": data.get("push_name")} if data.get("push_name") \
         else {}
     shaped = message_json(message_id=data["id"], chat=data["chat"], from_me=False,
-                          own=data.get("to"), author=author, type_=data.get("type") or "text",
-                          body=data.get("text"), at=data.get("created_at"), ack=1, extra=extra)
+                          own=data.get("to") or own, author=author,
+                          type_=data.get("type") or "text", body=data.get("text"),
+                          at=data.get("created_at"), ack=1, extra=extra)
     if extra:
         shaped["_data"]["notifyName"] = extra["notifyName"]
     return shaped
 
 
-def _status(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
+def _status(data: dict[str, Any], own: str | None) -> tuple[dict[str, Any], int]:
     ack = ACKS.get(data.get("status") or "", 0)
     return message_json(message_id=data["message_id"], chat=data["chat"], from_me=True,
-                        own=data.get("from"), at=data.get("at"), ack=ack), ack
+                        own=data.get("from") or own, at=data.get("at"), ack=ack), ack
 
 
 def _session(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
@@ -116,19 +118,21 @@ def _session(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
 
 
 @register("wwebjs", events=(EventType.MESSAGE_RECEIVED.value, EventType.MESSAGE_STATUS.value,
-                            EventType.SESSION_STATUS.value), session_name=True)
-def wwebjs(event: Event, session_name: str | None) -> dict[str, Any]:
-    """The callback body; ``data`` is left out where the wrapper sends none (``ready``)."""
+                            EventType.SESSION_STATUS.value), needs_session=True)
+def wwebjs(event: Event, session: Session | None) -> dict[str, Any]:
+    """The callback body; ``data`` is left out where the wrapper sends none (``ready``).
+    A session deleted since is named by its id."""
     data: dict[str, Any] | None
+    own = session.phone if session else None
     if event.type == EventType.MESSAGE_RECEIVED:
-        data_type, data = "message", {"message": _received(event.data)}
+        data_type, data = "message", {"message": _received(event.data, own)}
     elif event.type == EventType.MESSAGE_STATUS:
-        message, ack = _status(event.data)
+        message, ack = _status(event.data, own)
         data_type, data = "message_ack", {"message": message, "ack": ack}
     else:
         data_type, data = _session(event.data)
     body: dict[str, Any] = {"dataType": data_type}
     if data is not None:
         body["data"] = data
-    body["sessionId"] = session_name or event.session_id
+    body["sessionId"] = session.name if session else event.session_id
     return body
