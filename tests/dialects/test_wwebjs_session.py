@@ -134,6 +134,7 @@ def test_keys_and_names_are_refused_in_the_wrappers_words(acme: Tenant, key: str
             "Session should be alphanumerical or -")
     refused(ww(acme, "GET", "/client/getChats/caf%C3%A9", key), 422,
             "Session should be alphanumerical or -")
+    assert "100" in refused(ww(acme, "GET", f"/session/start/{'x' * 101}", key), 422)
     assert acme.call("GET", "/v1/sessions").json["items"] == []
     refused(ww(acme, "GET", "/nowhere", key), 404)
 

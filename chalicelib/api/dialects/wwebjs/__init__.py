@@ -12,7 +12,8 @@ wrapper's routes, controllers and swagger.json decide them):
   tenant's session with that name (sandbox or the default engine) and starts it, or starts a
   stopped one; one already running is the wrapper's 422 ``Session already exists for: …``.
   A name is letters, digits, ``_`` and ``-`` (else the wrapper's 422 ``Session should be
-  alphanumerical or -``). The session's wagate id or number name it too.
+  alphanumerical or -``), at most 100 characters. The session's wagate id or number name it
+  too.
 - A missing or unknown key is the wrapper's 403 ``Invalid API key``; a key without the route's
   scope is a 403 naming the scope. Every client, chat and contact route but ``getState``
   needs the session connected (WORKING): otherwise the wrapper's 404 ``session_not_found``
@@ -38,6 +39,8 @@ wrapper's routes, controllers and swagger.json decide them):
   given labels and removes the others); all ids are checked before any change.
 - ``markChatUnread`` is a native capability added for it (``POST /v1/sessions/{id}/chats/
   {chat}/unread``; sandbox yes, neonize not_supported like the other app-state patches).
+- ``getChats`` answers the latest 1000 chats, ``getContacts`` the first 2000 contacts,
+  ``addOrRemoveLabels`` changes at most 50 chats a call.
 - ``getWWebVersion`` answers a fixed WhatsApp Web version: wagate's engines are not
   WhatsApp Web. ``/localCallbackExample`` acknowledges a callback body and keeps nothing.
 - Callbacks: a webhook of format ``wwebjs`` (``POST /v1/webhooks`` with ``"format":

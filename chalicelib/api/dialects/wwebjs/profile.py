@@ -19,6 +19,7 @@ BAD_NAME = "Session should be alphanumerical or -"
 NOT_FOUND = "session_not_found"
 NOT_CONNECTED = "session_not_connected"
 _NAME = re.compile(r"[\w-]+", re.ASCII)
+NAME_MAX = 100  # a session's name, as the native API bounds it
 
 
 def envelope(result: Any) -> dict[str, Any]:
@@ -41,9 +42,11 @@ def error(app_error: AppError) -> tuple[int, dict[str, Any]]:
 
 def checked_name(session_id: str) -> str:
     """``{sessionId}`` as the wrapper takes it (letters, digits, ``_`` and ``-``), else its
-    422."""
+    422; and at most ``NAME_MAX`` characters."""
     if not _NAME.fullmatch(session_id):
         raise ValidationFailed(BAD_NAME, details=[{"field": "sessionId", "message": BAD_NAME}])
+    if len(session_id) > NAME_MAX:
+        raise ValidationFailed.field("sessionId", f"is longer than {NAME_MAX} characters")
     return session_id
 
 
