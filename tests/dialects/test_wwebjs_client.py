@@ -97,7 +97,8 @@ def test_chat_changes_through_the_wrapper(acme: Tenant, key: str, shop: str,
     in_seconds = client(acme, key, "muteChat",
                         {"chatId": MAX, "unmuteDate": int(until.timestamp())}).json
     assert in_seconds["mute"]["muteExpiration"] == int(until.timestamp())
-    for bad in ("tomorrow", (datetime.now(UTC) - timedelta(hours=1)).isoformat()):
+    for bad in ("tomorrow", (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+                "9999999999999999", 99999999999):
         error = refused(client(acme, key, "muteChat", {"chatId": MAX, "unmuteDate": bad}), 422)
         assert "unmuteDate" in error
     assert chat(acme, key)["isMuted"] is True

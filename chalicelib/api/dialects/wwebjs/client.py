@@ -23,9 +23,10 @@ from chalicelib.api.dialects.wwebjs.bodies import (
 )
 from chalicelib.api.dialects.wwebjs.profile import connected, route, session_of
 from chalicelib.domain import clock
+from chalicelib.domain.chats import Chat
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.jids import normalize_phone
-from chalicelib.domain.live.contacts import BLOCKED_MAX
+from chalicelib.domain.live.contacts import BLOCKED_MAX, NumberCheck
 from chalicelib.domain.paging import collect
 from chalicelib.domain.sessions import Session
 from chalicelib.services.chats import chat_jid
@@ -46,7 +47,7 @@ def chat_id(raw: str) -> str:
     return chat_jid(raw, "chatId")
 
 
-def stored_chat(call: Call, session: Session, jid: str) -> Any:
+def stored_chat(call: Call, session: Session, jid: str) -> Chat:
     """The chat as wagate keeps it; the wrapper's 404 ``Chat not Found`` when it has none."""
     try:
         return call.services.chat_service.get(call.principal, session.id, jid)
@@ -54,7 +55,8 @@ def stored_chat(call: Call, session: Session, jid: str) -> Any:
         raise NotFound(CHAT_NOT_FOUND) from None
 
 
-def contact_of(call: Call, session: Session, raw: str, field: str = "contactId") -> Any:
+def contact_of(call: Call, session: Session, raw: str,
+               field: str = "contactId") -> dict[str, Any]:
     """A person (or, for a group's chat, the group) as whatsapp-web.js's ``Contact``: the one
     wagate knows, else a bare one (whatsapp-web.js answers one for any id)."""
     jid = chat_jid(raw, field)
@@ -184,7 +186,8 @@ def unmute_date(raw: str | int | None) -> datetime | None:
     text = str(raw).strip()
     if re.fullmatch(r"\d{1,16}", text):
         number = int(text)
-        return datetime.fromtimestamp(number / 1000 if number >= 10**11 else number, UTC)
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            return datetime.fromtimestamp(number / 1000 if number >= 10**11 else number, UTC)
     with contextlib.suppress(ValueError):
         moment = clock.parse(text)
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -292,7 +295,7 @@ def get_profile_pic_url(call: Call, session_id: str) -> dict[str, Any]:
     return {"result": picture.url} if picture.url else {}
 
 
-def _checked(call: Call, session: Session, raw: str) -> Any:
+def _checked(call: Call, session: Session, raw: str) -> NumberCheck:
     """The number check of ``number`` (digits, ``+`` digits or ``…@c.us``)."""
     user = raw.strip().split("@")[0]
     phone = normalize_phone(user if user.startswith("+") else f"+{user}", "number")
