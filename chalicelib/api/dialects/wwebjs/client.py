@@ -36,8 +36,8 @@ from chalicelib.services.webhook_formats.wwebjs import wid
 
 CHATS_MAX = 1000  # chats getChats (and getChatsByLabelId) answers with
 CONTACTS_MAX = 2000  # contacts getContacts answers with
-# wagate speaks to WhatsApp through its engines, not WhatsApp Web: getWWebVersion names the
-# WhatsApp Web release whose protocol the engines follow, a fixed value.
+# wagate's engines are not WhatsApp Web: getWWebVersion answers a fixed version string in
+# WhatsApp Web's form, for clients that log or compare it.
 WWEB_VERSION = "2.3000.1017054665"
 CHAT_NOT_FOUND = "Chat not Found"
 

@@ -34,7 +34,8 @@ def state(session: Session) -> str:
 
 
 def client_info(session: Session) -> dict[str, Any]:
-    """``client.info``: who the session is logged in as."""
+    """``client.info``: who the session is logged in as; ``platform`` ``smba`` (WhatsApp
+    Business) for the sandbox, which has business features (labels), else ``android``."""
     me = wid(session.phone)
     return {"pushname": session.push_name or session.name, "wid": me, "me": me,
             "platform": "smba" if session.engine == "sandbox" else "android"}
