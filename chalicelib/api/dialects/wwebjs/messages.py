@@ -213,12 +213,13 @@ def send_message(call: Call, sessionId: str) -> dict[str, Any]:
               body=bodies.SearchIn)
 def search_messages(call: Call, sessionId: str) -> dict[str, Any]:
     """Messages whose text contains ``query`` (case-insensitive), newest first, among the
-    session's newest 1,000 (``options``: ``chatId``, ``page``, ``limit``)."""
+    session's newest 1,000 (``options``: ``chatId``, ``page``, ``limit``); an empty query
+    finds none."""
     body: bodies.SearchIn = call.body()
     session = session_of(call, sessionId)
     options = body.options or bodies.SearchOptions()
-    if not body.query.strip():
-        raise ValidationFailed.field("query", "is required")
+    if not body.query.strip():  # the document's sample: nothing to look for, nothing found
+        return {"messages": []}
     limit = options.limit or SEARCH_DEFAULT
     skip = ((options.page or 1) - 1) * limit
     chat = chat_of(options.chatId, "options.chatId") if options.chatId else None
@@ -236,7 +237,7 @@ def fetch_messages(call: Call, sessionId: str) -> dict[str, Any]:
     session = session_of(call, sessionId)
     options = body.searchOptions or bodies.SearchOptions()
     limit = options.limit or FETCH_DEFAULT
-    chats = call.services.chats
+    chats = call.services.chat_service
 
     def page(cursor: str | None) -> Any:
         found = chats.messages(call.principal, session.id, body.chatId, MAX_LIMIT, cursor)
@@ -254,7 +255,7 @@ def clear_messages(call: Call, sessionId: str) -> dict[str, Any]:
     """Clear the chat's messages (on the linked phone too; the history here starts again)."""
     body: bodies.ChatIn = call.body()
     session = session_of(call, sessionId)
-    call.services.chats.clear(call.principal, session.id, body.chatId)
+    call.services.chat_service.clear(call.principal, session.id, body.chatId)
     return {"clearMessages": True}
 
 
