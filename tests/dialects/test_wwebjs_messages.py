@@ -169,6 +169,14 @@ def test_bad_sends_are_the_wrappers_4xx_and_store_nothing(acme: Tenant, globex: 
         "chatId": CHAT, "contentType": "MessageMedia", "content": {"mimetype": "image/png",
                                                                     "data": "@@not base64"}}),
         422)
+    no_button = {k: v for k, v in EXAMPLES["List"].items() if k != "buttonText"}
+    assert failed(ww(acme, path, key, {"chatId": CHAT, "contentType": "List",
+                                       "content": no_button}), 422).startswith(
+        "content.buttonText:")
+    assert failed(ww(acme, path, key, {"chatId": CHAT, "contentType": "Poll", "content": {
+        "pollName": "Q?", "pollOptions": ["only one"]}}), 422).startswith("content.pollOptions")
+    assert failed(ww(acme, path, key, {"chatId": CHAT, "contentType": "string",
+                                       "content": "x" * 70_000}), 422).startswith("content:")
     failed(ww(acme, path, key, {"chatId": "not a chat", "contentType": "string",
                                 "content": "x"}), 422)
     failed(ww(acme, path, key, {"chatId": CHAT, "contentType": "string", "content": "x",
@@ -224,6 +232,12 @@ def test_react_reply_quote_star_forward_and_info(acme: Tenant, working: str) -> 
     assert ok(ww(acme, f"/message/getQuotedMessage/{SID}", key, ref(message))) == {
         "success": True, "quotedMessage": None}
     failed(ww(acme, f"/message/reply/{SID}", key, ref(message)), 422)  # nothing to say
+    quoting = send(acme, key, "Quoting", options={"quotedMessageId":
+                                                  message["id"]["_serialized"]})
+    assert quoting["hasQuotedMsg"] is True
+    assert failed(ww(acme, f"/client/sendMessage/{SID}", key, {
+        "chatId": CHAT, "contentType": "string", "content": "x",
+        "options": {"quotedMessageId": "ABCDEF999999999"}}), 404) == "Message not Found"
     ok(ww(acme, f"/message/star/{SID}", key, ref(message)))
     assert fetch(acme, key, message)["isStarred"] is True
     ok(ww(acme, f"/message/unstar/{SID}", key, ref(message)))
@@ -312,3 +326,11 @@ def test_inbound_messages_fetch_search_and_clear(acme: Tenant, globex: Tenant,
     # Globex's own "shop" sees none of acme's chat.
     assert ok(ww(globex, f"/chat/fetchMessages/{SID}", globex.api_key(ALL),
                  {"chatId": CHAT, "searchOptions": "{}"}))["messages"] == []
+
+
+def test_a_send_that_fails_is_ack_error(acme: Tenant, working: str) -> None:
+    key = acme.api_key(ALL)
+    message = sent(acme, key, chat="14155550000@c.us")  # a number not on WhatsApp
+    wait_for(lambda: acme.call("GET", f"/v1/messages/{message['id']['id']}").json["status"]
+             == "failed")
+    assert fetch(acme, key, message)["ack"] == -1

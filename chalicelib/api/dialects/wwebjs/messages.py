@@ -35,6 +35,14 @@ CONTENT_TYPES = ("string", "MessageMedia", "MessageMediaFromURL", "Location", "B
 FETCH_DEFAULT = 50  # messages fetchMessages answers without a limit
 FETCH_READS = 10  # pages of 100 read at most to fill a fromMe-filtered fetch
 SEARCH_DEFAULT = 20
+# Our content's field names → the wrapper's, per type (``content.<name>`` in its errors).
+WRAPPER_FIELDS = {"list": {"text": "body", "button_text": "buttonText"},
+                  "poll": {"question": "pollName", "options": "pollOptions",
+                           "multiple": "options.allowMultipleAnswers"},
+                  "location": {"name": "description"}, "reaction": {"emoji": "reaction"},
+                  **{kind: {"base64": "data", "mime_type": "mimetype"}
+                     for kind in (ANY_MEDIA, "image", "video", "audio", "voice", "document",
+                                  "sticker")}}
 
 
 class NotOffered(AppError):
@@ -72,17 +80,31 @@ def shaped(message: Message, session: Session) -> dict[str, Any]:
     return message_json(message, session.phone)
 
 
+def _field(kind: str, name: str) -> str:
+    """Our name of a refused field as the wrapper's request names it."""
+    if kind == "text" and name in ("text", "mentions", "link_preview"):
+        return {"text": "content", "mentions": "options.mentions",
+                "link_preview": "options.linkPreview"}[name]
+    head, dot, rest = name.partition(".")
+    if head != kind or not dot:
+        return name
+    first, sep, tail = rest.partition(".")
+    base, bracket, index = first.partition("[")
+    renamed = WRAPPER_FIELDS.get(kind, {}).get(base, base)
+    return f"content.{renamed}{bracket}{index}{sep}{tail}"
+
+
 def _send(call: Call, draft: Draft) -> Message:
-    """Accept a draft; a field the content refused is named as the wrapper's ``content``."""
+    """Accept a draft; a field the content refused is named as in the wrapper's request."""
     try:
         return call.services.messaging.send(call.principal, draft)
     except ValidationFailed as exc:
-        prefix = f"{draft.type}."
-        details = [{**d, "field": "content." + d["field"][len(prefix):]}
-                   if isinstance(d, dict) and str(d.get("field", "")).startswith(prefix) else d
-                   for d in exc.details]
-        raise ValidationFailed(exc.message.replace(prefix, "content.") if draft.type != "text"
-                               else exc.message, details=details) from exc
+        details = [{**d, "field": _field(draft.type, str(d.get("field", "")))}
+                   if isinstance(d, dict) and "field" in d else d for d in exc.details]
+        if not details or not all(isinstance(d, dict) and "field" in d for d in details):
+            raise
+        raise ValidationFailed("; ".join(f"{d['field']}: {d['message']}" for d in details),
+                               details=details) from exc
 
 
 def _parsed(model: type[Any], value: Any, field: str) -> Any:
