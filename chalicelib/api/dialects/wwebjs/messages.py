@@ -30,6 +30,7 @@ from chalicelib.services.messaging import Draft
 if TYPE_CHECKING:
     from chalicelib.domain.sessions import Session
 
+# The wrapper's contentTypes, in the order its "contentType invalid" error lists them.
 CONTENT_TYPES = ("string", "MessageMedia", "MessageMediaFromURL", "Location", "Buttons",
                  "List", "Contact", "Poll")
 FETCH_DEFAULT = 50  # messages fetchMessages answers without a limit
@@ -213,8 +214,8 @@ def draft_for(call: Call, session: Session, chat: str, content_type: str, conten
         raise NotOffered("Buttons are no longer offered by WhatsApp (their messages are not "
                          "delivered): send a Poll or a List instead")
     else:
-        raise NotFound("contentType invalid, must be string, MessageMedia, "
-                       "MessageMediaFromURL, Location, Buttons, List, Contact or Poll")
+        raise NotFound(f"contentType invalid, must be {', '.join(CONTENT_TYPES[:-1])} or "
+                       f"{CONTENT_TYPES[-1]}")
     return draft
 
 
