@@ -511,6 +511,10 @@ class FakeMessages:
         self.pointers[(tenant_id, session_id, engine_id)] = message_id
         return True
 
+    def by_engine_id(self, tenant_id: str, session_id: str, engine_id: str) -> Message | None:
+        message_id = self.pointers.get((tenant_id, session_id, engine_id))
+        return self.get(tenant_id, message_id) if message_id else None
+
     def apply_receipt(self, tenant_id: str, session_id: str, engine_id: str,
                       target: MessageStatus, host_id: str, fence: int) -> Message | None:
         message_id = self.pointers.get((tenant_id, session_id, engine_id))

@@ -42,8 +42,11 @@ QUERY: dict[str, dict[str, Any]] = {
                               "(https://whatsapp.com/channel/…).",
                "required": True,
                "schema": {"type": "string", "maxLength": QUERY_LIMITS["invite"]}},
-    "q": {"description": "Search names and numbers (case-insensitive; part of one).",
+    "q": {"description": "Search (case-insensitive; part of one): contacts by name and "
+                         "number, messages by text.",
           "schema": {"type": "string", "maxLength": QUERY_LIMITS["q"]}},
+    "participant": {"description": "Only groups this person is in too (a number or JID).",
+                    "schema": {"type": "string", "maxLength": QUERY_LIMITS["participant"]}},
     "sort": {"description": "name (default) or recent (last activity first).",
              "schema": {"type": "string", "enum": ["name", "recent"]}},
     "refresh": {"description": "true: ask WhatsApp again instead of the 24 h cache.",

@@ -66,6 +66,14 @@ class GroupService:
         groups = self._run(caller, session_id, ListGroups(), Groups).groups
         return page_of(groups, lambda g: g.id, limit, cursor, caller.tenant_id, session_id)
 
+    def common(self, caller: Principal, session_id: str, person: str) -> list[Group]:
+        """The session's groups that ``person`` (a number, phone JID or LID) is in too."""
+        jid = parse_participant(person, "participant")
+        phone = jid.phone
+        return [g for g in self._run(caller, session_id, ListGroups(), Groups).groups
+                if any(p.jid == str(jid) or p.lid == str(jid) or (phone and p.phone == phone)
+                       for p in g.participants)]
+
     def info(self, caller: Principal, session_id: str, group_id: str) -> Group:
         return self._run(caller, session_id, GetGroup(group_id=_group(group_id)), Group)
 

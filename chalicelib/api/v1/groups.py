@@ -46,10 +46,17 @@ def create_group(request: Request, principal: Principal, session_id: str) -> Any
 
 @bp.route("/sessions/{session_id}/groups", methods=["GET"])
 @endpoint(bp, scope="groups:read", out="groups:Page[GroupSummaryOut]",
-          query=("limit", "cursor"), responses=ERRORS)
+          query=("limit", "cursor", "participant"), responses=ERRORS)
 def list_groups(request: Request, principal: Principal, session_id: str) -> Any:
-    """The groups the session is in, asked live, by id."""
+    """The groups the session is in, asked live, by id. ``participant`` (a number or JID):
+    only the groups that person is in too (one page)."""
     limit, cursor = request.page_args()
+    person = request.query("participant")
+    if person is not None:
+        from chalicelib.domain.paging import Page
+
+        common = container().group_service.common(principal, session_id, person)
+        return page_json(Page(items=common[:limit]), _summary)
     return page_json(container().group_service.list(principal, session_id, limit, cursor),
                      _summary)
 

@@ -45,10 +45,18 @@ def send_message(request: Request, principal: Principal) -> Any:
 
 @bp.route("/messages", methods=["GET"])
 @endpoint(bp, scope="messages:read", out="messages:Page[MessageOut]",
-          query=("limit", "cursor", "session_id", "chat"))
+          query=("limit", "cursor", "session_id", "chat", "q"))
 def list_messages(request: Request, principal: Principal) -> dict[str, Any]:
-    """Messages, newest first (of a session, or of one chat of a session)."""
+    """Messages, newest first (of a session, or of one chat of a session). ``q``: only those
+    whose text contains it (case-insensitive), among the newest 1,000; one page."""
     limit, cursor = request.page_args()
+    query = request.query("q")
+    if query is not None:
+        from chalicelib.domain.paging import Page
+
+        found = container().messaging.search(principal, request.query("session_id"), query,
+                                             request.query("chat"), limit)
+        return page_json(Page(items=found), _out)
     page = container().messaging.list(principal, request.query("session_id"),
                                       request.query("chat"), limit, cursor)
     return page_json(page, _out)

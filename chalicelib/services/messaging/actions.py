@@ -1,4 +1,5 @@
-"""What callers do with accepted messages: read, list, media, cancel, edit, revoke, star."""
+"""What callers do with accepted messages: read, find, search, list, media, cancel, edit,
+revoke, star."""
 
 from __future__ import annotations
 
@@ -26,13 +27,15 @@ from chalicelib.domain.messages import (
     Message,
     MessageStatus,
 )
-from chalicelib.domain.paging import Page
+from chalicelib.domain.paging import MAX_LIMIT, Page, collect
 from chalicelib.domain.sessions import require_sandbox
 from chalicelib.services.messaging.common import (
     INLINE_MEDIA_MAX,
     MessagingCore,
     _schedule_name,
 )
+
+SEARCH_SCAN = 1_000  # the newest messages a search reads, at most
 
 
 class MessageActions(MessagingCore):
@@ -44,6 +47,30 @@ class MessageActions(MessagingCore):
             raise ValidationFailed.field("session_id", "is required with chat")
         chat_jid = str(parse_jid(chat, "chat")) if chat else None
         return self._messages.list(caller.tenant_id, session_id, chat_jid, limit, cursor)
+
+    def find(self, caller: Principal, session_id: str, ref: str) -> Message:
+        """A message of the session named by our id or by WhatsApp's id for it (404
+        otherwise, and for another session's message)."""
+        message = self._messages.get(caller.tenant_id, ref) if ref else None
+        if message is None and ref:
+            message = self._messages.by_engine_id(caller.tenant_id, session_id, ref)
+        if message is None or message.session_id != session_id:
+            raise NotFound("message not found")
+        return message
+
+    def search(self, caller: Principal, session_id: str | None, query: str,
+               chat: str | None, limit: int) -> list[Message]:
+        """Up to ``limit`` messages whose text contains ``query`` (case-insensitive), newest
+        first, among the newest ``SEARCH_SCAN`` of the session (or of one of its chats)."""
+        if not query.strip():
+            raise ValidationFailed.field("q", "is required")
+        if chat and not session_id:
+            raise ValidationFailed.field("session_id", "is required with chat")
+        chat_jid = str(parse_jid(chat, "chat")) if chat else None
+        wanted = query.strip().casefold()
+        scanned = collect(lambda cursor: self._messages.list(
+            caller.tenant_id, session_id, chat_jid, MAX_LIMIT, cursor), SEARCH_SCAN)
+        return [m for m in scanned if wanted in (m.text or "").casefold()][:limit]
 
     def media(self, caller: Principal, message_id: str) -> tuple[StoredMedia, bytes | str]:
         """A message's media: the bytes when small, else a short-lived download link."""
