@@ -187,8 +187,8 @@ def test_bad_sends_are_the_wrappers_4xx_and_store_nothing(acme: Tenant, globex: 
                                                   "content": "x"}), 404)
     assert "messages:send" in failed(ww(acme, path, acme.api_key(["messages:read"]), {
         "chatId": CHAT, "contentType": "string", "content": "x"}), 403)
-    failed(ww(acme, path, None, {"chatId": CHAT, "contentType": "string", "content": "x"}),
-           401)
+    assert failed(ww(acme, path, None, {"chatId": CHAT, "contentType": "string",
+                                        "content": "x"}), 403) == "Invalid API key"
 
 
 def test_a_message_is_found_by_any_of_its_ids_and_only_in_its_chat(
@@ -334,3 +334,17 @@ def test_a_send_that_fails_is_ack_error(acme: Tenant, working: str) -> None:
     wait_for(lambda: acme.call("GET", f"/v1/messages/{message['id']['id']}").json["status"]
              == "failed")
     assert fetch(acme, key, message)["ack"] == -1
+
+
+def test_message_and_group_routes_need_the_session_connected(acme: Tenant, working: str):
+    """The wrapper's session guard: a stopped session is its 404 ``session_not_connected``
+    on message and group routes too."""
+    key = acme.api_key(ALL + ["groups:read", "groups:write"])
+    assert acme.call("POST", f"/v1/sessions/{working}/stop").status_code == 200
+    wait_for(lambda: acme.call("GET", f"/v1/sessions/{working}").json["status"] == "STOPPED")
+    for path, body in ((f"/client/sendMessage/{SID}", {"chatId": CHAT, "contentType": "string",
+                                                        "content": "x"}),
+                       (f"/chat/fetchMessages/{SID}", {"chatId": CHAT}),
+                       (f"/groupChat/getClassInfo/{SID}", {"chatId": "123-456@g.us"})):
+        assert failed(ww(acme, path, key, body), 404) == "session_not_connected"
+    assert acme.call("GET", "/v1/messages").json["items"] == []

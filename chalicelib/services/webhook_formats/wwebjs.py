@@ -28,7 +28,7 @@ from chalicelib.services.webhook_formats import register
 # Our message statuses as whatsapp-web.js's MessageAck.
 ACKS = {"scheduled": 0, "queued": 0, "sending": 0, "sent": 1, "delivered": 2, "read": 3,
         "played": 4, "received": 1, "failed": -1, "expired": -1, "canceled": -1}
-# Our message types as whatsapp-web.js's MessageTypes.
+# Our message types as whatsapp-web.js's MessageTypes (the others keep their names).
 TYPES = {"text": "chat", "voice": "ptt", "contact": "vcard", "poll": "poll_creation"}
 MEDIA = frozenset({"image", "video", "audio", "voice", "document", "sticker"})
 # Session statuses as whatsapp-web.js's WAState.
@@ -68,15 +68,18 @@ def message_json(*, message_id: str, chat: str, from_me: bool, own: str | None,
     me = serialized(own)
     is_group = chat_id.endswith("@g.us")
     participant = serialized(author) if is_group and author else None
-    key = f"{'true' if from_me else 'false'}_{chat_id}_{message_id}" + (
-        f"_{participant}" if participant and not from_me else "")
+    key: dict[str, Any] = {"fromMe": from_me, "remote": chat_id, "id": message_id,
+                           "_serialized": f"{'true' if from_me else 'false'}_{chat_id}_"
+                                          f"{message_id}"}
+    if participant and not from_me:
+        key["participant"] = participant
+        key["_serialized"] += f"_{participant}"
     kind = TYPES.get(type_, type_)
     when = seconds(at)
     sender, recipient = (me, chat_id) if from_me else (chat_id, me)
     shaped: dict[str, Any] = {
-        "_data": {"id": {"fromMe": from_me, "remote": chat_id, "id": message_id,
-                         "_serialized": key}, "type": kind, "t": when, "body": body or ""},
-        "id": {"fromMe": from_me, "remote": chat_id, "id": message_id, "_serialized": key},
+        "_data": {"id": dict(key), "type": kind, "t": when, "body": body or ""},
+        "id": key,
         "ack": 0 if ack is None else ack,
         "hasMedia": type_ in MEDIA, "body": body or "", "type": kind, "timestamp": when,
         "from": sender, "to": recipient, "author": participant if not from_me else None,

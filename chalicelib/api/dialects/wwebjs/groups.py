@@ -13,14 +13,13 @@ from chalicelib.api.dialects.wwebjs.message_shapes import (
     group_chat,
     group_metadata,
     participant_json,
-    wid,
-    wid_object,
 )
-from chalicelib.api.dialects.wwebjs.profile import router, session_of
+from chalicelib.api.dialects.wwebjs.profile import connected, router
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.live.groups import parse_participant
 from chalicelib.services.media import MediaSource
+from chalicelib.services.webhook_formats.wwebjs import serialized, wid
 
 if TYPE_CHECKING:
     from chalicelib.domain.live.groups import Group, ParticipantAction
@@ -41,7 +40,7 @@ def _group_id(chat_id: str) -> str:
 
 def _target(call: Call, sessionId: str) -> tuple[Any, Session, str]:
     body = call.body()
-    return body, session_of(call, sessionId), _group_id(body.chatId)
+    return body, connected(call, sessionId), _group_id(body.chatId)
 
 
 def _info(call: Call, session: Session, group_id: str) -> Group:
@@ -170,7 +169,7 @@ def create_group(call: Call, sessionId: str) -> dict[str, Any]:
     """Create a group named ``name`` with ``participants``: whatsapp-web.js's answer, a
     ``statusCode`` per person asked for (404: not on WhatsApp, left out)."""
     body: bodies.CreateGroupIn = call.body()
-    session = session_of(call, sessionId)
+    session = connected(call, sessionId)
     asked = [str(parse_participant(p, f"participants[{i}]"))
              for i, p in enumerate(body.participants)]
     group = call.services.group_service.create(call.principal, session.id, body.name, asked)
@@ -179,9 +178,9 @@ def create_group(call: Call, sessionId: str) -> dict[str, Any]:
     for jid in dict.fromkeys(asked):
         code, text = ADDED if jid in members or parse_jid(jid).phone in members \
             else NOT_ON_WHATSAPP
-        people[wid(jid) or jid] = {"statusCode": code, "message": text,
+        people[serialized(jid) or jid] = {"statusCode": code, "message": text,
                                    "isGroupCreator": False, "isInviteV4Sent": False}
-    return {"response": {"title": group.subject, "gid": wid_object(group.id),
+    return {"response": {"title": group.subject, "gid": wid(group.id),
                          "participants": people}}
 
 
@@ -190,9 +189,9 @@ def create_group(call: Call, sessionId: str) -> dict[str, Any]:
 def common_groups(call: Call, sessionId: str) -> dict[str, Any]:
     """The groups the session and ``contactId`` are both in (their ids)."""
     body: bodies.ContactIdIn = call.body()
-    session = session_of(call, sessionId)
+    session = connected(call, sessionId)
     groups = call.services.group_service.common(call.principal, session.id, body.contactId)
-    return {"groups": [wid_object(g.id) for g in groups]}
+    return {"groups": [wid(g.id) for g in groups]}
 
 
 @router.route("POST", "/client/getInviteInfo/{sessionId}", scope="groups:read",
@@ -200,7 +199,7 @@ def common_groups(call: Call, sessionId: str) -> dict[str, Any]:
 def invite_info(call: Call, sessionId: str) -> dict[str, Any]:
     """What an invite code leads to, without joining (the group's metadata)."""
     body: bodies.InviteIn = call.body()
-    session = session_of(call, sessionId)
+    session = connected(call, sessionId)
     group = call.services.group_service.invite_info(call.principal, session.id,
                                                     body.inviteCode)
     return {"inviteInfo": group_metadata(group)}
@@ -211,6 +210,6 @@ def invite_info(call: Call, sessionId: str) -> dict[str, Any]:
 def accept_invite(call: Call, sessionId: str) -> dict[str, Any]:
     """Join a group by its invite code; the group's id."""
     body: bodies.InviteIn = call.body()
-    session = session_of(call, sessionId)
+    session = connected(call, sessionId)
     joined = call.services.group_service.join(call.principal, session.id, body.inviteCode)
     return {"acceptInvite": joined.group_id}

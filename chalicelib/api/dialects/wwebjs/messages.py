@@ -12,13 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.api.dialects.edge import Call
 from chalicelib.api.dialects.wwebjs import message_bodies as bodies
-from chalicelib.api.dialects.wwebjs.message_shapes import (
-    mentioned,
-    message_json,
-    seconds,
-    wid_object,
-)
-from chalicelib.api.dialects.wwebjs.profile import router, session_of
+from chalicelib.api.dialects.wwebjs.message_shapes import mentioned, stored_message
+from chalicelib.api.dialects.wwebjs.profile import connected, router
 from chalicelib.domain.errors import AppError, Conflict, NotFound, ValidationFailed
 from chalicelib.domain.jids import parse_jid
 from chalicelib.domain.media import ANY_MEDIA
@@ -26,6 +21,7 @@ from chalicelib.domain.messages import Direction, Message
 from chalicelib.domain.paging import MAX_LIMIT, collect
 from chalicelib.services.media import MediaSource
 from chalicelib.services.messaging import Draft
+from chalicelib.services.webhook_formats.wwebjs import seconds, wid
 
 if TYPE_CHECKING:
     from chalicelib.domain.sessions import Session
@@ -78,7 +74,7 @@ def find_message(call: Call, session: Session, chat_id: str, message_id: str) ->
 
 
 def shaped(message: Message, session: Session) -> dict[str, Any]:
-    return message_json(message, session.phone)
+    return stored_message(message, session.phone)
 
 
 def _field(kind: str, name: str) -> str:
@@ -226,7 +222,7 @@ def send_message(call: Call, sessionId: str) -> dict[str, Any]:
     Contact, Poll or List (Buttons: 422, WhatsApp no longer delivers them). It is accepted
     and queued: ``message.ack`` is 0 (pending) until WhatsApp has it."""
     body: bodies.SendIn = call.body()
-    session = session_of(call, sessionId)
+    session = connected(call, sessionId)
     draft = draft_for(call, session, chat_of(body.chatId), body.contentType, body.content,
                       body.options or bodies.SendOptions())
     return {"message": shaped(_send(call, draft), session)}
@@ -239,7 +235,7 @@ def search_messages(call: Call, sessionId: str) -> dict[str, Any]:
     session's newest 1,000 (``options``: ``chatId``, ``page``, ``limit``); an empty query
     finds none."""
     body: bodies.SearchIn = call.body()
-    session = session_of(call, sessionId)
+    session = connected(call, sessionId)
     options = body.options or bodies.SearchOptions()
     if not body.query.strip():  # the document's sample: nothing to look for, nothing found
         return {"messages": []}
@@ -257,7 +253,7 @@ def fetch_messages(call: Call, sessionId: str) -> dict[str, Any]:
     """The chat's last messages, oldest first (``searchOptions``: ``limit`` up to 100,
     default 50; ``fromMe`` true or false: only the session's, or only the others')."""
     body: bodies.FetchIn = call.body()
-    session = session_of(call, sessionId)
+    session = connected(call, sessionId)
     options = body.searchOptions or bodies.SearchOptions()
     limit = options.limit or FETCH_DEFAULT
     chats = call.services.chat_service
@@ -277,7 +273,7 @@ def fetch_messages(call: Call, sessionId: str) -> dict[str, Any]:
 def clear_messages(call: Call, sessionId: str) -> dict[str, Any]:
     """Clear the chat's messages (on the linked phone too; the history here starts again)."""
     body: bodies.ChatIn = call.body()
-    session = session_of(call, sessionId)
+    session = connected(call, sessionId)
     call.services.chat_service.clear(call.principal, session.id, body.chatId)
     return {"clearMessages": True}
 
@@ -286,7 +282,7 @@ def clear_messages(call: Call, sessionId: str) -> dict[str, Any]:
 
 def _one(call: Call, sessionId: str) -> tuple[Any, Session, Message]:
     body = call.body()
-    session = session_of(call, sessionId)
+    session = connected(call, sessionId)
     return body, session, find_message(call, session, body.chatId, body.messageId)
 
 
@@ -349,7 +345,7 @@ def message_receipts(call: Call, sessionId: str) -> dict[str, Any]:
     _, _, message = _one(call, sessionId)
     if message.direction != Direction.OUTBOUND:
         return {"info": None}
-    who = wid_object(message.chat)
+    who = wid(message.chat)
     info: dict[str, Any] = {}
     for name, statuses in (("delivery", ("delivered", "read", "played")),
                            ("read", ("read", "played")), ("played", ("played",))):
