@@ -45,6 +45,15 @@ def ww(tenant: Tenant, path: str, key: str | None, body: Any = None,
                 headers={"x-api-key": key} if key else {})
 
 
+def paired(tenant: Tenant) -> str:
+    """A WORKING session of ``tenant`` with the same name as acme's (``SID``)."""
+    sid = tenant.call("POST", "/v1/sessions", {"name": SID}).json["id"]
+    wait_for(lambda: tenant.call("GET", f"/v1/sessions/{sid}").json["status"] == "SCAN_QR")
+    tenant.call("POST", f"/v1/sandbox/sessions/{sid}/scan", {"phone": "+4930123456"})
+    wait_for(lambda: tenant.call("GET", f"/v1/sessions/{sid}").json["status"] == "WORKING")
+    return sid
+
+
 def ok(response: Any) -> dict[str, Any]:
     assert response.status_code == 200, (response.status_code, response.body)
     assert response.json["success"] is True
@@ -208,7 +217,7 @@ def test_a_message_is_found_by_any_of_its_ids_and_only_in_its_chat(
     failed(ww(acme, f"/message/getClassInfo/{SID}", key,
               {"chatId": "6281288888889@c.us", "messageId": message["id"]["id"]}), 404)
     failed(ww(acme, f"/message/getClassInfo/{SID}", key, {"chatId": CHAT}), 422)
-    globex.call("POST", "/v1/sessions", {"name": SID})
+    paired(globex)
     assert failed(ww(globex, f"/message/getClassInfo/{SID}", globex.api_key(ALL),
                      ref(message)), 404) == "Message not Found"
     failed(ww(acme, f"/message/getClassInfo/{SID}", acme.api_key(["messages:send"]),
@@ -285,7 +294,7 @@ def test_inbound_messages_fetch_search_and_clear(acme: Tenant, globex: Tenant,
                                                  working: str) -> None:
     key = acme.api_key(ALL)
     sent(acme, key, content="Hello from the shop")
-    globex.call("POST", "/v1/sessions", {"name": SID})
+    paired(globex)
     assert ok(ww(globex, f"/chat/fetchMessages/{SID}", globex.api_key(ALL),
                  {"chatId": CHAT}))["messages"] == []
     acme.call("POST", f"/v1/sandbox/sessions/{working}/inbound",
@@ -339,7 +348,7 @@ def test_a_send_that_fails_is_ack_error(acme: Tenant, working: str) -> None:
 def test_message_and_group_routes_need_the_session_connected(acme: Tenant, working: str):
     """The wrapper's session guard: a stopped session is its 404 ``session_not_connected``
     on message and group routes too."""
-    key = acme.api_key(ALL + ["groups:read", "groups:write"])
+    key = acme.api_key([*ALL, "groups:read", "groups:write"])
     assert acme.call("POST", f"/v1/sessions/{working}/stop").status_code == 200
     wait_for(lambda: acme.call("GET", f"/v1/sessions/{working}").json["status"] == "STOPPED")
     for path, body in ((f"/client/sendMessage/{SID}", {"chatId": CHAT, "contentType": "string",
