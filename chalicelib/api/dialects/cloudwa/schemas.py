@@ -30,7 +30,9 @@ def _string(value: object) -> object:
 
 Uuid = token(191, 4)  # "Must be at least 4 characters. Must not be greater than 191"
 ChatId = Annotated[token(191, 5), BeforeValidator(_string)]
-MessageId = Annotated[token(191, 2), BeforeValidator(_string)]
+# A message id: its integer id (any length, though the document asks 2 or 3 characters of a
+# string) or its ``uuid``.
+MessageId = Annotated[token(191), BeforeValidator(_string)]
 Phone = Annotated[token(32), BeforeValidator(_string)]
 Kind = Annotated[Literal["TEXT", "IMAGE"], BeforeValidator(_upper)]
 MessageText = text(65_536)
