@@ -64,7 +64,8 @@ CloudWA (cloudwa.net, Laravel, Scribe docs) documents its paths, methods, reques
   ``message_uuid`` and status (``PENDING``, ``SENT``, ``DELIVERED``, ``READ``, ``FAILED``,
   ``SKIPPED``, ``OPTED_OUT``).
 - Auto actions are keyword bots: ``lookup`` EXACT, REGEX (RE2), CONTAINS, STARTS_WITH;
-  ``type`` REPLY (``message_template_id``: a ``/v1/templates`` template by its integer id),
+  ``type`` REPLY (``message_template_id``: a ``/v1/templates`` template by its integer id,
+  the one WhatsCloud's template list shows, or its wagate id),
   WEBHOOK (``webhook_url``, signed; the secret is in the answer only), ACTION (``action``
   SUBSCRIBE or UNSUBSCRIBE: the sender leaves or rejoins the opt-out list). The bot's name
   is its keywords.

@@ -40,7 +40,9 @@ def _action(call: Call, body: schemas.AutoActionIn) -> dict[str, Any]:
     if body.type == "REPLY":
         if body.message_template_id is None:
             raise ValidationFailed.field("message_template_id", "is required with type REPLY")
-        template = resolve(call, "template", body.message_template_id, "message_template_id")
+        given = body.message_template_id
+        template = resolve(call, "template", given, "message_template_id") \
+            if given.isdigit() else given
         action = ActionIn(type="reply", message={"type": "text", "template_id": template})
     elif body.type == "WEBHOOK":
         if body.webhook_url is None:

@@ -68,8 +68,9 @@ class AutoActionIn(Body):
     lookup: Annotated[Literal["EXACT", "REGEX", "CONTAINS", "STARTS_WITH"],
                       BeforeValidator(_upper)] = Field(default="EXACT",
                                                        description="How keywords match.")
-    message_template_id: int | None = Field(default=None, ge=1, le=2**53 - 1,
-                                            description="REPLY: the template replied with.")
+    message_template_id: Annotated[token(64), BeforeValidator(_string)] | None = Field(
+        default=None, description="REPLY: the template replied with (its integer id or its "
+                                  "wagate id).")
     webhook_url: HttpUrl | None = Field(default=None, description="WEBHOOK: where the match "
                                                                   "is POSTed.")
     action: Annotated[Literal["SUBSCRIBE", "UNSUBSCRIBE"], BeforeValidator(_upper)] | None = \
