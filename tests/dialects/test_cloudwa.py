@@ -239,3 +239,99 @@ def test_auto_actions_are_keyword_bots(acme: Tenant, working: str,
     reader = acme.api_key(["bots:read"])
     assert cw(acme, "POST", f"/api/v3/{acme.id}/auto-actions", reader,
               body=AUTO_ACTION).status_code == 403
+
+
+# Every route that needs a scope, with a body it would take: a key without it gets 403.
+SCOPED = [
+    ("GET", "/api/v2/devices", None, "devices:write"),
+    ("POST", "/api/v2/devices", DEVICE, "devices:write"),
+    ("DELETE", "/api/v2/devices/1", None, "devices:write"),
+    ("POST", "/api/v3/{team}/auto-actions", AUTO_ACTION, "bots:write"),
+    ("GET", "/api/v2/campaigns", None, "campaigns:read"),
+    ("POST", "/api/v2/campaigns/details", {"campaign_id": 1}, "campaigns:read"),
+    ("POST", "/api/v2/campaigns/update", {"campaign_id": 1, "action": "pause"},
+     "campaigns:write"),
+    ("POST", "/api/v2/campaigns/messages", {"campaign_id": 1}, "campaigns:read"),
+    ("POST", "/api/v2/campaigns/create", {}, "campaigns:write"),
+    ("GET", "/api/v2/sessions/chat", {"session_uuid": "shop", "chat_id": "201101782890"},
+     "chats:read"),
+    ("GET", "/api/v2/sessions/chats", {"session_uuid": "shop"}, "chats:read"),
+    ("GET", "/api/v2/sessions/labels", {"session_uuid": "shop"}, "chats:read"),
+    ("GET", "/api/v2/sessions/contacts", {"session_uuid": "shop"}, "contacts:read"),
+    ("GET", "/api/v2/sessions/check_availability",
+     {"session_uuid": "shop", "chat_id": "201101782890"}, "contacts:read"),
+    ("GET", "/api/v2/sessions/group_info_from_link",
+     {"session_uuid": "shop", "url": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"},
+     "groups:read"),
+    ("GET", "/api/v2/messages", {"session_uuid": "shop", "chat_id": "201101782890"},
+     "messages:read"),
+    ("GET", "/api/v2/messages/show/1", None, "messages:read"),
+    ("POST", "/api/v2/messages/send-message", {}, "messages:send"),
+    ("GET", "/api/v2/messages/get-media",
+     {"session_uuid": "shop", "chat_id": "201101782890", "message_id": "1"}, "messages:read"),
+    ("POST", "/api/v2/messages/forward-message", {}, "messages:send"),
+    ("POST", "/api/v3/{team}/otps", None, "otp:send"),
+    ("GET", "/api/v3/{team}/otps/shared-numbers", None, "otp:send"),
+    ("GET", "/api/v3/{team}/otps/ABCDEFGH", None, "otp:verify"),
+    ("GET", "/api/v2/sessions", None, "sessions:read"),
+    ("POST", "/api/v2/sessions", {"name": "shop"}, "sessions:write"),
+    ("GET", "/api/v2/sessions/status", {"session_uuid": "shop"}, "sessions:read"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "scope"), SCOPED,
+                         ids=[f"{m} {p}" for m, p, _, _ in SCOPED])
+def test_a_key_without_the_routes_scope_is_refused(acme: Tenant, method: str, path: str,
+                                                   body: Any, scope: str) -> None:
+    key = acme.api_key(["events:read"])
+    refused = cw(acme, method, path.format(team=acme.id), key, body)
+    assert refused.status_code == 403, refused.body
+    assert refused.json == {"message": f"This action is unauthorized (the token lacks "
+                                       f"{scope})."}
+
+
+# Bad input on every route that takes some: Laravel's 422 naming the field.
+BAD = [
+    ("POST", "/api/v2/auth/logout", {"from_all": "maybe"}, "from_all"),
+    ("POST", "/api/v2/devices", {**DEVICE, "enabled": "perhaps"}, "enabled"),
+    ("POST", "/api/v3/{team}/auto-actions", {**AUTO_ACTION, "keywords": []}, "keywords"),
+    ("POST", "/api/v2/campaigns/details", {"campaign_id": 0}, "campaign_id"),
+    ("POST", "/api/v2/campaigns/update", {"campaign_id": "x", "action": "pause"},
+     "campaign_id"),
+    ("POST", "/api/v2/campaigns/messages", {}, "campaign_id"),
+    ("POST", "/api/v2/campaigns/create", {"name": "x"}, "phones"),
+    ("GET", "/api/v2/sessions/chat", {"session_uuid": "abc"}, "session_uuid"),
+    ("GET", "/api/v2/sessions/chats", {"session_uuid": "shop", "direction": "sideways"},
+     "direction"),
+    ("GET", "/api/v2/sessions/labels", {}, "session_uuid"),
+    ("GET", "/api/v2/sessions/contacts", {}, "session_uuid"),
+    ("GET", "/api/v2/sessions/check_availability", {"session_uuid": "shop"}, "chat_id"),
+    ("GET", "/api/v2/sessions/group_info_from_link", {"session_uuid": "shop"}, "url"),
+    ("GET", "/api/v2/messages", {"session_uuid": "shop", "chat_id": "201101782890",
+                                 "direction": "sideways"}, "direction"),
+    ("POST", "/api/v2/messages/send-message", {"type": "TEXT"}, "chat_id"),
+    ("GET", "/api/v2/messages/get-media", {"session_uuid": "shop", "chat_id": "2011017"},
+     "message_id"),
+    ("POST", "/api/v2/messages/forward-message", {"session_uuid": "shop"}, "message_id"),
+    ("POST", "/api/v3/{team}/otps", {"phone": "12"}, "phone"),
+    ("POST", "/api/v2/sessions", {"name": "x" * 200}, "name"),
+    ("GET", "/api/v2/sessions/status", {"session_uuid": "shop", "no_action": "often"},
+     "no_action"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), BAD,
+                         ids=[f"{m} {p}" for m, p, _, _ in BAD])
+def test_bad_input_is_laravels_422_and_changes_nothing(acme: Tenant, working: str,
+                                                        method: str, path: str, body: Any,
+                                                        field: str) -> None:
+    before = _stored(acme)
+    laravel_422(cw(acme, method, path.format(team=acme.id), body=body), field)
+    assert _stored(acme) == before
+
+
+def _stored(acme: Tenant) -> list[list[str]]:
+    """The ids of what the tenant has stored: messages, devices, campaigns, bots, sessions,
+    webhooks."""
+    return [[item["id"] for item in acme.call("GET", f"/v1/{kind}?limit=100").json["items"]]
+            for kind in ("messages", "devices", "campaigns", "bots", "sessions", "webhooks")]
