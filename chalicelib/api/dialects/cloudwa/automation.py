@@ -19,7 +19,7 @@ from chalicelib.api.dialects.edge import Call
 from chalicelib.domain import clock
 from chalicelib.domain.bots import Bot
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.otp import REVERSE_ALPHABET, REVERSE_LENGTH, Verification
+from chalicelib.domain.otp import Verification, is_reverse_code
 
 BASE = "/api/v3/{team_id}"
 MATCHES = {"EXACT": "exact", "REGEX": "regex", "CONTAINS": "contains",
@@ -131,7 +131,7 @@ def get_otp(call: Call, team_id: str, OTP: str) -> dict[str, Any]:  # noqa: N803
     service = call.services.otp_service
     code = OTP.strip().upper()
     numbers = Numbers(call)
-    if len(code) == REVERSE_LENGTH and all(c in REVERSE_ALPHABET for c in code):
+    if is_reverse_code(code):
         return _otp(numbers, service.reverse_by_code(call.principal, code), code)
     from chalicelib.domain.otp import Kind
 
