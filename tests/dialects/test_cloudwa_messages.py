@@ -252,10 +252,6 @@ def test_reverse_otps_are_registered_found_by_code_and_verified(
     laravel_422(cw(acme, "POST", f"/api/v3/{acme.id}/otps", body={"phone": "nope"}), "phone")
 
 
-class Receiver(WebhookReceiver):
-    """A loopback receiver of CloudWA's callbacks."""
-
-
 @pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
     server = WebhookReceiver()

@@ -9,16 +9,16 @@ from chalicelib.api.dialects.cloudwa.profile import router
 from chalicelib.api.dialects.cloudwa.shapes import Numbers, device, laravel_time, resolve
 from chalicelib.api.dialects.edge import Call
 from chalicelib.domain import clock
+from chalicelib.domain.auth import Principal
 from chalicelib.domain.paging import collect
 from chalicelib.services.auth import UNKNOWN_ADDRESS
 
 MAX_DEVICES = 100  # a user has at most this many (DeviceService's bound)
 
 
-def _user(call: Call) -> dict[str, Any]:
-    assert call.principal is not None
-    user = call.services.auth.user(call.principal)
-    return {"id": call.services.alias_service.number(call.tenant_id, "user", user.id),
+def _user(call: Call, principal: Principal) -> dict[str, Any]:
+    user = call.services.auth.user(principal)
+    return {"id": call.services.alias_service.number(user.tenant_id, "user", user.id),
             "uuid": user.id, "name": user.username,
             "email": user.username if "@" in user.username else None,
             "username": user.username, "team_id": user.tenant_id, "role": user.role.value,
@@ -29,24 +29,22 @@ def _user(call: Call) -> dict[str, Any]:
 def login(call: Call) -> dict[str, Any]:
     """Login User and return JWT Token: a wagate username and password give a login token
     (the Bearer for every other route)."""
-    from chalicelib.domain.auth import Principal
-
     body: schemas.LoginIn = call.body()
     identity = (call.raw.context or {}).get("identity") or {}
     auth = call.services.auth
     token, expires = auth.login(body.username, body.password,
                                 str(identity.get("sourceIp") or UNKNOWN_ADDRESS))
-    principal: Principal = auth.authenticate(token)
-    call.principal = principal
     return {"access_token": token, "token_type": "bearer",
             "expires_in": max(0, int((expires - clock.now()).total_seconds())),
-            "expires_at": laravel_time(clock.iso(expires)), "user": _user(call)}
+            "expires_at": laravel_time(clock.iso(expires)),
+            "user": _user(call, auth.authenticate(token))}
 
 
 @router.route("GET", "/api/v2/auth/user")
 def user(call: Call) -> dict[str, Any]:
     """Get User Details: who the token (or API key) belongs to."""
-    return _user(call)
+    assert call.principal is not None
+    return _user(call, call.principal)
 
 
 @router.route("POST", "/api/v2/auth/logout", body=schemas.LogoutIn)

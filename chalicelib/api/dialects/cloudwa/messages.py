@@ -53,14 +53,15 @@ def list_messages(call: Call) -> list[dict[str, Any]]:
         raise ValidationFailed.field("direction", "must be before or after")
     found = session_of(call, body.session_uuid)
     chats = call.services.chat_service
-    with fields_named({"chat": "chat_id"}):
-        def read(cursor: str | None) -> Any:
+
+    def read(cursor: str | None) -> Any:
+        with fields_named({"chat_id": "chat_id"}):
             return chats.messages(call.principal, found.id, body.chat_id, 100, cursor)
 
-        if body.last_message_id is None:
-            return _shown(call, collect(read, PAGE))
-        last = message_ref(call, body.last_message_id, "last_message_id")
-        items = collect(read, 100 * MAX_READS, MAX_READS)
+    if body.last_message_id is None:
+        return _shown(call, collect(read, PAGE))
+    last = message_ref(call, body.last_message_id, "last_message_id")
+    items = collect(read, 100 * MAX_READS, MAX_READS)
     if body.direction in FORWARD:
         return _shown(call, [m for m in items if m.id > last][-PAGE:])
     return _shown(call, [m for m in items if m.id < last][:PAGE])

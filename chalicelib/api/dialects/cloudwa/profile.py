@@ -11,6 +11,7 @@ from chalicelib.api.dialects.edge import Profile, Router, header_credential
 from chalicelib.domain.errors import AppError
 
 # Laravel's own words for the statuses whose message its clients know.
+BASE = "https://cloudwa.net"  # where CloudWA's document prints its paths
 _FIXED = {401: "Unauthenticated.", 429: "Too Many Attempts.", 500: "Server Error"}
 
 
@@ -47,6 +48,9 @@ def error(app_error: AppError) -> tuple[int, dict[str, Any]]:
         summary = messages[0] + (f" (and {more} more error{'s' if more > 1 else ''})"
                                  if more else "")
         return status, {"message": summary, "errors": errors}
+    if app_error.code == "route_not_found":
+        path = app_error.message.rsplit(BASE, 1)[-1].strip("/")
+        return status, {"message": f"The route {path} could not be found."}
     if status == 403 and app_error.code == "missing_scope":
         scope = app_error.message.rsplit(" ", 1)[-1]
         return status, {"message": f"This action is unauthorized (the token lacks {scope})."}
@@ -59,7 +63,7 @@ def envelope(result: Any) -> Any:
 
 
 PROFILE = Profile(
-    name="cloudwa", title="CloudWA", base="/api",
+    name="cloudwa", title="CloudWA", base=BASE,
     credential=header_credential("Authorization"), envelope=envelope, error=error,
     security={"type": "http", "scheme": "bearer",
               "description": "A token from POST /api/v2/auth/login, or any wagate API key "

@@ -24,6 +24,7 @@ from chalicelib.api.dialects.edge import Call
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.paging import collect
 from chalicelib.domain.sessions import SessionStatus
+from chalicelib.services.chats import chat_jid
 
 MAX_LISTED = 1_000  # chats, contacts and labels one answer holds at most
 CHATS_PAGE = 100  # chats after (or before) ``last_chat_id``
@@ -119,10 +120,7 @@ def list_chats(call: Call) -> list[dict[str, Any]]:
         items = [c for c in items if c["is_group"] == (kind in GROUPS)]
     if body.last_chat_id is None:
         return items[:CHATS_PAGE]
-    with fields_named({"chat_id": "last_chat_id"}):
-        from chalicelib.services.chats import chat_jid
-
-        wanted = chat_id(chat_jid(body.last_chat_id))
+    wanted = chat_id(chat_jid(body.last_chat_id, "last_chat_id"))
     at = next((i for i, c in enumerate(items) if c["id"] == wanted), None)
     if at is None:
         raise ValidationFailed.field("last_chat_id", "is not a chat of this session")
