@@ -74,6 +74,9 @@ def test_the_documents_send_reaches_read_and_is_shown_by_either_id(
     assert reply.status_code == 200, reply.body
     assert reply.json["reply_to_message_id"] == message["uuid"]
     laravel_422(_send(acme, working, reply_to_message_id="999"), "reply_to_message_id")
+    for form in (f"+{CONTACT}", f"{CONTACT}@c.us", int(CONTACT)):
+        again = _send(acme, working, chat_id=form, reply_to_message_id=None)
+        assert (again.status_code, again.json["chat_id"]) == (200, f"{CONTACT}@c.us"), form
 
 
 def test_a_later_schedule_urgency_and_bad_input(acme: Tenant, working: str) -> None:
@@ -216,10 +219,19 @@ def test_campaigns_are_created_started_paused_and_followed(acme: Tenant, globex:
               body={"campaign_id": 1}).status_code == 404
     assert cw(globex, "GET", "/api/v2/campaigns").json == []
     later = clock.iso(clock.now() + timedelta(hours=1))
-    scheduled = cw(acme, "POST", "/api/v2/campaigns/create",
-                   body={**body, "starting_time": later, "type": "image", "message": None,
-                         "image": None})
-    laravel_422(scheduled, "image")
+    no_image = cw(acme, "POST", "/api/v2/campaigns/create",
+                  body={**body, "starting_time": later, "type": "image", "message": None,
+                        "image": None})
+    laravel_422(no_image, "image")
+    with static_site({"/promo.png": (png(), "image/png")}) as site:
+        scheduled = cw(acme, "POST", "/api/v2/campaigns/create",
+                       body={**body, "starting_time": later, "type": "image",
+                             "image": f"{site}/promo.png"})
+    assert scheduled.status_code == 201, scheduled.body
+    assert (scheduled.json["id"], scheduled.json["status"], scheduled.json["type"]) == (
+        2, "SCHEDULED", "IMAGE")
+    assert scheduled.json["message"] == CAMPAIGN["message"]  # the image's caption
+    assert (scheduled.json["has_media"], scheduled.json["mimetype"]) == (True, "image/png")
     past_end = cw(acme, "POST", "/api/v2/campaigns/create", body={**body, "ending_time":
                                                                   CAMPAIGN["ending_time"]})
     laravel_422(past_end, "ending_time")

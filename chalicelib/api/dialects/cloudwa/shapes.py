@@ -193,13 +193,14 @@ def device(numbers: Numbers, item: Device) -> dict[str, Any]:
 
 def campaign(numbers: Numbers, item: Campaign) -> dict[str, Any]:
     content = item.message
-    image = (content.get("media") or {}).get("url") if content.get("type") == "image" else None
+    media = content.get("media") or {}
     progress = item.progress
     return {
         "id": numbers.of("campaign", item.id), "uuid": item.id, "name": item.name,
         "description": item.description, "status": item.status.value.upper(),
         "reason": item.reason, "type": str(content.get("type", "text")).upper(),
-        "message": content.get("text") or content.get("caption"), "image": image,
+        "message": content.get("text") or content.get("caption"), "has_media": bool(media),
+        "mimetype": media.get("mime_type"),
         "session_uuids": item.session_ids, "starting_time": laravel_time(item.start_at),
         "ending_time": laravel_time(item.end_at), "typing_duration": item.typing_ms // 1000,
         "daily_limit": item.daily_limit,
