@@ -307,3 +307,22 @@ def test_a_sessions_webhook_url_gets_cloudwas_callbacks(acme: Tenant, host: Any,
     sessions = [r["payload"]["data"]["status"] for r in receiver.received
                 if r["payload"]["event"] == "session.status"]
     assert "CONNECTED" in sessions
+
+
+def test_an_enabled_device_gets_a_push_for_each_received_message(acme: Tenant,
+                                                                  working: str) -> None:
+    cw(acme, "POST", "/api/v2/devices", body={
+        "device_type": "ios", "device_token": "AQ-DEVICE-2022", "notifiable_method":
+        "firebase", "notifiable_token": "XXXXAAAAXXXXAAAAXXXX", "enabled": True})
+    cw(acme, "POST", "/api/v2/devices", body={
+        "device_type": "web", "device_token": "OFF", "notifiable_method": "firebase",
+        "notifiable_token": "YYYY", "enabled": False})
+    acme.call("POST", f"/v1/sandbox/sessions/{working}/inbound",
+              {"from": "+14155552671", "text": "hi there"})
+
+    def pushed() -> list[dict[str, Any]]:
+        run_worker(resources.EVENT_QUEUE)
+        return acme.call("GET", "/v1/sandbox/pushes").json["items"]
+
+    pushes = wait_for(pushed)
+    assert [p["body"] for p in pushes] == ["hi there"]  # the disabled device got none
