@@ -55,8 +55,7 @@ def list_messages(call: Call) -> list[dict[str, Any]]:
     chats = call.services.chat_service
 
     def read(cursor: str | None) -> Any:
-        with fields_named({"chat_id": "chat_id"}):
-            return chats.messages(call.principal, found.id, body.chat_id, 100, cursor)
+        return chats.messages(call.principal, found.id, body.chat_id, 100, cursor)
 
     if body.last_message_id is None:
         return _shown(call, collect(read, PAGE))

@@ -87,7 +87,7 @@ def session_status(call: Call) -> dict[str, Any]:
         found = service.get(call.principal, found.id)
     shaped = session(Numbers(call), found, _hooks(call).get(found.id))
     if qr is None:
-        return {**shaped, "qr": None, "qr_expires_at": None}
+        return {**shaped, "qr": None, "qr_image": None, "qr_expires_at": None}
     import segno
 
     image = segno.make(qr.code, error="l").png_data_uri(scale=8, border=4)
