@@ -74,6 +74,11 @@ def routes(client: Client, key: str, sid: str) -> dict[str, tuple[Send, Read]]:
                                        "from_phone_number_id": sid},
                                       lambda b: b["data"]["message_id"]),
                        lambda m: get(f"{cloud}/templates", whatscloud)),
+        "cloudwa": (lambda i: post("/compat/cloudwa/api/v2/messages/send-message", whatscloud,
+                                   {"session_uuid": sid, "chat_id": TO[1:], "type": "TEXT",
+                                    "schedule_at": "2022-09-24T12:00:17", "urgency": 1,
+                                    "message": f"hi {i}"}, lambda b: b["uuid"]),
+                    lambda m: get(f"/compat/cloudwa/api/v2/messages/show/{m}", whatscloud)),
     }
 
 

@@ -203,9 +203,6 @@ class DynamoOtpRepo:
             return None
         return str(item["tenant_id"]), str(item["otp_id"])
 
-    def drop_reverse(self, code_key: str) -> None:
-        self._table.delete_item(Key=_reverse_key(code_key))
-
 
 def _from_low_level(item: dict[str, Any]) -> dict[str, Any]:
     from boto3.dynamodb.types import TypeDeserializer

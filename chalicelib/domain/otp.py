@@ -123,6 +123,11 @@ def same_hash(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+def is_reverse_code(value: str) -> bool:
+    """Whether ``value`` has the shape of a reverse code (any case), not of an id."""
+    return _REVERSE_TOKEN.fullmatch(value.upper()) is not None
+
+
 def reverse_candidates(text: str) -> list[str]:
     """The reverse codes a message may carry (whole words of the code alphabet), at most
     ``REVERSE_TOKENS_MAX``, in order, each once."""

@@ -191,6 +191,13 @@ class AuthService:
             self._users.revoke_token(caller.tenant_id, caller.user_id, caller.token_id,
                                      int(time.time()) + self._ttl)
 
+    def user(self, caller: Principal) -> User:
+        """The caller's own user record (an API key's: the user who made it)."""
+        user = self._users.get_user(caller.tenant_id, caller.user_id)
+        if user is None:
+            raise NotFound("user not found")
+        return user
+
     def authenticate(self, credential: str | None) -> Principal:
         """The caller behind a JWT or an API key; anything else is a 401."""
         if not credential:

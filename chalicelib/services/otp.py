@@ -308,6 +308,14 @@ class OtpService:
                 return Reverse(verification, code)
         raise Conflict("could not draw a free code; try again", code="otp_busy")
 
+    def reverse_by_code(self, caller: Principal, code: str) -> Verification:
+        """The caller's reverse verification its code names, until the code expires
+        (approved or not): 404 for another tenant's or an unknown code."""
+        owner = self._otps.reverse_owner(reverse_key(self._pepper, code))
+        if owner is None or owner[0] != caller.tenant_id:
+            raise NotFound("verification not found")
+        return self.get(caller, owner[1], Kind.REVERSE)
+
     def on_inbound(self, event: Event) -> None:
         """A message on a shared number: any pending reverse code it carries (from the bound
         number, when there is one) approves its verification, for whichever tenant owns it.
@@ -337,8 +345,7 @@ class OtpService:
             log.info("reverse verification %s: a code from another number, or not pending",
                      stored.id)
             return
-        if self._otps.replace(approved, stored):
-            self._otps.drop_reverse(key)
+        if self._otps.replace(approved, stored):  # the code keeps naming it until it expires
             self._publish(otp_approved(approved.tenant_id, None, approved.id, approved.kind,
                                        None, approved.verified_phone,
                                        approved.approved_at or clock.now_iso()))

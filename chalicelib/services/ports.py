@@ -440,8 +440,8 @@ class OtpRepo(Protocol):
         """Store a reverse verification and its code's index entry (the code must not be
         pending already); None when written, else "code" or "rate"."""
     def reverse_owner(self, code_key: str) -> tuple[str, str] | None:
-        """(tenant id, verification id) of a pending reverse code, by its hash."""
-    def drop_reverse(self, code_key: str) -> None: ...
+        """(tenant id, verification id) of a reverse code until it expires (approved or
+        not), by its hash."""
 
 
 class UploadStore(Protocol):

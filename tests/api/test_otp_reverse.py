@@ -201,3 +201,17 @@ def test_no_code_in_any_table_log_line_or_answer(acme: Tenant, platform: Tenant,
     # (the platform's traffic), the verification and its index only its hash.
     assert reverse["code"] not in _every_item((resources.OTPS,))
     assert reverse["code"] not in logged
+
+
+def test_a_reverse_verification_is_found_by_its_code_until_it_expires(
+        acme: Tenant, globex: Tenant, platform: Tenant, shared: str, host, later) -> None:
+    body = acme.call("POST", "/v1/otp/reverse", {"ttl_seconds": 300}).json
+    found = acme.call("GET", f"/v1/otp/reverse/{body['code'].lower()}")
+    assert (found.status_code, found.json["id"]) == (200, body["id"])
+    assert_error(globex.call("GET", f"/v1/otp/reverse/{body['code']}"), 404)
+    _write(platform, host, shared, USER, body["code"])
+    approved = acme.call("GET", f"/v1/otp/reverse/{body['code']}").json
+    assert (approved["id"], approved["status"]) == (body["id"], "approved")
+    assert acme.call("GET", f"/v1/otp/reverse/{body['id']}").json == approved
+    later(301)
+    assert_error(acme.call("GET", f"/v1/otp/reverse/{body['code']}"), 404)

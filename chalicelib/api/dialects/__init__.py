@@ -19,7 +19,7 @@ from chalice import Blueprint, Response
 if TYPE_CHECKING:
     from chalicelib.api.dialects.edge import Router
 
-NAMES = ("wacloud", "wachat", "whatscloud", "wwebjs")
+NAMES = ("wacloud", "wachat", "whatscloud", "cloudwa", "wwebjs")
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 PREFIX = "/compat"
 

@@ -99,11 +99,15 @@ def create_reverse(request: Request, principal: Principal) -> Any:
 @bp.route("/otp/reverse/{otp_id}", methods=["GET"])
 @endpoint(bp, scope="otp:verify", out="otp:ReverseOut")
 def get_reverse(request: Request, principal: Principal, otp_id: str) -> Any:
-    """A reverse verification's status (and who sent the code, once approved)."""
+    """A reverse verification's status (and who sent the code, once approved); by its id, or
+    by the code it gave (until the code expires)."""
     from chalicelib.api.v1.schemas.otp import ReverseOut
-    from chalicelib.domain.otp import Kind
+    from chalicelib.domain.otp import Kind, is_reverse_code
 
-    return ReverseOut.of(container().otp_service.get(principal, otp_id, Kind.REVERSE))
+    service = container().otp_service
+    if is_reverse_code(otp_id):
+        return ReverseOut.of(service.reverse_by_code(principal, otp_id))
+    return ReverseOut.of(service.get(principal, otp_id, Kind.REVERSE))
 
 
 @bp.route("/otp/{otp_id}", methods=["GET"])
