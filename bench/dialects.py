@@ -55,6 +55,7 @@ def routes(client: Client, key: str, sid: str) -> dict[str, tuple[Send, Read]]:
 
     native, wacloud = {"X-Api-Key": key}, {"X-Api-Key": key}
     wachat, whatscloud = {"APIKey": key}, {"Authorization": f"Bearer {key}"}
+    wwebjs = {"x-api-key": key}
     chat = "/compat/wachat/wachat_api/1.0"
     cloud = "/compat/whatscloud/api/v1/bench"
     return {
@@ -79,6 +80,12 @@ def routes(client: Client, key: str, sid: str) -> dict[str, tuple[Send, Read]]:
                                     "schedule_at": "2022-09-24T12:00:17", "urgency": 1,
                                     "message": f"hi {i}"}, lambda b: b["uuid"]),
                     lambda m: get(f"/compat/cloudwa/api/v2/messages/show/{m}", whatscloud)),
+        "wwebjs": (lambda i: post(f"/compat/wwebjs/client/sendMessage/{sid}", wwebjs,
+                                  {"chatId": f"{TO[1:]}@c.us", "contentType": "string",
+                                   "content": f"hi {i}"}, lambda b: b["message"]["id"]["id"]),
+                   lambda m: post(f"/compat/wwebjs/message/getClassInfo/{sid}", wwebjs,
+                                  {"chatId": f"{TO[1:]}@c.us", "messageId": m},
+                                  lambda b: b["message"]["id"]["id"])),
     }
 
 

@@ -140,6 +140,8 @@ def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     # R, WhatsCloud's status got the integer id 1.
     assert "\nconnected\n" in out and out.count("\nread\n") >= 2 and "\nR\n" in out, out
     assert "{'id': 1, 'tenant_id': 'default', 'name': 'Interested'" in out, out
+    # ... and CloudWA's and the whatsapp-web.js wrapper's sends were read (READ, ack 3).
+    assert "\nREAD\n3\n" in out, out
     assert '"error": {' not in out, out
 
 
