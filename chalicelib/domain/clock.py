@@ -30,3 +30,9 @@ def now_iso() -> str:
 
 def epoch_ms() -> int:
     return int(now().timestamp() * 1000)
+
+
+def laravel(value: str | None) -> str | None:
+    """An ISO time as Laravel serialises one (``2025-07-14T06:53:01.000000Z``): the
+    Laravel products' dialects show times so."""
+    return parse(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else None

@@ -21,11 +21,6 @@ SESSION_STATUSES = {"STOPPED": "DISCONNECTED", "STARTING": "CONNECTING", "SCAN_Q
                     "WORKING": "CONNECTED", "FAILED": "FAILED"}
 
 
-def laravel_time(value: str | None) -> str | None:
-    """An ISO time as Laravel serialises one: ``2025-07-14T06:53:01.000000Z``."""
-    return clock.parse(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else None
-
-
 def chat_id(jid: str | None) -> str | None:
     """A chat as CloudWA names one: ``201101782890@c.us`` for a person, ``…@g.us`` a group."""
     if not jid:
@@ -41,13 +36,13 @@ def _received(data: dict[str, Any]) -> dict[str, Any]:
             "message": data.get("text"), "has_media": bool(media),
             "mimetype": media.get("mime_type"), "status": "RECEIVED",
             "reply_to_message_id": data.get("reply_to"),
-            "created_at": laravel_time(data.get("created_at"))}
+            "created_at": clock.laravel(data.get("created_at"))}
 
 
 def _status(data: dict[str, Any]) -> dict[str, Any]:
     return {"uuid": data["message_id"], "chat_id": chat_id(data.get("chat")),
             "status": MESSAGE_STATUSES.get(str(data.get("status")), "PENDING"),
-            "reason": data.get("reason"), "at": laravel_time(data.get("at"))}
+            "reason": data.get("reason"), "at": clock.laravel(data.get("at"))}
 
 
 def _session(data: dict[str, Any]) -> dict[str, Any]:
@@ -63,4 +58,4 @@ _SHAPES = {EventType.MESSAGE_RECEIVED: _received, EventType.MESSAGE_STATUS: _sta
 def cloudwa(event: Event) -> dict[str, Any]:
     return {"event": event.type.value, "session_uuid": event.session_id,
             "data": _SHAPES[event.type](event.data),
-            "timestamp": laravel_time(event.timestamp)}
+            "timestamp": clock.laravel(event.timestamp)}

@@ -6,8 +6,9 @@ from typing import Any
 
 from chalicelib.api.dialects.cloudwa import schemas
 from chalicelib.api.dialects.cloudwa.profile import router
-from chalicelib.api.dialects.cloudwa.shapes import Numbers, device, laravel_time, resolve
+from chalicelib.api.dialects.cloudwa.shapes import device, resolve
 from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.numbers import Numbers
 from chalicelib.domain import clock
 from chalicelib.domain.auth import Principal
 from chalicelib.domain.paging import collect
@@ -22,7 +23,7 @@ def _user(call: Call, principal: Principal) -> dict[str, Any]:
             "uuid": user.id, "name": user.username,
             "email": user.username if "@" in user.username else None,
             "username": user.username, "team_id": user.tenant_id, "role": user.role.value,
-            "created_at": laravel_time(user.created_at)}
+            "created_at": clock.laravel(user.created_at)}
 
 
 @router.route("POST", "/api/v2/auth/login", auth=False, body=schemas.LoginIn)
@@ -36,7 +37,7 @@ def login(call: Call) -> dict[str, Any]:
                                 str(identity.get("sourceIp") or UNKNOWN_ADDRESS))
     return {"access_token": token, "token_type": "bearer",
             "expires_in": max(0, int((expires - clock.now()).total_seconds())),
-            "expires_at": laravel_time(clock.iso(expires)),
+            "expires_at": clock.laravel(clock.iso(expires)),
             "user": _user(call, auth.authenticate(token))}
 
 

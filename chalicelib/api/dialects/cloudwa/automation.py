@@ -8,14 +8,13 @@ from typing import Any
 from chalicelib.api.dialects.cloudwa import schemas
 from chalicelib.api.dialects.cloudwa.profile import router
 from chalicelib.api.dialects.cloudwa.shapes import (
-    Numbers,
     fields_named,
-    laravel_time,
     own_team,
     resolve,
     session_of,
 )
 from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.numbers import Numbers
 from chalicelib.domain import clock
 from chalicelib.domain.bots import Bot
 from chalicelib.domain.errors import NotFound, ValidationFailed
@@ -65,8 +64,8 @@ def _auto_action(numbers: Numbers, bot: Bot) -> dict[str, Any]:
             "action": bot.action.type.upper() if kind == "ACTION" else None,
             "allow_groups": bot.allow_groups, "sessions": bot.session_ids,
             "enabled": bot.enabled, "webhook_secret": bot.webhook_secret,
-            "created_at": laravel_time(bot.created_at),
-            "updated_at": laravel_time(bot.updated_at)}
+            "created_at": clock.laravel(bot.created_at),
+            "updated_at": clock.laravel(bot.updated_at)}
 
 
 @router.route("POST", f"{BASE}/auto-actions", scope="bots:write", body=schemas.AutoActionIn,
@@ -100,9 +99,9 @@ def _otp(numbers: Numbers, verification: Verification, code: str | None) -> dict
             "number": verification.send_to,
             "status": OTP_STATUSES[verification.status_at(clock.now()).value],
             "phone": verification.phone, "verified_by": verification.verified_phone,
-            "verified_at": laravel_time(verification.approved_at),
-            "expires_at": laravel_time(verification.expires_at),
-            "created_at": laravel_time(verification.created_at)}
+            "verified_at": clock.laravel(verification.approved_at),
+            "expires_at": clock.laravel(verification.expires_at),
+            "created_at": clock.laravel(verification.created_at)}
 
 
 @router.route("POST", f"{BASE}/otps", scope="otp:send", body=schemas.OtpIn, status=201)

@@ -13,14 +13,13 @@ from chalicelib.api.dialects.cloudwa import schemas
 from chalicelib.api.dialects.cloudwa.profile import router
 from chalicelib.api.dialects.cloudwa.shapes import (
     MESSAGE_STATUSES,
-    Numbers,
     campaign,
     fields_named,
-    laravel_time,
     resolve,
     session_of,
 )
 from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.numbers import Numbers
 from chalicelib.domain import clock
 from chalicelib.domain.campaigns import Interval
 from chalicelib.domain.errors import NotFound, ValidationFailed
@@ -161,5 +160,5 @@ def campaign_messages(call: Call) -> list[dict[str, Any]]:
              "message_status": MESSAGE_STATUSES.get(r.get("message_status") or "")
              if r.get("message_status") else None,
              "session_uuid": r.get("session_id"), "reason": r.get("reason"),
-             "updated_at": laravel_time(r.get("updated_at"))}
+             "updated_at": clock.laravel(r.get("updated_at"))}
             for r in items[:MAX_RECIPIENTS]]

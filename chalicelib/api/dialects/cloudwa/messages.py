@@ -10,7 +10,6 @@ from typing import Any
 from chalicelib.api.dialects.cloudwa import schemas
 from chalicelib.api.dialects.cloudwa.profile import router
 from chalicelib.api.dialects.cloudwa.shapes import (
-    Numbers,
     fields_named,
     message,
     message_ref,
@@ -18,6 +17,7 @@ from chalicelib.api.dialects.cloudwa.shapes import (
     session_of,
 )
 from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.numbers import Numbers
 from chalicelib.domain import clock
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.messages import Message, Priority

@@ -9,7 +9,6 @@ from typing import Any
 from chalicelib.api.dialects.cloudwa import schemas
 from chalicelib.api.dialects.cloudwa.profile import router
 from chalicelib.api.dialects.cloudwa.shapes import (
-    Numbers,
     chat,
     chat_id,
     contact,
@@ -21,6 +20,7 @@ from chalicelib.api.dialects.cloudwa.shapes import (
     session_of,
 )
 from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.numbers import Numbers
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.paging import collect
 from chalicelib.domain.sessions import SessionStatus

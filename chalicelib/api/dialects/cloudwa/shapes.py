@@ -4,7 +4,7 @@ once, as Laravel's ``$request->input()``), the team in the path, the session a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,7 +12,9 @@ from pydantic import ValidationError
 
 from chalicelib.api.dialects.cloudwa.profile import laravel_field
 from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.numbers import Numbers
 from chalicelib.api.edge import validation_failed
+from chalicelib.domain import clock
 from chalicelib.domain.campaigns import Campaign
 from chalicelib.domain.chats import Chat, StoredLabel
 from chalicelib.domain.devices import Device
@@ -24,7 +26,6 @@ from chalicelib.services.webhook_formats.cloudwa import (
     MESSAGE_STATUSES,
     SESSION_STATUSES,
     chat_id,
-    laravel_time,
 )
 
 URGENCY = {"bulk": 0, "normal": 1, "high": 2}  # urgency 0, 1, 2 → our priority lanes
@@ -98,26 +99,6 @@ def message_ref(call: Call, ref: str | int, field: str | None = None) -> str:
         raise ValidationFailed.field(field, f"The selected {field} is invalid") from None
 
 
-class Numbers:
-    """The integer ids of one answer (each kind asked of the alias service once)."""
-
-    def __init__(self, call: Call) -> None:
-        self._call = call
-        self._known: dict[tuple[str, str], int] = {}
-
-    def load(self, kind: str, wagate_ids: Iterable[str | None]) -> None:
-        wanted = list(dict.fromkeys(i for i in wagate_ids if i and (kind, i) not in self._known))
-        if wanted:
-            found = self._call.services.alias_service.numbers(self._call.tenant_id, kind, wanted)
-            self._known.update({(kind, k): v for k, v in found.items()})
-
-    def of(self, kind: str, wagate_id: str | None) -> int | None:
-        if not wagate_id:
-            return None
-        self.load(kind, [wagate_id])
-        return self._known[(kind, wagate_id)]
-
-
 def resolve(call: Call, kind: str, number: str | int, field: str | None = None) -> str:
     """The wagate id behind a product id: the product's 404 when the tenant has none (a 422
     on ``field`` when it came in a field)."""
@@ -137,8 +118,8 @@ def session(numbers: Numbers, item: Session, webhook_url: str | None) -> dict[st
     return {"id": numbers.of("session", item.id), "uuid": item.id, "name": item.name,
             "status": SESSION_STATUSES[item.status.value], "phone": item.phone,
             "push_name": item.push_name, "webhook_url": webhook_url,
-            "created_at": laravel_time(item.created_at),
-            "updated_at": laravel_time(item.updated_at)}
+            "created_at": clock.laravel(item.created_at),
+            "updated_at": clock.laravel(item.updated_at)}
 
 
 def message(numbers: Numbers, item: Message) -> dict[str, Any]:
@@ -154,11 +135,11 @@ def message(numbers: Numbers, item: Message) -> dict[str, Any]:
         "mimetype": media.get("mime_type"), "status": MESSAGE_STATUSES[item.status.value],
         "urgency": URGENCY[item.priority.value],
         "typing_duration": item.typing_ms // 1000,
-        "schedule_at": laravel_time(item.schedule_at),
+        "schedule_at": clock.laravel(item.schedule_at),
         "reply_to_message_id": item.reply_to,
         "error": (item.error or {}).get("message"),
-        "created_at": laravel_time(item.created_at),
-        "updated_at": laravel_time(item.updated_at)}
+        "created_at": clock.laravel(item.created_at),
+        "updated_at": clock.laravel(item.updated_at)}
 
 
 def chat(item: Chat) -> dict[str, Any]:
@@ -166,13 +147,13 @@ def chat(item: Chat) -> dict[str, Any]:
     return {"id": chat_id(item.jid), "name": item.name, "is_group": item.jid.endswith("@g.us"),
             "unread_count": item.unread_count, "archived": item.archived,
             "pinned": item.pinned, "muted_until": item.muted_until, "labels": item.labels,
-            "last_message": last, "last_activity_at": laravel_time(item.last_activity_at)}
+            "last_message": last, "last_activity_at": clock.laravel(item.last_activity_at)}
 
 
 def label(item: StoredLabel) -> dict[str, Any]:
     return {"id": item.id, "name": item.name, "color": item.color,
-            "created_at": laravel_time(item.created_at),
-            "updated_at": laravel_time(item.updated_at)}
+            "created_at": clock.laravel(item.created_at),
+            "updated_at": clock.laravel(item.updated_at)}
 
 
 def contact(item: Contact) -> dict[str, Any]:
@@ -187,8 +168,8 @@ def device(numbers: Numbers, item: Device) -> dict[str, Any]:
     return {"id": numbers.of("device", item.id), "device_type": item.device_type.value,
             "device_token": item.device_token, "device_name": item.device_name,
             "notifiable_method": item.notifiable_method.value, "enabled": item.enabled,
-            "created_at": laravel_time(item.created_at),
-            "updated_at": laravel_time(item.updated_at)}
+            "created_at": clock.laravel(item.created_at),
+            "updated_at": clock.laravel(item.updated_at)}
 
 
 def campaign(numbers: Numbers, item: Campaign) -> dict[str, Any]:
@@ -201,8 +182,8 @@ def campaign(numbers: Numbers, item: Campaign) -> dict[str, Any]:
         "reason": item.reason, "type": str(content.get("type", "text")).upper(),
         "message": content.get("text") or content.get("caption"), "has_media": bool(media),
         "mimetype": media.get("mime_type"),
-        "session_uuids": item.session_ids, "starting_time": laravel_time(item.start_at),
-        "ending_time": laravel_time(item.end_at), "typing_duration": item.typing_ms // 1000,
+        "session_uuids": item.session_ids, "starting_time": clock.laravel(item.start_at),
+        "ending_time": clock.laravel(item.end_at), "typing_duration": item.typing_ms // 1000,
         "daily_limit": item.daily_limit,
         "message_interval": _interval(item.interval.min_s, item.interval.max_s),
         "add_ref": item.add_ref,
@@ -210,10 +191,10 @@ def campaign(numbers: Numbers, item: Campaign) -> dict[str, Any]:
                   "sent": progress.sent, "delivered": progress.delivered,
                   "read": progress.read, "failed": progress.failed + progress.opted_out,
                   "skipped": progress.skipped},
-        "started_at": laravel_time(item.started_at),
-        "finished_at": laravel_time(item.finished_at),
-        "created_at": laravel_time(item.created_at),
-        "updated_at": laravel_time(item.updated_at)}
+        "started_at": clock.laravel(item.started_at),
+        "finished_at": clock.laravel(item.finished_at),
+        "created_at": clock.laravel(item.created_at),
+        "updated_at": clock.laravel(item.updated_at)}
 
 
 def _interval(low: float, high: float) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.numbers import Numbers
 from chalicelib.api.dialects.whatscloud import schemas
 from chalicelib.api.dialects.whatscloud.profile import router
 from chalicelib.api.dialects.whatscloud.shapes import (
     CONTACT_EXTRAS,
-    Numbers,
     listed,
     own,
     resolve,

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.numbers import Numbers
 from chalicelib.api.dialects.whatscloud.profile import router
 from chalicelib.api.dialects.whatscloud.shapes import (
-    Numbers,
     is_message_bot,
     is_template_bot,
     listed,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.numbers import Numbers
 from chalicelib.api.dialects.whatscloud import schemas
 from chalicelib.api.dialects.whatscloud.profile import router
-from chalicelib.api.dialects.whatscloud.shapes import Numbers, own
+from chalicelib.api.dialects.whatscloud.shapes import own
 from chalicelib.domain import clock
 from chalicelib.domain.address_book import Contact
 from chalicelib.domain.errors import NotFound, ValidationFailed

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.api.dialects.edge import Call
+from chalicelib.api.dialects.numbers import Numbers
 from chalicelib.domain import clock
 from chalicelib.domain.address_book import Contact, Tag
 from chalicelib.domain.bots import Bot, MatchMode
@@ -25,35 +26,6 @@ CONTACT_EXTRAS = ("company", "type", "description", "country_id", "zip", "city",
 # WhatsMark bots' reply_type: 1 on an exact match, 2 when the message contains a trigger.
 REPLY_TYPES = {MatchMode.EXACT: 1, MatchMode.STARTS_WITH: 2, MatchMode.CONTAINS: 2,
                MatchMode.REGEX: 2}
-
-
-def laravel_time(value: str | None) -> str | None:
-    """An ISO time as Laravel serialises one: ``2025-07-14T06:53:01.000000Z``."""
-    if not value:
-        return None
-    return clock.parse(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class Numbers:
-    """The integer ids of one answer (each kind asked of the alias service once)."""
-
-    def __init__(self, call: Call) -> None:
-        self._call = call
-        self._known: dict[tuple[str, str], int] = {}
-
-    def load(self, kind: str, wagate_ids: Iterable[str | None]) -> None:
-        wanted = list(dict.fromkeys(i for i in wagate_ids
-                                    if i and (kind, i) not in self._known))
-        if wanted:
-            found = self._call.services.alias_service.numbers(self._call.tenant_id, kind,
-                                                              wanted)
-            self._known.update({(kind, k): v for k, v in found.items()})
-
-    def of(self, kind: str, wagate_id: str | None) -> int | None:
-        if not wagate_id:
-            return None
-        self.load(kind, [wagate_id])
-        return self._known[(kind, wagate_id)]
 
 
 def resolve(call: Call, kind: str, number: str | int) -> str:
@@ -91,7 +63,7 @@ def contact(numbers: Numbers, item: Contact) -> dict[str, Any]:
         "source_id": numbers.of("source", item.source),
         "group_id": [numbers.of("group", g) for g in item.group_ids],
         "email": item.email, "phone": item.phone, "is_enabled": True,
-        "created_at": laravel_time(item.created_at), "updated_at": laravel_time(item.updated_at),
+        "created_at": clock.laravel(item.created_at), "updated_at": clock.laravel(item.updated_at),
     }
 
 
@@ -100,8 +72,8 @@ def tag(numbers: Numbers, item: Tag) -> dict[str, Any]:
                               "name": item.name}
     if item.kind == "status":
         shaped.update(color=item.color, isdefault=False)
-    return {**shaped, "created_at": laravel_time(item.created_at),
-            "updated_at": laravel_time(item.updated_at)}
+    return {**shaped, "created_at": clock.laravel(item.created_at),
+            "updated_at": clock.laravel(item.updated_at)}
 
 
 def template(numbers: Numbers, item: Template) -> dict[str, Any]:
@@ -113,7 +85,7 @@ def template(numbers: Numbers, item: Template) -> dict[str, Any]:
         "header_data_text": None, "header_params_count": 0, "body_data": item.body,
         "body_params_count": len(item.variables), "footer_data": None,
         "footer_params_count": 0, "buttons_data": "[]",
-        "created_at": laravel_time(item.created_at), "updated_at": laravel_time(item.updated_at),
+        "created_at": clock.laravel(item.created_at), "updated_at": clock.laravel(item.updated_at),
     }
 
 
@@ -144,7 +116,8 @@ def message_bot(numbers: Numbers, bot: Bot) -> dict[str, Any]:
             "button1": None, "button1_id": None, "button2": None, "button2_id": None,
             "button3": None, "button3_id": None, "button_name": None, "button_url": None,
             "addedfrom": None, "filename": media.get("url"),
-            "created_at": laravel_time(bot.created_at), "updated_at": laravel_time(bot.updated_at)}
+            "created_at": clock.laravel(bot.created_at),
+            "updated_at": clock.laravel(bot.updated_at)}
 
 
 def template_bot(numbers: Numbers, bot: Bot) -> dict[str, Any]:
@@ -155,7 +128,8 @@ def template_bot(numbers: Numbers, bot: Bot) -> dict[str, Any]:
     return {**common, "template_id": numbers.of("template", draft.get("template_id")),
             "header_params": "[]", "body_params": _json_list(params), "footer_params": "[]",
             "filename": media.get("url"), "is_bot_active": int(bot.enabled),
-            "created_at": laravel_time(bot.created_at), "updated_at": laravel_time(bot.updated_at)}
+            "created_at": clock.laravel(bot.created_at),
+            "updated_at": clock.laravel(bot.updated_at)}
 
 
 def _json_list(values: list[Any]) -> str:
