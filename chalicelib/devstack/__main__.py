@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import json
 import logging
 import os
 import secrets
@@ -235,6 +236,24 @@ class LocalStack:
         class QuietHandler(ChaliceRequestHandler):
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass  # the API logs one line per request itself
+
+            def __getattr__(self, name: str) -> Any:
+                """``do_<METHOD>`` for a method nothing routes (TRACE, CONNECT, QUERY…)."""
+                if name.startswith("do_"):
+                    return self._refuse_method
+                raise AttributeError(name)
+
+            def _refuse_method(self) -> None:
+                """A method API Gateway does not route: 405 in our envelope, not
+                http.server's 501 page."""
+                body = json.dumps({"error": {"code": "method_not_allowed", "message":
+                                             f"{self.command} is not supported",
+                                             "details": []}}).encode()
+                self.send_response(405)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
         config = Config.create(chalice_stage="dev", app_name="wagate", chalice_app=app)
         try:
