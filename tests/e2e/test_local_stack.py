@@ -145,6 +145,14 @@ def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     assert '"error": {' not in out, out
 
 
+def test_a_method_nothing_routes_is_our_405(stack: StackProcess):
+    """TRACE, QUERY…: the local API answers in our envelope, as every other refusal."""
+    for method in ("TRACE", "QUERY"):
+        answer = requests.request(method, f"{stack.base}/health", timeout=10)
+        assert answer.status_code == 405, (method, answer.text)
+        assert answer.json()["error"]["code"] == "method_not_allowed"
+
+
 def test_sigterm_stops_everything_cleanly(stack: StackProcess):
     stack.process.send_signal(signal.SIGTERM)
     assert stack.process.wait(timeout=30) == 0
