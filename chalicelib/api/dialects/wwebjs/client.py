@@ -146,36 +146,28 @@ def _chat_change(call: Call, session_id: str) -> tuple[Session, str]:
     return session, chat_id(call.body().chat_id)
 
 
-@route("POST", "/client/archiveChat/{sessionId}", scope="chats:write", body=ChatIdBody)
-def archive_chat(call: Call, session_id: str) -> dict[str, Any]:
-    """Archive the chat; ``result`` true."""
-    session, jid = _chat_change(call, session_id)
-    call.services.chat_service.archive(call.principal, session.id, jid, True)
-    return {"result": True}
+def _chat_switch(verb: str, on: bool, doc: str) -> None:
+    """``/client/<verb>Chat``: archive or pin the chat (``on``) or undo it; ``result`` is
+    the chat's new state, as whatsapp-web.js returns it."""
+    change = "archive" if "archive" in verb else "pin"
+
+    def switch(call: Call, session_id: str) -> dict[str, Any]:
+        session, jid = _chat_change(call, session_id)
+        getattr(call.services.chat_service, change)(call.principal, session.id, jid, on)
+        return {"result": on}
+
+    switch.__name__, switch.__doc__ = f"{verb}_chat", doc
+    route("POST", f"/client/{verb}Chat/{{sessionId}}", scope="chats:write",
+          body=ChatIdBody)(switch)
 
 
-@route("POST", "/client/unarchiveChat/{sessionId}", scope="chats:write", body=ChatIdBody)
-def unarchive_chat(call: Call, session_id: str) -> dict[str, Any]:
-    """Take the chat out of the archive; ``result`` false (it is no longer archived)."""
-    session, jid = _chat_change(call, session_id)
-    call.services.chat_service.archive(call.principal, session.id, jid, False)
-    return {"result": False}
-
-
-@route("POST", "/client/pinChat/{sessionId}", scope="chats:write", body=ChatIdBody)
-def pin_chat(call: Call, session_id: str) -> dict[str, Any]:
-    """Pin the chat; ``result`` true (its new pinned state)."""
-    session, jid = _chat_change(call, session_id)
-    call.services.chat_service.pin(call.principal, session.id, jid, True)
-    return {"result": True}
-
-
-@route("POST", "/client/unpinChat/{sessionId}", scope="chats:write", body=ChatIdBody)
-def unpin_chat(call: Call, session_id: str) -> dict[str, Any]:
-    """Unpin the chat; ``result`` false (its new pinned state)."""
-    session, jid = _chat_change(call, session_id)
-    call.services.chat_service.pin(call.principal, session.id, jid, False)
-    return {"result": False}
+for _verb, _on, _doc in (
+        ("archive", True, "Archive the chat; ``result`` true."),
+        ("unarchive", False, "Take the chat out of the archive; ``result`` false (it is no "
+                             "longer archived)."),
+        ("pin", True, "Pin the chat; ``result`` true (its new pinned state)."),
+        ("unpin", False, "Unpin the chat; ``result`` false (its new pinned state).")):
+    _chat_switch(_verb, _on, _doc)
 
 
 def unmute_date(raw: str | int | None) -> datetime | None:
