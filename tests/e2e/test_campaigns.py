@@ -137,8 +137,11 @@ def test_a_campaign_reaches_everyone_once_through_a_pause_and_a_failover(stack: 
     listed = api("GET", f"/campaigns/{cid}/recipients?status=opted_out")["items"]
     assert sorted(i["to"] for i in listed) == sorted(f"{p[1:]}@s.whatsapp.net"
                                                      for p in OPTED_OUT)
-    kinds = [e["type"] for e in api.events("campaign.*") if e["data"]["id"] == cid]
-    assert kinds[0] == "campaign.started" and kinds[-1] == "campaign.completed"
+    # Events are stored by the event worker, a moment after the change they tell of.
+    kinds = wait_until(lambda: (k := [e["type"] for e in api.events("campaign.*")
+                                      if e["data"]["id"] == cid])[-1:] == ["campaign.completed"]
+                       and k, WAIT_S, "the campaign.completed event", 0.2)
+    assert kinds[0] == "campaign.started"
     assert "campaign.paused" in kinds and "campaign.resumed" in kinds
     steps = [e["data"]["percent"] for e in api.events("campaign.progress")
              if e["data"]["id"] == cid]
@@ -160,10 +163,15 @@ def test_a_number_whatsapp_rate_limits_pauses_its_campaign(stack: StackProcess):
                         WAIT_S, "the campaign to pause", 0.5)
     assert paused["reason"] == "rate_limited" and paused["resume_at"]
     assert paused["progress"]["failed"] == 0 and adds_up(paused["progress"])
-    [event] = [e for e in api.events("campaign.paused") if e["data"]["id"] == created["id"]]
+    # Events are stored by the event worker, a moment after the change they tell of.
+    [event] = wait_until(lambda: [e for e in api.events("campaign.paused")
+                                  if e["data"]["id"] == created["id"]], WAIT_S,
+                         "the campaign.paused event", 0.2)
     assert event["data"]["reason"] == "rate_limited"
     assert event["data"]["resume_at"] == paused["resume_at"]
-    [throttled] = [e for e in api.events("session.throttled") if e["session_id"] == sid]
+    [throttled] = wait_until(lambda: [e for e in api.events("session.throttled")
+                                      if e["session_id"] == sid], WAIT_S,
+                             "the session.throttled event", 0.2)
     assert throttled["data"]["reason"] == "rate_limited"
 
 
@@ -183,5 +191,7 @@ def test_a_scheduled_campaign_starts_at_its_time(stack: StackProcess):
     started = api.campaign(created["id"])
     assert started["status"] in ("running", "completed")
     assert datetime.fromisoformat(started["started_at"].replace("Z", "+00:00")) >= at
-    [event] = [e for e in api.events("campaign.started") if e["data"]["id"] == created["id"]]
+    [event] = wait_until(lambda: [e for e in api.events("campaign.started")
+                                  if e["data"]["id"] == created["id"]], WAIT_S,
+                         "the campaign.started event", 0.2)
     assert event["data"]["reason"] == "scheduled"
