@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     from chalicelib.services.sessions import SessionService
     from chalicelib.services.subscriptions import SubscriptionService
     from chalicelib.services.templates import TemplateService
+    from chalicelib.services.tenancy import TenancyService
     from chalicelib.services.uploads import UploadService
 
 
@@ -348,6 +349,12 @@ class Container:
                            _secret(self.settings.jwt_secret, self.settings.jwt_secret_arn,
                                    "JWT_SECRET"),
                            self.settings.token_ttl_seconds, self.throttle)
+
+    @cached_property
+    def tenancy(self) -> TenancyService:
+        from chalicelib.services.tenancy import TenancyService
+
+        return TenancyService(self.users, self.password_hasher, self.throttle)
 
     @cached_property
     def account(self) -> AccountService:
