@@ -19,6 +19,7 @@ from chalicelib.api.edge import REQUEST_ID_HEADER, http_middleware
 from chalicelib.api.v1 import (
     account,
     address_book,
+    admin,
     auth,
     bots,
     campaigns,
@@ -57,7 +58,7 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
 app.register_middleware(http_middleware, "http")
 for blueprint in (health, auth, account, sessions, messages, templates, webhooks, events,
                   devices, sandbox, groups, channels, contacts, profile, chats, labels, bots,
-                  optouts, otp, uploads, campaigns, address_book, limits):
+                  optouts, otp, uploads, campaigns, address_book, limits, admin):
     app.register_blueprint(blueprint.bp, url_prefix="/v1")
 app.register_blueprint(docs.bp)
 app.register_blueprint(dialects.bp)  # /compat/<name>/{proxy+}: one resource per product

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from chalicelib.services.channels import ChannelsService, StatusService
     from chalicelib.services.chats import ChatsService
     from chalicelib.services.contacts import ContactsService
+    from chalicelib.services.dead_letters import DeadLetterService
     from chalicelib.services.deliveries import DeliveryService
     from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
@@ -349,6 +350,14 @@ class Container:
                            _secret(self.settings.jwt_secret, self.settings.jwt_secret_arn,
                                    "JWT_SECRET"),
                            self.settings.token_ttl_seconds, self.throttle)
+
+    @cached_property
+    def dead_letters(self) -> DeadLetterService:
+        from chalicelib.adapters.dead_letters import SqsDeadLetters
+        from chalicelib.services.dead_letters import DeadLetterService
+
+        return DeadLetterService(SqsDeadLetters(_client("sqs"), self.settings.prefix,
+                                                resources.QUEUES))
 
     @cached_property
     def tenancy(self) -> TenancyService:

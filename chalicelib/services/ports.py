@@ -15,6 +15,7 @@ from chalicelib.domain.bots import Bot
 from chalicelib.domain.campaigns import Campaign
 from chalicelib.domain.chats import Chat, LastMessage, StoredLabel
 from chalicelib.domain.content import StoredMedia
+from chalicelib.domain.dead_letters import DeadLetter
 from chalicelib.domain.devices import Device, Push, PushOutcome
 from chalicelib.domain.events import Event
 from chalicelib.domain.governor import FailureWindow, SessionState, StoredLimits, Throttle
@@ -57,6 +58,18 @@ class UserRepo(Protocol):
         """The tenant's keys (only those ``created_by`` that user, when given)."""
     def delete_api_key(self, tenant_id: str, key_id: str, created_by: str | None = None) -> bool:
         """Delete the key (only if ``created_by`` that user, when given); False if none was."""
+
+
+class DeadLetterQueues(Protocol):
+    """Each queue's dead-letter queue, by the queue's declared name (``outbound``, …)."""
+
+    @property
+    def names(self) -> list[str]: ...
+    def count(self, queue: str) -> int: ...
+    def peek(self, queue: str, limit: int) -> list[DeadLetter]:
+        """Up to ``limit`` records, left where they are."""
+    def redrive(self, queue: str, limit: int) -> int:
+        """Move up to ``limit`` records back onto their queue; how many moved."""
 
 
 class ThrottleStore(Protocol):
