@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
 HOSTS  ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -19,10 +19,11 @@ ASSETS            := $(SWAGGER_UI_DIR)/.version-$(SWAGGER_UI)
 
 .PHONY: install assets run test lint format synth bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .  # the wagate CLI
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 $(ASSETS):
