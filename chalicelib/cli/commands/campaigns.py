@@ -39,7 +39,10 @@ def create(ctx: typer.Context, name: str,
            session: Annotated[list[str], typer.Option(
                "--session", help="A session to send from (repeat it to rotate).")],
            text: Annotated[str, typer.Option(help="The message; {{column}} is filled in.")],
-           start: Annotated[bool, typer.Option(help="Start it at once.")] = False) -> None:
+           start: Annotated[bool, typer.Option(help="Start it at once.")] = False,
+           interval: Annotated[tuple[float, float] | None, typer.Option(
+               help="Seconds between two sends: MIN MAX (the gateway's default: 5 15).")]
+           = None) -> None:
     """Upload the CSV, create the campaign from it (and start it with --start)."""
     api, as_json = state(ctx).api, state(ctx).json
     upload = api.call("POST", "/campaigns/uploads", {})
@@ -55,9 +58,12 @@ def create(ctx: typer.Context, name: str,
     if not as_json:
         out.print(f"{preview['valid']} recipients ({preview['invalid']} invalid rows, "
                   f"{preview['duplicates']} duplicates)")
-    campaign = api.call("POST", "/campaigns", {
-        "name": name, "session_ids": session, "upload_id": upload["upload_id"],
-        "message": {"type": "text", "text": text}})
+    body: dict[str, Any] = {"name": name, "session_ids": session,
+                            "upload_id": upload["upload_id"],
+                            "message": {"type": "text", "text": text}}
+    if interval:
+        body["message_interval"] = {"min_s": interval[0], "max_s": interval[1]}
+    campaign = api.call("POST", "/campaigns", body)
     if start:
         campaign = api.call("POST", f"/campaigns/{campaign['id']}/start")
     show(ctx, campaign if as_json else {k: campaign[k] for k in ("id", "name", "status")})
