@@ -1,0 +1,90 @@
+"""Headless Chromium for the console: Debian's ``chromium`` and ``chromium-driver`` driven by
+selenium, kept off the network (every host name but localhost fails to resolve, no background
+traffic), and small helpers the tests and ``tools/screenshots.py`` share."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = Path(os.environ.get("WAGATE_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("WAGATE_CHROMEDRIVER", "/usr/bin/chromedriver"))
+WAIT_S = 20.0  # the bound on every wait for the page
+FLAGS = (
+    "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+    "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-extensions",
+    "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
+    "--metrics-recording-only", "--disable-client-side-phishing-detection",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1", "--lang=en-US",
+    "--hide-scrollbars", "--force-device-scale-factor=1",
+)
+
+
+def available() -> bool:
+    """Are the browser and its driver installed?"""
+    return CHROMIUM.is_file() and CHROMEDRIVER.is_file()
+
+
+def chromium(width: int = 1280, height: int = 900) -> WebDriver:
+    """A headless Chromium with a window of this size (its console log kept for the tests)."""
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*FLAGS, f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # A driver path given: selenium does not run Selenium Manager (nothing is downloaded).
+    service = Service(executable_path=str(CHROMEDRIVER), log_output=subprocess.DEVNULL)
+    return webdriver.Chrome(service=service, options=options)
+
+
+def wait(driver: WebDriver, timeout: float = WAIT_S) -> WebDriverWait:
+    return WebDriverWait(driver, timeout, poll_frequency=0.1)
+
+
+def find(driver: WebDriver, css: str, timeout: float = WAIT_S) -> WebElement:
+    """The visible element ``css`` selects, once it is there."""
+    return wait(driver, timeout).until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def click(driver: WebDriver, css: str) -> None:
+    wait(driver).until(ec.element_to_be_clickable((By.CSS_SELECTOR, css))).click()
+
+
+def button(driver: WebDriver, label: str, within: str = "main") -> WebElement:
+    """The clickable button labelled ``label`` inside ``within`` (CSS)."""
+    xpath = f".//button[normalize-space()='{label}']"
+    return wait(driver).until(lambda d: next(
+        (b for b in d.find_element(By.CSS_SELECTOR, within).find_elements(By.XPATH, xpath)
+         if b.is_displayed() and b.is_enabled()), False))
+
+
+def type_into(driver: WebDriver, css: str, text: str) -> None:
+    field = find(driver, css)
+    field.clear()
+    field.send_keys(text)
+
+
+def text_appears(driver: WebDriver, css: str, text: str, timeout: float = WAIT_S) -> WebElement:
+    """Wait until the element ``css`` contains ``text``; return it."""
+    wait(driver, timeout).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    return driver.find_element(By.CSS_SELECTOR, css)
+
+
+def log_in(driver: WebDriver, console_url: str, username: str, password: str) -> None:
+    """Open the console and log in; return once the sessions page is there."""
+    driver.get(console_url + "#/sessions")
+    type_into(driver, "#login-username", username)
+    type_into(driver, "#login-password", password)
+    click(driver, "#login-submit")
+    find(driver, "#session-name")
