@@ -7,7 +7,6 @@ Two API Gateway resources: the page, and its files at ``/console/{asset}``."""
 from __future__ import annotations
 
 import functools
-import html
 from pathlib import Path
 
 from chalice import Blueprint, Response
@@ -33,11 +32,11 @@ def _file(name: str) -> str | None:
     return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
-def _prefix(request: Request) -> str:
-    """The console's own path as the browser sees it: ``/console`` locally, ``/<stage>/console``
-    on API Gateway's domain (its files are under it, whether or not the URL ends in ``/``)."""
-    path = str((request.raw.context or {}).get("path") or PATH).rstrip("/")
-    return path if path.endswith(PATH) else PATH
+def _assets(request: Request) -> str:
+    """Where the page's files are, relative to the page: ``console/`` beside ``…/console``,
+    nothing under ``…/console/``. Relative, so the page works under any stage or base path."""
+    path = str((request.raw.context or {}).get("path") or PATH)
+    return "" if path.endswith("/") else "console/"
 
 
 def _headers(content_type: str) -> dict[str, str]:
@@ -50,7 +49,7 @@ def _headers(content_type: str) -> dict[str, str]:
 def console(request: Request) -> Response:
     """The web console: log in, pair sessions, send and follow messages, webhooks and their
     deliveries, the live events, API keys, campaigns, OTP and the account's usage."""
-    page = (_file("index.html") or "").replace("{{prefix}}", html.escape(_prefix(request)))
+    page = (_file("index.html") or "").replace("{{assets}}", _assets(request))
     return Response(body=page, status_code=200, headers=_headers("text/html; charset=utf-8"))
 
 

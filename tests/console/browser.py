@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -49,7 +50,9 @@ def chromium(width: int = 1280, height: int = 900) -> WebDriver:
 
 
 def wait(driver: WebDriver, timeout: float = WAIT_S) -> WebDriverWait:
-    return WebDriverWait(driver, timeout, poll_frequency=0.1)
+    """A bounded wait that looks again when the page re-rendered what it was looking at."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,))
 
 
 def find(driver: WebDriver, css: str, timeout: float = WAIT_S) -> WebElement:
@@ -57,16 +60,24 @@ def find(driver: WebDriver, css: str, timeout: float = WAIT_S) -> WebElement:
     return wait(driver, timeout).until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def _clicked(element: WebElement) -> bool:
+    if not (element.is_displayed() and element.is_enabled()):
+        return False
+    element.click()
+    return True
+
+
 def click(driver: WebDriver, css: str) -> None:
-    wait(driver).until(ec.element_to_be_clickable((By.CSS_SELECTOR, css))).click()
+    """Click the element ``css`` selects once it can be (again, if the page re-rendered it)."""
+    wait(driver).until(lambda d: _clicked(d.find_element(By.CSS_SELECTOR, css)))
 
 
-def button(driver: WebDriver, label: str, within: str = "main") -> WebElement:
-    """The clickable button labelled ``label`` inside ``within`` (CSS)."""
+def press(driver: WebDriver, label: str, within: str = "main") -> None:
+    """Click the button labelled ``label`` inside the element ``within`` (CSS)."""
     xpath = f".//button[normalize-space()='{label}']"
-    return wait(driver).until(lambda d: next(
-        (b for b in d.find_element(By.CSS_SELECTOR, within).find_elements(By.XPATH, xpath)
-         if b.is_displayed() and b.is_enabled()), False))
+    wait(driver).until(lambda d: any(
+        _clicked(b) for b in d.find_element(By.CSS_SELECTOR, within).find_elements(By.XPATH,
+                                                                                    xpath)))
 
 
 def type_into(driver: WebDriver, css: str, text: str) -> None:
@@ -81,10 +92,26 @@ def text_appears(driver: WebDriver, css: str, text: str, timeout: float = WAIT_S
     return driver.find_element(By.CSS_SELECTOR, css)
 
 
-def log_in(driver: WebDriver, console_url: str, username: str, password: str) -> None:
-    """Open the console and log in; return once the sessions page is there."""
-    driver.get(console_url + "#/sessions")
-    type_into(driver, "#login-username", username)
-    type_into(driver, "#login-password", password)
-    click(driver, "#login-submit")
-    find(driver, "#session-name")
+def shown(driver: WebDriver, element_id: str) -> bool:
+    """Is the element with this id on the page and visible?"""
+    found = driver.find_elements(By.ID, element_id)
+    return bool(found) and found[0].is_displayed()
+
+
+def log_in(driver: WebDriver, console_url: str, username: str, password: str,
+           page: str = "sessions") -> None:
+    """Open the console at ``#/<page>``, logging in first unless this tab already is."""
+    driver.get(f"{console_url}#/{page}")
+    wait(driver).until(lambda d: shown(d, "login-username") or shown(d, "nav"))
+    if shown(driver, "login-username"):
+        type_into(driver, "#login-username", username)
+        type_into(driver, "#login-password", password)
+        click(driver, "#login-submit")
+    find(driver, "#nav")
+
+
+def csp_violations(driver: WebDriver) -> list[str]:
+    """What the browser's console logged since the last call about the page breaking its
+    Content-Security-Policy."""
+    return [entry["message"] for entry in driver.get_log("browser")
+            if "Content Security Policy" in entry["message"]]

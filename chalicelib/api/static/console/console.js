@@ -355,7 +355,7 @@
     const engine = h("select", { id: "session-engine" },
       h("option", { value: "" }, "the gateway's default"), h("option", { value: "sandbox" }, "sandbox"),
       h("option", { value: "neonize" }, "neonize (real WhatsApp)"));
-    const hook = h("input", { id: "session-webhook", type: "url", placeholder: "https://example.com/hook (optional)" });
+    const hook = h("input", { id: "session-webhook", type: "url", placeholder: "where events go (optional)" });
     const error = errorLine();
     const list = h("div", {}, h("p", { class: "muted" }, "Loading…"));
     const created = h("div");
@@ -512,7 +512,7 @@
     const to = h("input", { id: "send-to", type: "tel", required: true, placeholder: "+14155552671" });
     const kind = h("select", { id: "send-type" }, h("option", { value: "text" }, "Text"), h("option", { value: "image" }, "Image by URL"));
     const text = h("textarea", { id: "send-text", placeholder: "Hello from wagate", maxlength: 4096 });
-    const url = h("input", { id: "send-image-url", type: "url", placeholder: "https://example.com/menu.png" });
+    const url = h("input", { id: "send-image-url", type: "url", placeholder: "the image's http(s) address" });
     const caption = h("input", { id: "send-caption", placeholder: "Caption (optional)" });
     const imageFields = h("div", { class: "row", hidden: true }, field("Image URL", url), field("Caption", caption));
     const textField = field("Text", text);
@@ -616,7 +616,7 @@
   function patterns(text) { return text.split(",").map((x) => x.trim()).filter(Boolean); }
 
   function webhooksPage() {
-    const url = h("input", { id: "webhook-url", type: "url", required: true, placeholder: "https://example.com/hook" });
+    const url = h("input", { id: "webhook-url", type: "url", required: true, placeholder: "your receiver's http(s) address" });
     const events = h("input", { id: "webhook-events", value: "*", placeholder: "message.*, session.status" });
     const description = h("input", { id: "webhook-description", placeholder: "crm (optional)" });
     const error = errorLine();
