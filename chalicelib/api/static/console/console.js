@@ -199,6 +199,20 @@
   }
 
   const get = (path) => api("GET", path);
+
+  /** What ``request`` answers; on a 404, say so in ``box`` and end the page's polling. */
+  async function gone(request, box, text) {
+    const owner = page;
+    try {
+      return await request;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404 && owner.alive) {
+        box.replaceChildren(h("p", { class: "error" }, text));
+        owner.end();
+      }
+      throw err;
+    }
+  }
   const post = (path, body) => api("POST", path, body === undefined ? {} : body);
   const q = (params) => {
     const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "");
@@ -458,7 +472,7 @@
     }
 
     const poller = page.every(1500, async () => {
-      const s = await get(`/sessions/${id}`);
+      const s = await gone(get(`/sessions/${id}`), head, "No such session (deleted, or another tenant's).");
       head.replaceChildren(h("div", { class: "card" },
         h("h1", {}, s.name, " ", badge(s.status)),
         h("p", { class: "small muted" }, `${s.engine} engine · id `, h("code", {}, s.id),
@@ -544,9 +558,8 @@
           h("div", { class: "row" }, field("From session", session), field("To", to), field("Type", kind)),
           textField, imageFields, error,
           h("button", { type: "submit", id: "send-submit" }, "Send")))),
-      h("div", { class: "split" },
-        h("section", { class: "card" }, h("h2", {}, "Chats"), chats),
-        h("section", { class: "card" }, h("h2", {}, "Messages"), messages)));
+      h("section", { class: "card" }, h("h2", {}, "Messages"), messages),
+      h("section", { class: "card" }, h("h2", {}, "Chats"), chats));
     sessionOptions(session, sid).then((sessions) => {
       const chosen = sid || (sessions.find((s) => s.status === "WORKING") || sessions[0] || {}).id;
       if (!chosen) {
@@ -560,6 +573,7 @@
           get(`/sessions/${chosen}/chats?limit=20`).catch((err) => ({ error: err })),
           get(`/messages${q({ session_id: chosen, limit: 20 })}`),
         ]);
+        const names = new Map((chatPage.items || []).filter((c) => c.name).map((c) => [c.id, c.name]));
         chats.replaceChildren(chatPage.error ? h("p", { class: "error" }, explain(chatPage.error))
           : table(["Chat", "Last message", "Unread"], chatPage.items.map((c) => h("tr", {},
             h("td", {}, c.name || chatName(c.id), h("div", { class: "small muted" }, ago(c.last_activity_at))),
@@ -569,7 +583,7 @@
           messagePage_.items.map((m) => h("tr", { "data-message": m.id },
             h("td", { class: "small" }, h("a", { href: `#/message/${m.id}` }, when(m.created_at))),
             h("td", {}, m.direction === "outbound" ? "→" : "←"),
-            h("td", {}, chatName(m.chat)),
+            h("td", {}, names.get(m.chat) || chatName(m.chat)),
             h("td", { class: "wrap" }, m.text || `[${m.type}]`),
             h("td", {}, badge(m.status)))), "No messages yet."));
       });
@@ -594,7 +608,7 @@
     const started = Date.now();
     let done = false;
     page.every(() => (done ? 15000 : Date.now() - started < 120000 ? 700 : 5000), async () => {
-      const m = await get(`/messages/${mid}`);
+      const m = await gone(get(`/messages/${mid}`), box, "No such message.");
       done = TERMINAL.has(m.status);
       box.replaceChildren(h("section", { class: "card" },
         h("h1", {}, `Message to ${chatName(m.chat)} `, h("span", { id: "message-status" }, badge(m.status))),
@@ -662,7 +676,7 @@
 
     async function load() {
       const hooks = await get("/webhooks?limit=100");
-      list.replaceChildren(table(["URL", "Events", "State", "Last test", ""], hooks.items.map((w) => {
+      list.replaceChildren(table(["URL", "Events", "State", "Test result", ""], hooks.items.map((w) => {
         const outcome = h("span", { class: "small", "data-test-result": w.id });
         const row = h("tr", { "data-webhook": w.id },
           h("td", { class: "wrap" }, h("a", { href: `#/webhooks/${w.id}` }, w.url),
@@ -683,7 +697,7 @@
               shown.replaceChildren(secretBox(`New signing secret of ${r.url}`, r.secret,
                 `Shown only this once. The old secret also signs until ${when(r.previous_secret_until)}.`));
             }),
-            h("a", { href: `#/webhooks/${w.id}`, class: "small" }, "Deliveries"),
+            h("a", { href: `#/webhooks/${w.id}`, class: "button quiet small" }, "Deliveries"),
             dangerButton("Delete", async () => { await api("DELETE", `/webhooks/${w.id}`); load(); }))));
         return row;
       }), "No webhooks yet."));
@@ -706,7 +720,7 @@
     show(h("p", {}, h("a", { href: "#/webhooks" }, "← Webhooks")), head,
       h("section", { class: "card" }, h("h2", {}, "Delivery log"),
         h("div", { class: "row" }, field("Status", status), field("Event type", type)), h("br"), list));
-    get(`/webhooks/${id}`).then((w) => head.replaceChildren(h("div", { class: "card" },
+    gone(get(`/webhooks/${id}`), list, "No such webhook.").then((w) => head.replaceChildren(h("div", { class: "card" },
       h("h1", { class: "wrap" }, w.url), h("p", { class: "small muted" }, `events ${w.events.join(", ")} · `,
         w.enabled ? "enabled" : `disabled (${w.disabled_reason || "by you"})`)))).catch((err) => toast(explain(err), true));
     const poller = page.every(3000, async () => {
@@ -755,6 +769,8 @@
     const body = h("tbody");
     const count = h("span", { class: "small muted" });
     let after = eventIdAt(Date.now() - 15 * 60 * 1000); // the last quarter-hour first
+    let names = new Map(); // session id -> name
+    get("/sessions?limit=100").then((got) => { names = new Map(got.items.map((x) => [x.id, x.name])); }).catch(() => {});
     let paused = false;
     const rows = [];
     show(h("h1", {}, "Events"),
@@ -778,7 +794,8 @@
           after = e.id;
           const row = h("tr", { "data-event": e.id },
             h("td", { class: "small" }, when(e.timestamp)), h("td", {}, badge(e.type)),
-            h("td", { class: "small hide-narrow" }, e.session_id || "—"), h("td", { class: "event" }, summary(e)));
+            h("td", { class: "small hide-narrow" }, e.session_id ? names.get(e.session_id) || e.session_id : "—"),
+            h("td", { class: "event" }, summary(e)));
           body.prepend(row);
           rows.unshift(row);
         }
@@ -862,8 +879,12 @@
       poller.now();
     });
     const poller = page.every(2000, async () => {
-      const campaigns = await get("/campaigns?limit=50");
-      list.replaceChildren(table(["Campaign", "Status", "Progress", ""], campaigns.items.map((c) => {
+      const campaigns = (await get("/campaigns?limit=20")).items;
+      // A list is a snapshot; a running campaign's own answer counts its progress up to now.
+      const live = campaigns.filter((c) => ["running", "paused"].includes(c.status)).slice(0, 10);
+      const fresh = new Map((await Promise.all(live.map((c) => get(`/campaigns/${c.id}`)))).map((c) => [c.id, c]));
+      list.replaceChildren(table(["Campaign", "Status", "Progress", ""], campaigns.map((listed) => {
+        const c = fresh.get(listed.id) || listed;
         const p = c.progress;
         return h("tr", { "data-campaign": c.id },
           h("td", {}, c.name, h("div", { class: "small muted" }, `${p.total} recipients`)),
