@@ -124,7 +124,7 @@ def shoot(out: Path) -> None:
             driver, "#connected"))
 
         page("messages", f"messages/{ids['session']}", lambda: browser.text_appears(
-            driver, "main .split", "Can I pick it up"))
+            driver, "#messages", "Can I pick it up"))
         browser.type_into(driver, "#send-to", CUSTOMERS[1])
         browser.type_into(driver, "#send-text", "Your table for two is booked for 8 pm.")
         browser.click(driver, "#send-submit")

@@ -98,6 +98,11 @@ def shown(driver: WebDriver, element_id: str) -> bool:
     return bool(found) and found[0].is_displayed()
 
 
+def text_of(driver: WebDriver, css: str) -> str:
+    """The text of the element ``css`` selects (read again if the page re-rendered it)."""
+    return wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, css).text)
+
+
 def log_in(driver: WebDriver, console_url: str, username: str, password: str,
            page: str = "sessions") -> None:
     """Open the console at ``#/<page>``, logging in first unless this tab already is."""
@@ -110,8 +115,9 @@ def log_in(driver: WebDriver, console_url: str, username: str, password: str,
     find(driver, "#nav")
 
 
-def csp_violations(driver: WebDriver) -> list[str]:
+def page_errors(driver: WebDriver) -> list[str]:
     """What the browser's console logged since the last call about the page breaking its
-    Content-Security-Policy."""
+    Content-Security-Policy or throwing an uncaught error (answers with an error status are
+    the API's business, not the page's)."""
     return [entry["message"] for entry in driver.get_log("browser")
-            if "Content Security Policy" in entry["message"]]
+            if "Content Security Policy" in entry["message"] or "Uncaught" in entry["message"]]

@@ -558,8 +558,8 @@
           h("div", { class: "row" }, field("From session", session), field("To", to), field("Type", kind)),
           textField, imageFields, error,
           h("button", { type: "submit", id: "send-submit" }, "Send")))),
-      h("section", { class: "card" }, h("h2", {}, "Messages"), messages),
-      h("section", { class: "card" }, h("h2", {}, "Chats"), chats));
+      h("section", { class: "card", id: "messages" }, h("h2", {}, "Messages"), messages),
+      h("section", { class: "card", id: "chats" }, h("h2", {}, "Chats"), chats));
     sessionOptions(session, sid).then((sessions) => {
       const chosen = sid || (sessions.find((s) => s.status === "WORKING") || sessions[0] || {}).id;
       if (!chosen) {
