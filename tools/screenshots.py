@@ -45,8 +45,10 @@ def _save(driver: WebDriver, out: Path, name: str, size: tuple[int, int]) -> Non
     """The whole page (as tall as it is, at this width) as ``out/<name>.png``."""
     driver.set_window_size(*size)
     _settle(driver)
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(size[0], min(max(size[1], height), 1400))
+    height, chrome = driver.execute_script(
+        "return [document.documentElement.scrollHeight, "
+        "window.outerHeight - window.innerHeight]")
+    driver.set_window_size(size[0], min(max(size[1], height + chrome), 1400))
     _settle(driver)
     driver.save_screenshot(str(out / f"{name}.png"))
     driver.set_window_size(*size)
