@@ -30,7 +30,9 @@ CUSTOMER = "+14155552671"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    yield from running_stack(tmp_path_factory, "console", PASSWORD)
+    # The sandbox's QR code rotates every 3 s here (8 rotations: 24 s to scan one).
+    yield from running_stack(tmp_path_factory, "console", PASSWORD,
+                             WAGATE_SANDBOX_QR_ROTATE_SECONDS="3")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +73,11 @@ def test_pair_a_session_by_its_qr_code_then_send_and_see_the_message_read(
     browser.wait(driver).until(lambda d: d.execute_script(
         "const i = document.getElementById('qr-image'); return i && i.complete && "
         "i.naturalWidth > 0 && i.src.startsWith('blob:')"))
-    assert "token" not in image.get_attribute("src")
+    first = image.get_attribute("src")
+    assert "token" not in first
+    browser.wait(driver).until(lambda d: d.execute_script(  # it rotates: a new code by itself
+        "const i = document.getElementById('qr-image'); return i.src !== arguments[0] && "
+        "i.complete && i.naturalWidth > 0", first))
     browser.find(driver, "#pairing-phone")  # the pairing-code option is offered beside it
     browser.type_into(driver, "#scan-phone", "+14155550100")
     browser.click(driver, "#simulate-scan")

@@ -96,20 +96,29 @@
   function showError(line, err) { line.textContent = explain(err); line.hidden = false; }
   function clearError(line) { line.textContent = ""; line.hidden = true; }
 
-  /** A button that asks "Sure?" on the first click and acts on the second (no dialogs). */
-  function dangerButton(label, act) {
+  const armed = new Map(); // danger buttons waiting for their second click: key -> until when
+
+  /** A button that asks "Really …?" on the first click and acts on a second within 4 s (no
+   * dialogs). key names it, so a list re-rendered meanwhile keeps it asking. */
+  function dangerButton(label, act, key) {
     const button = h("button", { type: "button", class: "danger small" }, label);
-    let timer = null;
+    const asking = () => (armed.get(key) || 0) > Date.now();
+    const look = () => {
+      button.classList.toggle("armed", asking());
+      button.textContent = asking() ? `Really ${label.toLowerCase()}?` : label;
+    };
+    look();
     button.addEventListener("click", async () => {
-      if (!button.classList.contains("armed")) {
-        button.classList.add("armed");
-        button.textContent = `Really ${label.toLowerCase()}?`;
-        timer = setTimeout(() => { button.classList.remove("armed"); button.textContent = label; }, 4000);
+      if (!asking()) {
+        armed.forEach((until, k) => { if (until <= Date.now()) armed.delete(k); });
+        armed.set(key, Date.now() + 4000);
+        look();
+        setTimeout(look, 4100);
         return;
       }
-      clearTimeout(timer);
+      armed.delete(key);
       button.disabled = true;
-      try { await act(); } catch (err) { toast(explain(err), true); } finally { button.disabled = false; }
+      try { await act(); } catch (err) { toast(explain(err), true); } finally { button.disabled = false; look(); }
     });
     return button;
   }
@@ -200,7 +209,13 @@
 
   const get = (path) => api("GET", path);
 
-  /** What ``request`` answers; on a 404, say so in ``box`` and end the page's polling. */
+  const post = (path, body) => api("POST", path, body === undefined ? {} : body);
+  const q = (params) => {
+    const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "");
+    return pairs.length ? "?" + new URLSearchParams(pairs).toString() : "";
+  };
+
+  /** What request answers; on a 404, say so in box and end the page's polling. */
   async function gone(request, box, text) {
     const owner = page;
     try {
@@ -213,11 +228,6 @@
       throw err;
     }
   }
-  const post = (path, body) => api("POST", path, body === undefined ? {} : body);
-  const q = (params) => {
-    const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "");
-    return pairs.length ? "?" + new URLSearchParams(pairs).toString() : "";
-  };
 
   /** An image the API serves to a logged-in caller, as a blob: URL that ends with the page. */
   async function imageUrl(path) {
@@ -277,14 +287,19 @@
 
   function show(...kids) { main.replaceChildren(...kids); }
 
+  function decode(part) {
+    try { return decodeURIComponent(part); } catch (err) { return ""; }
+  }
+
   async function route() {
     if (page) page.end();
-    page = newPage();
-    const [name, arg] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+    const mine = page = newPage();
+    const [name, arg] = location.hash.replace(/^#\/?/, "").split("/").map(decode);
     if (!sessionStorage.getItem(TOKEN)) return loginPage();
     if (!me) {
       try { me = await get("/auth/me"); } catch (err) { if (!sessionStorage.getItem(TOKEN)) return; toast(explain(err), true); }
     }
+    if (page !== mine) return; // another route began meanwhile: it renders
     chrome();
     const render = PAGES[name] || PAGES.sessions;
     document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("active",
@@ -361,7 +376,7 @@
         await api("DELETE", `/sessions/${session.id}`);
         toast(`${session.name} deleted`);
         if (location.hash.startsWith("#/sessions/")) location.hash = "#/sessions"; else refresh();
-      }));
+      }, `session:${session.id}`));
   }
 
   function sessionsPage() {
@@ -698,7 +713,7 @@
                 `Shown only this once. The old secret also signs until ${when(r.previous_secret_until)}.`));
             }),
             h("a", { href: `#/webhooks/${w.id}`, class: "button quiet small" }, "Deliveries"),
-            dangerButton("Delete", async () => { await api("DELETE", `/webhooks/${w.id}`); load(); }))));
+            dangerButton("Delete", async () => { await api("DELETE", `/webhooks/${w.id}`); load(); }, `webhook:${w.id}`))));
         return row;
       }), "No webhooks yet."));
     }
@@ -842,7 +857,7 @@
         h("td", {}, h("code", {}, `…${k.last_four}`)),
         h("td", { class: "small wrap" }, k.scopes.join(", ")),
         h("td", { class: "small" }, when(k.created_at)),
-        h("td", {}, dangerButton("Revoke", async () => { await api("DELETE", `/api-keys/${k.id}`); toast(`${k.name} revoked`); load(); })))),
+        h("td", {}, dangerButton("Revoke", async () => { await api("DELETE", `/api-keys/${k.id}`); toast(`${k.name} revoked`); load(); }, `key:${k.id}`)))),
       "No keys yet."));
     }
     load().catch((err) => toast(explain(err), true));
