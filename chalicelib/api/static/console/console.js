@@ -537,10 +537,11 @@
   }
 
   function messagesPage(sid) {
+    const here = page;
     const session = h("select", { id: "send-session", required: true });
     const to = h("input", { id: "send-to", type: "tel", required: true, placeholder: "+14155552671" });
     const kind = h("select", { id: "send-type" }, h("option", { value: "text" }, "Text"), h("option", { value: "image" }, "Image by URL"));
-    const text = h("textarea", { id: "send-text", placeholder: "Hello from wagate", maxlength: 4096 });
+    const text = h("textarea", { id: "send-text", placeholder: "Hello from wagate" });
     const url = h("input", { id: "send-image-url", type: "url", placeholder: "the image's http(s) address" });
     const caption = h("input", { id: "send-caption", placeholder: "Caption (optional)" });
     const imageFields = h("div", { class: "row", hidden: true }, field("Image URL", url), field("Caption", caption));
@@ -583,7 +584,7 @@
         return;
       }
       session.value = chosen;
-      page.every(3000, async () => {
+      here.every(3000, async () => {
         const [chatPage, messagePage_] = await Promise.all([
           get(`/sessions/${chosen}/chats?limit=20`).catch((err) => ({ error: err })),
           get(`/messages${q({ session_id: chosen, limit: 20 })}`),
@@ -626,7 +627,8 @@
       const m = await gone(get(`/messages/${mid}`), box, "No such message.");
       done = TERMINAL.has(m.status);
       box.replaceChildren(h("section", { class: "card" },
-        h("h1", {}, `Message to ${chatName(m.chat)} `, h("span", { id: "message-status" }, badge(m.status))),
+        h("h1", {}, `Message ${m.direction === "inbound" ? "from" : "to"} ${chatName(m.chat)} `,
+          h("span", { id: "message-status" }, badge(m.status))),
         h("p", { class: "small muted" }, "id ", h("code", {}, m.id), ` · ${m.type} · from session `,
           h("a", { href: `#/messages/${m.session_id}` }, m.session_id)),
         m.text ? h("p", { class: "wrap" }, m.text) : null,
