@@ -17,7 +17,7 @@ SWAGGER_UI_SHA512 := 534eaba4cb56f55dd73c638179a993512af4674f63317e0826e00da44fc
 SWAGGER_UI_DIR    := chalicelib/api/static/swagger-ui
 ASSETS            := $(SWAGGER_UI_DIR)/.version-$(SWAGGER_UI)
 
-.PHONY: install assets run test lint format synth bench clean
+.PHONY: install assets run test lint format synth bench screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ bench: $(STAMP)
 	$(PY) bench/run_memory.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/failover.py
+
+# PNGs of every page of the web console (docs/screenshots/, shown in README): a local stack and
+# headless Chromium (Debian: apt-get install chromium chromium-driver).
+screenshots: $(STAMP)
+	$(PY) tools/screenshots.py
 
 clean:
 	rm -rf $(VENV) $(SWAGGER_UI_DIR) .wagate infra/cdk.out .pytest_cache .ruff_cache .hypothesis
