@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
 HOSTS  ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -17,12 +17,13 @@ SWAGGER_UI_SHA512 := 534eaba4cb56f55dd73c638179a993512af4674f63317e0826e00da44fc
 SWAGGER_UI_DIR    := chalicelib/api/static/swagger-ui
 ASSETS            := $(SWAGGER_UI_DIR)/.version-$(SWAGGER_UI)
 
-.PHONY: install assets run test lint format synth bench clean
+.PHONY: install assets run test lint format synth bench screenshots clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .  # the wagate CLI
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 $(ASSETS):
@@ -68,6 +69,11 @@ bench: $(STAMP)
 	$(PY) bench/run_memory.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/failover.py
+
+# PNGs of every page of the web console (docs/screenshots/, shown in README): a local stack and
+# headless Chromium (Debian: apt-get install chromium chromium-driver).
+screenshots: $(STAMP)
+	$(PY) tools/screenshots.py
 
 clean:
 	rm -rf $(VENV) $(SWAGGER_UI_DIR) .wagate infra/cdk.out .pytest_cache .ruff_cache .hypothesis

@@ -14,11 +14,12 @@ from chalice import Chalice, CORSConfig, Rate
 from chalice.app import CloudWatchEvent, SQSEvent
 
 from chalicelib import resources
-from chalicelib.api import dialects, docs, fallback
+from chalicelib.api import console, dialects, docs, fallback
 from chalicelib.api.edge import REQUEST_ID_HEADER, http_middleware
 from chalicelib.api.v1 import (
     account,
     address_book,
+    admin,
     auth,
     bots,
     campaigns,
@@ -57,9 +58,10 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
 app.register_middleware(http_middleware, "http")
 for blueprint in (health, auth, account, sessions, messages, templates, webhooks, events,
                   devices, sandbox, groups, channels, contacts, profile, chats, labels, bots,
-                  optouts, otp, uploads, campaigns, address_book, limits):
+                  optouts, otp, uploads, campaigns, address_book, limits, admin):
     app.register_blueprint(blueprint.bp, url_prefix="/v1")
 app.register_blueprint(docs.bp)
+app.register_blueprint(console.bp)  # /console: the web console on the public API
 app.register_blueprint(dialects.bp)  # /compat/<name>/{proxy+}: one resource per product
 app.register_blueprint(fallback.bp)  # last: every path nothing else serves
 

@@ -121,8 +121,8 @@ def provision_tenant(scopes: list[str]) -> dict[str, str]:
     c = bootstrap.container()
     provision(aws.client("dynamodb"), aws.client("sqs"), c.settings.prefix, aws.client("s3"),
               aws.client("scheduler"))
-    c.auth.ensure_tenant("bench", "Bench")
-    c.auth.create_user(None, "bench", "bench-admin", "bench-password-1", Role.OWNER)
+    c.tenancy.ensure_tenant("bench", "Bench")
+    c.tenancy.create_user(None, "bench", "bench-admin", "bench-password-1", Role.OWNER)
     principal = c.auth.authenticate(c.auth.login("bench-admin", "bench-password-1")[0])
     key = c.auth.create_api_key(principal, "bench", scopes)[1]
     return {"X-Api-Key": key, "Content-Type": "application/json"}

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from chalicelib.services.channels import ChannelsService, StatusService
     from chalicelib.services.chats import ChatsService
     from chalicelib.services.contacts import ContactsService
+    from chalicelib.services.dead_letters import DeadLetterService
     from chalicelib.services.deliveries import DeliveryService
     from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
     from chalicelib.services.sessions import SessionService
     from chalicelib.services.subscriptions import SubscriptionService
     from chalicelib.services.templates import TemplateService
+    from chalicelib.services.tenancy import TenancyService
     from chalicelib.services.uploads import UploadService
 
 
@@ -348,6 +350,20 @@ class Container:
                            _secret(self.settings.jwt_secret, self.settings.jwt_secret_arn,
                                    "JWT_SECRET"),
                            self.settings.token_ttl_seconds, self.throttle)
+
+    @cached_property
+    def dead_letters(self) -> DeadLetterService:
+        from chalicelib.adapters.dead_letters import SqsDeadLetters
+        from chalicelib.services.dead_letters import DeadLetterService
+
+        return DeadLetterService(SqsDeadLetters(_client("sqs"), self.settings.prefix,
+                                                resources.QUEUES))
+
+    @cached_property
+    def tenancy(self) -> TenancyService:
+        from chalicelib.services.tenancy import TenancyService
+
+        return TenancyService(self.users, self.password_hasher, self.throttle)
 
     @cached_property
     def account(self) -> AccountService:

@@ -138,9 +138,9 @@ class Tenant:
 
 @pytest.fixture
 def admin_token(client: Client) -> str:
-    auth = bootstrap.container().auth
-    auth.ensure_tenant("default", "Default")
-    auth.create_user(None, "default", "admin", ADMIN_PASSWORD, Role.ADMIN)
+    tenancy = bootstrap.container().tenancy
+    tenancy.ensure_tenant("default", "Default")
+    tenancy.create_user(None, "default", "admin", ADMIN_PASSWORD, Role.ADMIN)
     return call(client, "POST", "/v1/auth/login", body={"username": "admin",
                                                          "password": ADMIN_PASSWORD}).json["token"]
 

@@ -140,6 +140,10 @@ class FakeUsers:
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         return self.tenants.get(tenant_id)
 
+    def list_tenants(self, limit: int, cursor: str | None) -> Page:
+        rows = [(f"TENANT#{t.created_at}#{t.id}", t) for t in self.tenants.values()]
+        return page_of(PLATFORM_TENANT, rows, limit, cursor)
+
     def set_limits(self, tenant_id: str, limits: dict[str, Any]) -> Tenant | None:
         tenant = self.tenants.get(tenant_id)
         if tenant is None:
@@ -162,6 +166,22 @@ class FakeUsers:
 
     def find_login(self, username: str) -> User | None:
         return self.users.get(username)
+
+    def list_users(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        rows = [(f"USER#{u.id}", u) for u in self.users.values() if u.tenant_id == tenant_id]
+        return page_of(tenant_id, rows, limit, cursor)
+
+    def delete_user(self, user: User) -> None:
+        self.users.pop(user.username, None)
+
+    def set_password(self, tenant_id: str, user_id: str, password_hash: str) -> User | None:
+        user = self.get_user(tenant_id, user_id)
+        if user is None:
+            return None
+        user = user.model_copy(update={"password_hash": password_hash,
+                                       "token_generation": user.token_generation + 1})
+        self.users[user.username] = user
+        return user
 
     def user_and_revocation(self, tenant_id: str, user_id: str,
                             jti: str) -> tuple[User | None, bool]:

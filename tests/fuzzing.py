@@ -68,9 +68,9 @@ def fuzz_world() -> Iterator[World]:
         provision(aws_clients.client("dynamodb"), aws_clients.client("sqs"),
                   bootstrap.container().settings.prefix, aws_clients.client("s3"),
                   aws_clients.client("scheduler"))
-        auth = bootstrap.container().auth
-        auth.ensure_tenant("default", "Default")
-        auth.create_user(None, "default", "admin", ADMIN_PASSWORD, Role.ADMIN)
+        tenancy = bootstrap.container().tenancy
+        tenancy.ensure_tenant("default", "Default")
+        tenancy.create_user(None, "default", "admin", ADMIN_PASSWORD, Role.ADMIN)
         admin = call(client, "POST", "/v1/auth/login",
                      body={"username": "admin", "password": ADMIN_PASSWORD}).json["token"]
         tenant = call(client, "POST", "/v1/tenants", admin, {"name": "Fuzz"}).json

@@ -20,10 +20,27 @@ class DynamoUserRepo:
         self._name = table_name
         self._table = resource.Table(table_name)
         self._keys = TenantItems(self._table, "APIKEY")
+        self._tenants = TenantItems(self._table, "TENANT")  # the list, under the platform
+        self._users = TenantItems(self._table, "USER")
 
     # tenants
     def put_tenant(self, tenant: Tenant) -> None:
-        self._table.put_item(Item={"pk": tenant.id, "sk": "TENANT", **tenant.model_dump()})
+        """The tenant's item, and its entry in the platform's list of tenants."""
+        with self._table.batch_writer() as batch:
+            batch.put_item(Item={"pk": tenant.id, "sk": "TENANT", **tenant.model_dump()})
+            batch.put_item(Item={"pk": PLATFORM_TENANT, "sk": f"TENANT#{tenant.created_at}#"
+                                 f"{tenant.id}", "tenant_id": tenant.id})
+
+    def list_tenants(self, limit: int, cursor: str | None) -> Page:
+        """Every tenant, oldest first: a page of the list, then one batch read of the items."""
+        entries, next_cursor = self._tenants.page(PLATFORM_TENANT, limit, cursor)
+        if not entries:
+            return Page([], next_cursor)
+        response = self._resource.batch_get_item(RequestItems={self._name: {
+            "Keys": [{"pk": e["tenant_id"], "sk": "TENANT"} for e in entries]}})
+        found = {i["pk"]: i for i in response["Responses"].get(self._name, [])}
+        return Page([Tenant.model_validate(plain(found[e["tenant_id"]])) for e in entries
+                     if e["tenant_id"] in found], next_cursor)
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         item = self._table.get_item(Key={"pk": tenant_id, "sk": "TENANT"}).get("Item")
@@ -70,6 +87,37 @@ class DynamoUserRepo:
     def get_user(self, tenant_id: str, user_id: str) -> User | None:
         item = self._table.get_item(Key={"pk": tenant_id, "sk": f"USER#{user_id}"}).get("Item")
         return User.model_validate(plain(item)) if item else None
+
+    def list_users(self, tenant_id: str, limit: int, cursor: str | None) -> Page:
+        """The tenant's users in id order (a user's revoked-token items are skipped)."""
+        items, next_cursor = self._users.page(tenant_id, limit, cursor,
+                                              FilterExpression=Attr("username").exists())
+        return Page([User.model_validate(i) for i in items], next_cursor)
+
+    def delete_user(self, user: User) -> None:
+        """The user and their login name, together."""
+        self._resource.meta.client.transact_write_items(TransactItems=[
+            {"Delete": {"TableName": self._name,
+                        "Key": {"pk": PLATFORM_TENANT, "sk": f"LOGIN#{user.username}"}}},
+            {"Delete": {"TableName": self._name,
+                        "Key": {"pk": user.tenant_id, "sk": f"USER#{user.id}"}}},
+        ])
+
+    def set_password(self, tenant_id: str, user_id: str, password_hash: str) -> User | None:
+        """A new password hash; the token generation moves on, so every token of the user
+        stops working. None when there is no such user."""
+        try:
+            response = self._table.update_item(
+                Key={"pk": tenant_id, "sk": f"USER#{user_id}"},
+                UpdateExpression="SET password_hash = :h ADD token_generation :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":h": password_hash, ":one": 1},
+                ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return None
+            raise
+        return User.model_validate(plain(response["Attributes"]))
 
     def find_login(self, username: str) -> User | None:
         claim = self._table.get_item(

@@ -52,7 +52,8 @@ MAX_QUERY_VALUE = 2048
 QUERY_LIMITS = {"cursor": MAX_QUERY_VALUE, "session_id": 64, "chat": 64, "status": 64,
                 "event_type": 64, "after": 30, "types": 1024, "invite": 256, "q": 64,
                 "sort": 16, "refresh": 8, "archived": 5, "pinned": 5, "unread": 5,
-                "source": 64, "group_id": 64, "participant": 64}
+                "source": 64, "group_id": 64, "participant": 64,
+                "queue": 64}
 SCHEMAS = "chalicelib.api.v1.schemas"
 REQUEST_ID_HEADER = "X-Request-Id"
 SECURITY_HEADERS = {

@@ -51,6 +51,9 @@ QUERY: dict[str, dict[str, Any]] = {
              "schema": {"type": "string", "enum": ["name", "recent"]}},
     "refresh": {"description": "true: ask WhatsApp again instead of the 24 h cache.",
                 "schema": {"type": "string", "enum": ["true", "false"]}},
+    "queue": {"description": "A queue's name (outbound, events, webhook-deliveries, …): its "
+                             "dead letters too.",
+              "schema": {"type": "string", "maxLength": QUERY_LIMITS["queue"]}},
     # The address book's filters ("contact_status" is the query parameter "status").
     "contact_status": {"name": "status", "description": "Only contacts with this status id.",
                        "schema": {"type": "string", "maxLength": QUERY_LIMITS["status"]}},

@@ -191,10 +191,10 @@ class LocalStack:
         generated = not password
         if generated:
             password = secrets.token_urlsafe(12)
-        auth = container().auth
-        auth.ensure_tenant("default", "Default tenant")
+        tenancy = container().tenancy
+        tenancy.ensure_tenant("default", "Default tenant")
         if container().users.find_login(username) is None:
-            auth.create_user(None, "default", username, password, Role.ADMIN)
+            tenancy.create_user(None, "default", username, password, Role.ADMIN)
         self.admin = (username, password, generated)
 
     def _start_host(self, index: int) -> None:

@@ -12,6 +12,7 @@ from chalicelib.domain.quotas import Limits
 
 API_KEY_PREFIX = "wg"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
+MIN_PASSWORD = 10
 
 
 class Tenant(BaseModel):
@@ -49,6 +50,12 @@ def normalize_username(raw: str) -> str:
             "username", "3-64 characters: letters, digits, '.', '_', '@', '-'"
         )
     return username
+
+
+def check_password(password: str, field: str = "password") -> None:
+    """A new password is long enough (its hash does the rest)."""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed.field(field, f"must be at least {MIN_PASSWORD} characters")
 
 
 def format_api_key(tenant_id: str, key_id: str, secret: str) -> str:

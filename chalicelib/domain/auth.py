@@ -19,7 +19,7 @@ SCOPES = frozenset({
     "sessions:read", "sessions:write",
     "messages:read", "messages:send",
     "api_keys:read", "api_keys:write",
-    "users:write",
+    "users:read", "users:write",
     "webhooks:read", "webhooks:write", "events:read", "devices:write",
     # Live WhatsApp (issue 9): contacts and LIDs, chats and labels, groups, the session's own
     # profile and presence, channels and status posts.

@@ -1,4 +1,4 @@
-"""Tenants, users, login tokens (JWT) and API keys."""
+"""Logins: tokens (JWT), their throttling, your own password, and API keys."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import jwt
 from chalicelib.domain import clock, ids
 from chalicelib.domain.accounts import (
     ApiKey,
-    Tenant,
     User,
+    check_password,
     format_api_key,
     normalize_username,
     parse_api_key,
@@ -24,7 +24,6 @@ from chalicelib.domain.auth import (
     LOGIN_PER_USERNAME,
     ROLE_SCOPES,
     SCOPES,
-    USER_CREATION,
     Attempts,
     Backoff,
     Principal,
@@ -41,7 +40,6 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.paging import Page
 from chalicelib.services.ports import PasswordHasher, ThrottleStore, UserRepo
 
-MIN_PASSWORD = 10
 UNKNOWN_ADDRESS = "unknown"  # where the edge cannot tell the client's address
 _ALGORITHM = "HS256"
 _SWAP_TRIES = 5  # compare-and-swap rounds on one login counter before giving up (429)
@@ -74,56 +72,6 @@ class AuthService:
         # A real hash to compare against when the username is unknown (same timing either way).
         self._dummy_hash: str | None = None
 
-    # --- tenants and users ---
-
-    def create_tenant(self, caller: Principal, name: str) -> Tenant:
-        if not caller.is_platform_admin:
-            raise Forbidden("only a platform administrator may create tenants")
-        tenant = Tenant(id=ids.new_id(), name=name, created_at=clock.now_iso())
-        self._users.put_tenant(tenant)
-        return tenant
-
-    def ensure_tenant(self, tenant_id: str, name: str) -> Tenant:
-        tenant = self._users.get_tenant(tenant_id)
-        if tenant is None:
-            tenant = Tenant(id=tenant_id, name=name, created_at=clock.now_iso())
-            self._users.put_tenant(tenant)
-        return tenant
-
-    def create_user(self, caller: Principal | None, tenant_id: str, username: str,
-                    password: str, role: Role) -> User:
-        """Add a user; ``caller`` None is the bootstrap (first admin)."""
-        if caller is not None:
-            if not caller.is_platform_admin and caller.tenant_id != tenant_id:
-                raise NotFound("tenant not found")
-            if not caller.has("users:write"):
-                raise Forbidden("missing scope users:write", code="missing_scope")
-            refusal = grant_refusal(caller, role=role)
-            if refusal:
-                raise Forbidden(refusal)
-        if self._users.get_tenant(tenant_id) is None:
-            raise NotFound("tenant not found")
-        if len(password) < MIN_PASSWORD:
-            raise ValidationFailed.field("password", f"must be at least {MIN_PASSWORD} characters")
-        username = normalize_username(username)
-        if caller is not None:
-            self._take_user_creation(tenant_id)
-        user = User(id=ids.new_id(), tenant_id=tenant_id, username=username,
-                    role=role, password_hash=self._hasher.hash(password),
-                    created_at=clock.now_iso())
-        self._users.create_user(user)
-        return user
-
-    def _take_user_creation(self, tenant_id: str) -> None:
-        """Usernames are global: a tenant may try only so many a minute, so nobody probes
-        which names other tenants use (a 409) in bulk."""
-        number, retry_after = USER_CREATION.window(self.clock())
-        expires = (number + 2) * USER_CREATION.window_s
-        if not self._throttle.take(tenant_id, f"users#{number}", USER_CREATION.limit, expires):
-            raise TooManyRequests(
-                f"at most {USER_CREATION.limit} users may be created per "
-                f"{USER_CREATION.window_s} s; try again later", retry_after)
-
     # --- login tokens ---
 
     def login(self, username: str, password: str,
@@ -131,6 +79,33 @@ class AuthService:
         """A token for the right password. Failures lock the username (and, more slowly, the
         client ``address``) for a doubling while, refused with 429 before any password check;
         unknown usernames count exactly like known ones."""
+        user = self._checked(username, password, address)
+        if user is None:
+            raise Unauthorized("wrong username or password", code="invalid_credentials")
+        return self._token(user)
+
+    def change_password(self, caller: Principal, current: str, new: str,
+                        address: str = UNKNOWN_ADDRESS) -> tuple[str, datetime]:
+        """Change your own password: ``current`` is checked (and throttled) as a login is.
+        Every token of yours is revoked; the answer is a fresh one for this client."""
+        if caller.api_key_id is not None:
+            raise ValidationFailed("an API key has no password; log in to change yours",
+                                   code="not_a_login")
+        user = self._users.get_user(caller.tenant_id, caller.user_id)
+        if user is None:
+            raise Unauthorized("token revoked", code="token_revoked")
+        check_password(new, "new_password")
+        if self._checked(user.username, current, address) is None:
+            raise ValidationFailed("current_password: is wrong", code="wrong_password",
+                                   details=[{"field": "current_password",
+                                             "message": "is wrong"}])
+        changed = self._users.set_password(user.tenant_id, user.id, self._hasher.hash(new))
+        if changed is None:
+            raise Unauthorized("token revoked", code="token_revoked")
+        return self._token(changed)
+
+    def _checked(self, username: str, password: str, address: str) -> User | None:
+        """The user whose password this is, or None; throttled by username and address."""
         now = self.clock()
         name_key, address_key = f"user#{username.strip().lower()}", f"addr#{address}"
         counters = self._throttle.attempts([name_key, address_key])
@@ -145,9 +120,9 @@ class AuthService:
         if user is None:
             self._count_failure(address_key, LOGIN_PER_ADDRESS, counters.get(address_key), now,
                                 refuse_when_locked=False)
-            raise Unauthorized("wrong username or password", code="invalid_credentials")
+            return None
         self._throttle.forget_attempts(name_key)
-        return self._token(user)
+        return user
 
     def _user_with_password(self, username: str, password: str) -> User | None:
         """The user if the password is theirs; as slow for an unknown username."""

@@ -15,6 +15,7 @@ from chalicelib.domain.bots import Bot
 from chalicelib.domain.campaigns import Campaign
 from chalicelib.domain.chats import Chat, LastMessage, StoredLabel
 from chalicelib.domain.content import StoredMedia
+from chalicelib.domain.dead_letters import DeadLetter
 from chalicelib.domain.devices import Device, Push, PushOutcome
 from chalicelib.domain.events import Event
 from chalicelib.domain.governor import FailureWindow, SessionState, StoredLimits, Throttle
@@ -36,10 +37,15 @@ from chalicelib.domain.webhooks import Delivery, Subscription
 class UserRepo(Protocol):
     def put_tenant(self, tenant: Tenant) -> None: ...
     def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+    def list_tenants(self, limit: int, cursor: str | None) -> Page: ...
     def create_user(self, user: User) -> None:
         """Store a new user; raises Conflict when the username is taken."""
     def get_user(self, tenant_id: str, user_id: str) -> User | None: ...
     def find_login(self, username: str) -> User | None: ...
+    def list_users(self, tenant_id: str, limit: int, cursor: str | None) -> Page: ...
+    def delete_user(self, user: User) -> None: ...
+    def set_password(self, tenant_id: str, user_id: str, password_hash: str) -> User | None:
+        """A new hash and the next token generation; None when there is no such user."""
     def user_and_revocation(self, tenant_id: str, user_id: str,
                             jti: str) -> tuple[User | None, bool]:
         """The user and whether token ``jti`` was revoked, in one round trip."""
@@ -52,6 +58,18 @@ class UserRepo(Protocol):
         """The tenant's keys (only those ``created_by`` that user, when given)."""
     def delete_api_key(self, tenant_id: str, key_id: str, created_by: str | None = None) -> bool:
         """Delete the key (only if ``created_by`` that user, when given); False if none was."""
+
+
+class DeadLetterQueues(Protocol):
+    """Each queue's dead-letter queue, by the queue's declared name (``outbound``, …)."""
+
+    @property
+    def names(self) -> list[str]: ...
+    def count(self, queue: str) -> int: ...
+    def peek(self, queue: str, limit: int) -> list[DeadLetter]:
+        """Up to ``limit`` records, left where they are."""
+    def redrive(self, queue: str, limit: int) -> int:
+        """Move up to ``limit`` records back onto their queue; how many moved."""
 
 
 class ThrottleStore(Protocol):

@@ -28,9 +28,11 @@ class Clock:
 
 @pytest.fixture
 def clock(client, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The auth service's clock, at the start of a minute (a fresh rate window)."""
+    """The auth and tenancy services' clock, at the start of a minute (a fresh rate
+    window)."""
     moved = Clock(time.time() // 60 * 60 + 60)
     monkeypatch.setattr(container().auth, "clock", moved)
+    monkeypatch.setattr(container().tenancy, "clock", moved)
     return moved
 
 

@@ -1,5 +1,5 @@
 """Tenant isolation: one tenant can neither read, list nor change another's sessions,
-messages, API keys, push devices or sandbox pushes, and gets 404 (never 403) so that
+messages, API keys, users, push devices or sandbox pushes, and gets 404 (never 403) so that
 existence does not leak.
 
 acme owns a WORKING sandbox session (plus an idle one), a sent and an inbound message, an
@@ -57,13 +57,14 @@ class AcmeWorld:
     webhook_id: str
     delivery_id: str
     device_id: str
+    user_id: str  # acme's owner
 
     @property
     def ids(self) -> dict[str, str]:
         """The placeholders a route may name, with acme's values."""
         return {"sid": self.session_id, "sent": self.sent_id, "inbound": self.inbound_id,
                 "key": self.key_id, "tenant": self.tenant.id, "wh": self.webhook_id,
-                "dlv": self.delivery_id, "device": self.device_id}
+                "dlv": self.delivery_id, "device": self.device_id, "user": self.user_id}
 
     @property
     def markers(self) -> list[str]:
@@ -72,7 +73,7 @@ class AcmeWorld:
                 self.inbound_id, self.key_id, self.key.rsplit("_", 1)[1],
                 ACME_PHONE.lstrip("+"), ACME_PEER.lstrip("+"), ACME_SENDER.lstrip("+"),
                 "acme-secret-text", self.webhook_id, self.delivery_id, ACME_HOOK,
-                self.device_id, *ACME_DEVICE_TOKENS, ACME_FCM_TOKEN]
+                self.device_id, *ACME_DEVICE_TOKENS, ACME_FCM_TOKEN, self.user_id]
 
     def state(self) -> dict[str, Any]:
         """Everything acme can see of its own data (after the host handled pending events)."""
@@ -87,6 +88,7 @@ class AcmeWorld:
             "events": get("GET", "/v1/events?limit=100").json,
             "devices": get("GET", "/v1/devices?limit=100").json,
             "pushes": get("GET", "/v1/sandbox/pushes?limit=100").json,
+            "users": get("GET", f"/v1/tenants/{self.tenant.id}/users?limit=100").json,
             "running": self.host.host.session_count,
         }
 
@@ -147,7 +149,8 @@ def world(acme: Tenant, host: RunningHost) -> AcmeWorld:
     deliveries = acme.call("GET", f"/v1/webhooks/{webhook_id}/deliveries").json["items"]
     assert len(deliveries) > 1
     return AcmeWorld(acme, host, sid, idle, sent.json["id"], inbound_id, key.json["id"],
-                     key.json["key"], webhook_id, deliveries[0]["id"], device_ids[0])
+                     key.json["key"], webhook_id, deliveries[0]["id"], device_ids[0],
+                     acme.call("GET", "/v1/auth/me").json["user_id"])
 
 
 @pytest.fixture
@@ -207,6 +210,9 @@ ROUTES = [
     ("DELETE", "/v1/devices/{device}", None),
     ("POST", "/v1/tenants/{tenant}/users",
      {"username": INTRUDER_USERNAME, "password": PASSWORD, "role": "owner"}),
+    ("GET", "/v1/tenants/{tenant}/users", None),
+    ("DELETE", "/v1/tenants/{tenant}/users/{user}", None),
+    ("PUT", "/v1/tenants/{tenant}/users/{user}/password", {"new_password": "globex-owns-you"}),
 ]
 
 

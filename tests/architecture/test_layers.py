@@ -38,6 +38,10 @@ def _imports(folder: str) -> list[tuple[str, str]]:
     ("workers", ("chalicelib.api", "boto3", "botocore")),
     # The edges (native /v1 and the dialects) call services; they build no adapter.
     ("api", ("chalicelib.adapters", "chalicelib.workers", "boto3", "botocore", "requests")),
+    # The operator CLI is a client of the public HTTP API, nothing more.
+    ("cli", ("chalicelib.api", "chalicelib.services", "chalicelib.adapters",
+             "chalicelib.domain", "chalicelib.workers", "chalicelib.bootstrap",
+             "chalicelib.settings", "boto3", "botocore")),
 ])
 def test_arrows_point_down_only(layer: str, forbidden: tuple[str, ...]) -> None:
     wrong = [(file, module) for file, module in _imports(layer)

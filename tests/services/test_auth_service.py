@@ -1,4 +1,4 @@
-"""AuthService on in-memory fakes: who may grant what, login throttling, user-creation rate."""
+"""AuthService and TenancyService on fakes: who may grant what, login throttling, user creation."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from chalicelib.domain.auth import (
 )
 from chalicelib.domain.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized
 from chalicelib.services.auth import AuthService
+from chalicelib.services.tenancy import TenancyService
 from tests.fakes import FakeHasher, FakeThrottle, FakeUsers
 
 PASSWORD = "right-password-1"
@@ -38,9 +39,10 @@ class World:
         self.clock = Clock()
         self.auth = AuthService(self.users, self.hasher, "secret-for-tests-0123456789abcdef",
                                 3600, self.throttle, clock=self.clock)
+        self.tenancy = TenancyService(self.users, self.hasher, self.throttle, clock=self.clock)
         for tenant in ("t1", "t2"):
-            self.auth.ensure_tenant(tenant, tenant)
-        self.owner = self.auth.create_user(None, "t1", "owner", PASSWORD, Role.OWNER)
+            self.tenancy.ensure_tenant(tenant, tenant)
+        self.owner = self.tenancy.create_user(None, "t1", "owner", PASSWORD, Role.OWNER)
 
     def login(self, username: str, password: str, address: str = "198.51.100.7") -> str:
         """"ok", "401" or "429:<Retry-After>"."""
@@ -73,12 +75,12 @@ def key(scopes: set[str], user_id: str = "u-owner") -> Principal:
 
 def test_a_users_write_key_makes_no_owner_and_no_member_beyond_its_scopes(world: World):
     with pytest.raises(Forbidden):
-        world.auth.create_user(key({"users:write"}), "t1", "boss", PASSWORD, Role.OWNER)
+        world.tenancy.create_user(key({"users:write"}), "t1", "boss", PASSWORD, Role.OWNER)
     with pytest.raises(Forbidden):
-        world.auth.create_user(key(set(SCOPES)), "t1", "boss", PASSWORD, Role.OWNER)
+        world.tenancy.create_user(key(set(SCOPES)), "t1", "boss", PASSWORD, Role.OWNER)
     with pytest.raises(Forbidden):
-        world.auth.create_user(key({"users:write"}), "t1", "helper", PASSWORD, Role.MEMBER)
-    made = world.auth.create_user(key(set(SCOPES)), "t1", "helper", PASSWORD, Role.MEMBER)
+        world.tenancy.create_user(key({"users:write"}), "t1", "helper", PASSWORD, Role.MEMBER)
+    made = world.tenancy.create_user(key(set(SCOPES)), "t1", "helper", PASSWORD, Role.MEMBER)
     assert made.role == Role.MEMBER
     assert set(world.users.users) == {"owner", "helper"}
 
@@ -88,11 +90,11 @@ def test_administrators_and_tenants_come_from_a_logged_in_admin_only(world: Worl
     admin_key = key(set(SCOPES))
     for caller in (user(Role.OWNER), admin_key):
         with pytest.raises(Forbidden):
-            world.auth.create_user(caller, "t1", "root", PASSWORD, Role.ADMIN)
+            world.tenancy.create_user(caller, "t1", "root", PASSWORD, Role.ADMIN)
         with pytest.raises(Forbidden):
-            world.auth.create_tenant(caller, "Nope")
-    assert world.auth.create_user(admin, "t2", "root", PASSWORD, Role.ADMIN).role == Role.ADMIN
-    assert world.auth.create_tenant(admin, "Initech").name == "Initech"
+            world.tenancy.create_tenant(caller, "Nope")
+    assert world.tenancy.create_user(admin, "t2", "root", PASSWORD, Role.ADMIN).role == Role.ADMIN
+    assert world.tenancy.create_tenant(admin, "Initech").name == "Initech"
 
 
 def test_a_key_made_by_a_key_never_exceeds_the_first_key(world: World):
@@ -217,15 +219,15 @@ def test_no_password_is_checked_while_locked(steps: list[tuple[bool, int]]):
 def test_user_creation_is_rate_limited_per_tenant_counting_taken_names(world: World):
     owner = user(Role.OWNER)
     for n in range(USER_CREATION.limit - 1):
-        world.auth.create_user(owner, "t1", f"member-{n}", PASSWORD, Role.MEMBER)
+        world.tenancy.create_user(owner, "t1", f"member-{n}", PASSWORD, Role.MEMBER)
     with pytest.raises(Conflict):  # probing a taken name counts too
-        world.auth.create_user(owner, "t1", "owner", PASSWORD, Role.MEMBER)
+        world.tenancy.create_user(owner, "t1", "owner", PASSWORD, Role.MEMBER)
     world.clock.now = (START // 60) * 60 + 45
     with pytest.raises(AppError) as refused:
-        world.auth.create_user(owner, "t1", "one-more", PASSWORD, Role.MEMBER)
+        world.tenancy.create_user(owner, "t1", "one-more", PASSWORD, Role.MEMBER)
     assert (refused.value.status, refused.value.code) == (429, "rate_limited")
     assert refused.value.headers == {"Retry-After": "15"}
     other = Principal(tenant_id="t2", user_id="o2", role=Role.OWNER, scopes=SCOPES)
-    assert world.auth.create_user(other, "t2", "t2-member", PASSWORD, Role.MEMBER)
+    assert world.tenancy.create_user(other, "t2", "t2-member", PASSWORD, Role.MEMBER)
     world.clock.now += 15
-    assert world.auth.create_user(owner, "t1", "one-more", PASSWORD, Role.MEMBER)
+    assert world.tenancy.create_user(owner, "t1", "one-more", PASSWORD, Role.MEMBER)

@@ -1,4 +1,4 @@
-"""/v1/auth, /v1/tenants and /v1/api-keys."""
+"""/v1/auth, /v1/tenants (and their users) and /v1/api-keys."""
 
 from __future__ import annotations
 
@@ -46,13 +46,37 @@ def logout(request: Request, principal: Principal) -> dict[str, Any]:
     return {"logged_out": True, "from_all": body.from_all}
 
 
+@bp.route("/auth/password", methods=["POST"], content_types=JSON_TYPES)
+@endpoint(bp, body="auth:PasswordChangeIn", out="auth:LoginOut",
+          responses={422: "wrong_password", 429: "too_many_attempts"})
+def change_password(request: Request, principal: Principal) -> dict[str, Any]:
+    """Change your own password. Your other tokens stop working; the answer is a new token
+    for this client. A wrong ``current_password`` counts as a failed login."""
+    from chalicelib.domain import clock
+
+    body = request.body()
+    token, expires = container().auth.change_password(
+        principal, body.current_password, body.new_password, request.client_address)
+    return {"token": token, "token_type": "Bearer", "expires_at": clock.iso(expires)}
+
+
+@bp.route("/tenants", methods=["GET"])
+@endpoint(bp, out="auth:Page[TenantOut]", query=("limit", "cursor"))
+def list_tenants(request: Request, principal: Principal) -> Any:
+    """Every tenant, oldest first (platform administrators only)."""
+    from chalicelib.api.v1.schemas.auth import TenantOut
+
+    limit, cursor = request.page_args()
+    return page_json(container().tenancy.list_tenants(principal, limit, cursor), TenantOut.of)
+
+
 @bp.route("/tenants", methods=["POST"], content_types=JSON_TYPES)
 @endpoint(bp, body="auth:TenantIn", out="auth:TenantOut", status=201)
 def create_tenant(request: Request, principal: Principal) -> Any:
     """Create a tenant (platform administrators only)."""
     from chalicelib.api.v1.schemas.auth import TenantOut
 
-    return TenantOut.of(container().auth.create_tenant(principal, request.body().name))
+    return TenantOut.of(container().tenancy.create_tenant(principal, request.body().name))
 
 
 @bp.route("/tenants/{tenant_id}/users", methods=["POST"], content_types=JSON_TYPES)
@@ -64,8 +88,40 @@ def create_user(request: Request, principal: Principal, tenant_id: str) -> Any:
     from chalicelib.domain.auth import Role
 
     body = request.body()
-    return UserOut.of(container().auth.create_user(principal, tenant_id, body.username,
+    return UserOut.of(container().tenancy.create_user(principal, tenant_id, body.username,
                                                    body.password, Role(body.role)))
+
+
+@bp.route("/tenants/{tenant_id}/users", methods=["GET"])
+@endpoint(bp, scope="users:read", out="auth:Page[UserOut]", query=("limit", "cursor"))
+def list_users(request: Request, principal: Principal, tenant_id: str) -> Any:
+    """A tenant's users (its owner or a platform administrator)."""
+    from chalicelib.api.v1.schemas.auth import UserOut
+
+    limit, cursor = request.page_args()
+    return page_json(container().tenancy.list_users(principal, tenant_id, limit, cursor),
+                     UserOut.of)
+
+
+@bp.route("/tenants/{tenant_id}/users/{user_id}", methods=["DELETE"])
+@endpoint(bp, scope="users:write", out="common:Deleted", responses={409: "cannot_delete_self"})
+def delete_user(request: Request, principal: Principal, tenant_id: str,
+                user_id: str) -> dict[str, Any]:
+    """Remove a user: their tokens stop working and the API keys they made are revoked."""
+    container().tenancy.delete_user(principal, tenant_id, user_id)
+    return {"deleted": True, "id": user_id}
+
+
+@bp.route("/tenants/{tenant_id}/users/{user_id}/password", methods=["PUT"],
+          content_types=JSON_TYPES)
+@endpoint(bp, scope="users:write", body="auth:PasswordIn", out="auth:UserOut")
+def set_password(request: Request, principal: Principal, tenant_id: str, user_id: str) -> Any:
+    """Reset a user's password (the tenant's owner or a platform administrator); every
+    token of that user stops working."""
+    from chalicelib.api.v1.schemas.auth import UserOut
+
+    return UserOut.of(container().tenancy.set_password(principal, tenant_id, user_id,
+                                                       request.body().new_password))
 
 
 @bp.route("/api-keys", methods=["POST"], content_types=JSON_TYPES)

@@ -44,6 +44,15 @@ class LogoutOut(Out):
     from_all: bool
 
 
+class PasswordIn(Body):
+    new_password: Password
+
+
+class PasswordChangeIn(Body):
+    current_password: Password
+    new_password: Password
+
+
 class TenantIn(Body):
     name: Name
 
