@@ -50,8 +50,8 @@ def test_admin_and_owner_have_every_scope(role: Role) -> None:
 def test_member_lacks_users_webhooks_and_profile_write_only() -> None:
     """A member works the session's WhatsApp (contacts, chats, groups, channels, status) but
     neither lists nor adds users, changes no webhooks, and leaves the account's own name and
-    picture alone; it reads bots and the opt-out list but changes neither (a bot may post to any URL, an
-    opt-out decides who gets marketing); it follows campaigns but runs none (bulk
+    picture alone; it reads bots and the opt-out list but changes neither (a bot may post to
+    any URL, an opt-out decides who gets marketing); it follows campaigns but runs none (bulk
     marketing)."""
     assert "users:write" not in ROLE_SCOPES[Role.MEMBER]
     assert not principal(Role.MEMBER).has("users:write")
