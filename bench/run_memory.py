@@ -9,7 +9,9 @@ until the last message sent is "read" (the pipeline is drained), then samples th
 every stack process. Prints:
 - a table of RSS (MB) per process and in all, at each mark;
 - the growth per 100 messages after warm-up (from the first quarter mark to the end);
-- the time from SIGTERM to "stopped." and to the last stack process gone.
+- the time from SIGTERM to "stopped." and to the last stack process gone;
+- each process's CPU while the stack idles with a WORKING session (before the sends), in %
+  of one core.
 """
 
 from __future__ import annotations
@@ -59,19 +61,31 @@ def main() -> None:
         ready_timeout=90)
     try:
         processes = stack_processes(stack)
-        figures = run(stack, args.messages, processes, deadline)
+        figures, idle = run(stack, args.messages, processes, deadline)
     except BaseException:
         stack.kill()
         print(f"log: {stack.log}", file=sys.stderr)
         raise
     stopped_s, gone_s = stop(stack, processes)
     report(figures, args.messages, stopped_s, gone_s, stack.log)
+    print("CPU while idle (10 s, a WORKING session): "
+          + ", ".join(f"{n} {v:.1f} %" for n, v in idle.items()) + " of one core")
+
+
+def idle_cpu(processes: dict[str, psutil.Process], seconds: float = 10.0) -> dict[str, float]:
+    """Each process's CPU while nothing is asked of the stack, in % of one core."""
+    before = {n: sum(p.cpu_times()[:2]) for n, p in processes.items()}
+    time.sleep(seconds)
+    return {n: (sum(p.cpu_times()[:2]) - before[n]) * 100 / seconds
+            for n, p in processes.items()}
 
 
 def run(stack: StackProcess, messages: int, processes: dict[str, psutil.Process],
-        deadline: float) -> list[tuple[int, dict[str, float], float]]:
+        deadline: float) -> tuple[list[tuple[int, dict[str, float], float]], dict[str, float]]:
     base, http = stack.base, stack.login(PASSWORD)
     sid = stack.pair(http, "bench")
+    time.sleep(2)  # pairing's events are handled
+    idle = idle_cpu(processes)
 
     marks = sorted({0, *(messages * q // 4 for q in range(1, 5))})
     figures = []
@@ -93,7 +107,7 @@ def run(stack: StackProcess, messages: int, processes: dict[str, psutil.Process]
         if response.status_code != 202:
             raise SystemExit(f"send {sent}: {response.status_code} {response.text}")
         last_id = response.json()["id"]
-    return figures
+    return figures, idle
 
 
 def stop(stack: StackProcess, processes: dict[str, psutil.Process]) -> tuple[float, float]:

@@ -274,7 +274,8 @@ class LocalStack:
 
         groups = tuple(g.physical_name(get_settings().prefix) for g in resources.SCHEDULE_GROUPS)
         self.runtime = LocalLambdaRuntime(app, aws.client("sqs"), os.environ["AWS_DEFAULT_REGION"],
-                                          scheduler=aws.client("scheduler"), schedule_groups=groups)
+                                          scheduler=aws.client("scheduler"), schedule_groups=groups,
+                                          arrivals=self.aws.arrivals)
         self.runtime.start()
 
     def stop(self) -> None:

@@ -17,16 +17,20 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice
 from chalice.app import Rate, ScheduledEventConfig, SQSEventConfig
 
 from chalicelib.workers.batch import describe
 
+if TYPE_CHECKING:
+    from chalicelib.devstack.embedded_aws import Arrivals
+
 log = logging.getLogger("wagate.runtime")
 _AT = re.compile(r"at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)")
 _RATE_SECONDS = {Rate.MINUTES: 60, Rate.HOURS: 3600, Rate.DAYS: 86400}
+ARRIVALS_IDLE_S = 1.0  # the longest a poller waits for a ring: records nothing rings come back
 
 
 class LambdaContext:
@@ -79,15 +83,18 @@ def _handler(config: Any) -> Any:
 
 class LocalLambdaRuntime:
     def __init__(self, app: Chalice, sqs: Any, region: str, idle_seconds: float = 0.2,
-                 scheduler: Any = None, schedule_groups: tuple[str, ...] = ()) -> None:
+                 scheduler: Any = None, schedule_groups: tuple[str, ...] = (),
+                 arrivals: Arrivals | None = None) -> None:
         self._app = app
         self._sqs = sqs
         self._scheduler = scheduler
         self._groups = schedule_groups
         self._region = region
         # Short polls with a pause when idle: a long poll would hold the embedded AWS, which
-        # serves one request at a time (see embedded_aws).
+        # serves one request at a time (see embedded_aws). With its arrivals, a poller pauses
+        # until a message may be there, and at most ARRIVALS_IDLE_S.
         self._idle = idle_seconds
+        self._arrivals = arrivals
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -142,6 +149,10 @@ class LocalLambdaRuntime:
         """Stop polling; give handlers in flight ``grace_s`` in all to finish (an unfinished
         record simply comes back, as after a Lambda timeout)."""
         self._stop.set()
+        if self._arrivals:
+            for source in self._app.event_sources:
+                if isinstance(source, SQSEventConfig):
+                    self._arrivals.ring(source.queue)  # a waiting poller sees the stop now
         deadline = time.monotonic() + grace_s
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -171,6 +182,7 @@ class LocalLambdaRuntime:
         arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
         while not self._stop.is_set():
+            seen = self._arrivals.seen(source.queue) if self._arrivals else 0
             try:
                 messages = self._sqs.receive_message(
                     QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
@@ -184,6 +196,8 @@ class LocalLambdaRuntime:
                 continue
             if messages:
                 self.invoke_sqs(source, url, arn, messages)
+            elif self._arrivals:
+                self._arrivals.wait(source.queue, seen, ARRIVALS_IDLE_S)
             else:
                 self._stop.wait(self._idle)
 

@@ -12,6 +12,8 @@ import types
 from chalice import Chalice, Rate
 
 from chalicelib.adapters import aws as aws_clients
+from chalicelib.devstack import runtime as runtime_module
+from chalicelib.devstack.embedded_aws import Arrivals
 from chalicelib.devstack.runtime import LocalLambdaRuntime
 from chalicelib.workers.batch import process_batch
 from tests.conftest import wait_for
@@ -33,6 +35,13 @@ def _fixture_app() -> Chalice:
             seen.append({"body": body, "message_id": record.to_dict()["messageId"],
                          "source": record.to_dict()["eventSource"]})
             if body.get("fail"):
+                failures.append({"itemIdentifier": record.to_dict()["messageId"]})
+            if body.get("retry_in") and record.to_dict()["attributes"][
+                    "ApproximateReceiveCount"] == "1":  # a backoff, as the send worker's
+                sqs = aws_clients.client("sqs")
+                sqs.change_message_visibility(
+                    QueueUrl=sqs.get_queue_url(QueueName="rt-jobs")["QueueUrl"],
+                    ReceiptHandle=record.receipt_handle, VisibilityTimeout=body["retry_in"])
                 failures.append({"itemIdentifier": record.to_dict()["messageId"]})
         return {"batchItemFailures": failures}
 
@@ -88,9 +97,34 @@ def test_sqs_records_are_invoked_and_only_successes_deleted(aws):
     assert counts["ApproximateNumberOfMessagesNotVisible"] == "1"
 
 
-def test_schedules_fire_on_their_rate(aws, monkeypatch):
-    from chalicelib.devstack import runtime as runtime_module
+def test_with_arrivals_a_poller_wakes_as_a_message_is_sent_its_delay_ends_or_it_is_retried(
+        aws, monkeypatch):
+    """make run's pollers wait for the embedded SQS to say a message may be there, not asking
+    every moment: with no fallback poll at all, each kind of arrival still reaches the handler."""
+    monkeypatch.setattr(runtime_module, "ARRIVALS_IDLE_S", 120.0)  # only a ring wakes a poller
+    sqs = aws_clients.client("sqs")
+    url = _queues()["rt-jobs"]
+    arrivals = Arrivals()
+    arrivals.listen()
+    seen.clear()
+    runtime = LocalLambdaRuntime(_fixture_app(), sqs, "us-east-1", arrivals=arrivals)
+    runtime.start()
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 1}))
+        wait_for(lambda: [s["body"]["n"] for s in seen] == [1], timeout=10)
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 2}), DelaySeconds=1)
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": "0", "MessageBody": json.dumps({"n": 3})}])
+        wait_for(lambda: sorted(s["body"]["n"] for s in seen) == [1, 2, 3], timeout=10)
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 4, "retry_in": 1}))
+        wait_for(lambda: sorted(s["body"]["n"] for s in seen) == [1, 2, 3, 4, 4], timeout=10)
+    finally:
+        runtime.stop()
+        arrivals.close()
+    assert all(not t.is_alive() for t in runtime._threads)  # the stop woke every poller
 
+
+def test_schedules_fire_on_their_rate(aws, monkeypatch):
     monkeypatch.setitem(runtime_module._RATE_SECONDS, Rate.MINUTES, 0.05)
     ticks.clear()
     _queues()
