@@ -36,7 +36,6 @@ from moto import mock_aws
 from app import app
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws as aws_clients
-from chalicelib.adapters.provision import provision
 from chalicelib.devstack import routing
 from chalicelib.devstack.embedded_aws import serialize_in_process_moto
 from chalicelib.devstack.launch import free_port, wait_until
@@ -45,6 +44,7 @@ from chalicelib.domain.auth import Role
 from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.host import SessionHost
 from chalicelib.sessionhost.server import make_server
+from tests.moto_resources import provision_fresh
 
 # Tests never time things: a slow machine (or a loaded CI runner) must not fail an example.
 hypothesis_settings.register_profile("wagate", deadline=None)
@@ -59,9 +59,7 @@ PASSWORD = "member-password-123"
 def aws() -> Iterator[None]:
     with mock_aws():
         bootstrap.reset()
-        provision(aws_clients.client("dynamodb"), aws_clients.client("sqs"),
-                  bootstrap.container().settings.prefix, aws_clients.client("s3"),
-                  aws_clients.client("scheduler"))
+        provision_fresh(os.environ["AWS_DEFAULT_REGION"])
         yield
         bootstrap.reset()
 

@@ -41,15 +41,9 @@ def provision(dynamodb: Any, sqs: Any, prefix: str, s3: Any = None,
     """Create every declared table, queue (with its DLQ), bucket and schedule group;
     existing ones are kept."""
     if scheduler is not None:
-        groups = {g["Name"] for g in scheduler.list_schedule_groups().get("ScheduleGroups", [])}
-        for group in resources.SCHEDULE_GROUPS:
-            if group.physical_name(prefix) not in groups:
-                scheduler.create_schedule_group(Name=group.physical_name(prefix))
+        provision_schedule_groups(scheduler, prefix)
     if s3 is not None:
-        existing_buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-        for bucket in resources.BUCKETS:
-            if bucket.physical_name(prefix) not in existing_buckets:
-                s3.create_bucket(Bucket=bucket.physical_name(prefix))
+        provision_buckets(s3, prefix)
     existing = set(dynamodb.list_tables().get("TableNames", []))
     for table in resources.TABLES:
         if table.physical_name(prefix) in existing:
@@ -79,3 +73,17 @@ def provision(dynamodb: Any, sqs: Any, prefix: str, s3: Any = None,
                 **queue.attributes,
             },
         )
+
+
+def provision_schedule_groups(scheduler: Any, prefix: str) -> None:
+    groups = {g["Name"] for g in scheduler.list_schedule_groups().get("ScheduleGroups", [])}
+    for group in resources.SCHEDULE_GROUPS:
+        if group.physical_name(prefix) not in groups:
+            scheduler.create_schedule_group(Name=group.physical_name(prefix))
+
+
+def provision_buckets(s3: Any, prefix: str) -> None:
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for bucket in resources.BUCKETS:
+        if bucket.physical_name(prefix) not in existing:
+            s3.create_bucket(Bucket=bucket.physical_name(prefix))
