@@ -12,6 +12,7 @@ from pathlib import Path
 from chalice import Blueprint, Response
 
 from chalicelib.api.edge import Request, endpoint
+from chalicelib.api.files import served_file
 
 bp = Blueprint(__name__)
 CONSOLE = Path(__file__).parent / "static" / "console"
@@ -39,9 +40,8 @@ def _assets(request: Request) -> str:
     return "" if path.endswith("/") else "console/"
 
 
-def _headers(content_type: str) -> dict[str, str]:
-    return {"Content-Type": content_type, "Content-Security-Policy": CONSOLE_CSP,
-            "Cache-Control": "no-cache"}
+def _headers() -> dict[str, str]:
+    return {"Content-Security-Policy": CONSOLE_CSP, "Cache-Control": "no-cache"}
 
 
 @bp.route("/console", methods=["GET"])
@@ -50,16 +50,12 @@ def console(request: Request) -> Response:
     """The web console: log in, pair sessions, send and follow messages, webhooks and their
     deliveries, the live events, API keys, campaigns, OTP and the account's usage."""
     page = (_file("index.html") or "").replace("{{assets}}", _assets(request))
-    return Response(body=page, status_code=200, headers=_headers("text/html; charset=utf-8"))
+    return Response(body=page, status_code=200, headers={
+        "Content-Type": "text/html; charset=utf-8", **_headers()})
 
 
 @bp.route("/console/{asset}", methods=["GET"])
 @endpoint(bp, auth=False, produces=("text/javascript", "text/css", "image/svg+xml"))
 def console_asset(request: Request, asset: str) -> Response:
     """A file of the web console."""
-    from chalicelib.domain.errors import NotFound
-
-    body = _file(asset) if asset in ASSETS else None
-    if body is None:
-        raise NotFound("no such file")
-    return Response(body=body, status_code=200, headers=_headers(ASSETS[asset]))
+    return served_file(asset, ASSETS, _file, _headers())

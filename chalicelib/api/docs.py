@@ -11,6 +11,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.api.edge import Request, endpoint
+from chalicelib.api.files import served_file
 
 bp = Blueprint(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -88,21 +89,15 @@ def docs(request: Request) -> Response:
 
 
 @functools.cache
-def _asset(name: str) -> bytes | None:
+def _asset(name: str) -> bytes | str | None:
     path = (STATIC / name) if name == "docs.js" else (SWAGGER_UI / name)
-    return path.read_bytes() if path.is_file() else None
+    if not path.is_file():
+        return None
+    return path.read_bytes() if ASSETS[name] == "image/png" else path.read_text("utf-8")
 
 
 @bp.route("/docs/{asset}", methods=["GET"])
 @endpoint(bp, auth=False, produces=("text/javascript", "text/css", "image/png"))
 def docs_asset(request: Request, asset: str) -> Response:
     """A file of the docs page."""
-    from chalicelib.domain.errors import NotFound
-
-    data = _asset(asset) if asset in ASSETS else None
-    if data is None:
-        raise NotFound("no such file")
-    mime = ASSETS[asset]
-    body: bytes | str = data if mime == "image/png" else data.decode("utf-8")
-    return Response(body=body, status_code=200, headers={
-        "Content-Type": mime, "Cache-Control": "public, max-age=3600"})
+    return served_file(asset, ASSETS, _asset, {"Cache-Control": "public, max-age=3600"})
