@@ -1,7 +1,9 @@
 # wagate: `make run` starts the whole gateway locally; `make test` runs lint and tests.
 # Both create .venv and install what they need on first use.
 
-PYTHON ?= python3
+# The one declaration of the Python version (the Lambda runtime and the session-host image too).
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON ?= $(shell command -v python$(PYTHON_VERSION) || echo python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | cksum | cut -d' ' -f1)

@@ -121,3 +121,12 @@ def webhook_worker(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.workers import events
 
     return events.handle_deliveries(event.to_dict(), event.context)
+
+
+@app.lambda_function(name="dialect_edge")
+def dialect_edge(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The dialect hosts' API (custom domain): each product's exact paths on its own host."""
+    from chalicelib.api.dialects import hosts
+
+    routed = hosts.rewrite(event, os.environ.get("WAGATE_DIALECT_DOMAIN", ""))
+    return hosts.unknown_host() if routed is None else app(routed, context)

@@ -28,7 +28,6 @@ class Table:
     sk: str | None = "sk"
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
-    point_in_time_recovery: bool = True
 
     def physical_name(self, prefix: str) -> str:
         return f"{prefix}-{self.key}"
@@ -87,13 +86,11 @@ EVENTS = Table(
     # sk "EVT#<event id>" (ULIDs sort by time); "by_session" serves ?session_id=.
     indexes=(Index("by_session", pk="session_key", sk="sk"),),
     ttl_attribute="expires_at_epoch",
-    point_in_time_recovery=False,
 )
 DELIVERIES = Table(
     "deliveries",
     # Webhook delivery log: pk tenant id, sk "DLV#<webhook id>#<delivery id>" (newest first).
     ttl_attribute="expires_at_epoch",
-    point_in_time_recovery=False,
 )
 TEMPLATES = Table("templates")  # pk tenant id, sk "TPL#<id>"
 CONTACTS = Table(
@@ -115,20 +112,17 @@ IDEMPOTENCY = Table(
     "idempotency",
     # pk tenant id, sk "IDEM#<key>": the first response to a POST, replayed for 24 h.
     ttl_attribute="expires_at_epoch",
-    point_in_time_recovery=False,
 )
 SANDBOX_RECIPIENTS = Table(
     "sandbox-recipients",
     # Sandbox only: what each recipient's phone received from the sandbox engine, with the
     # full text (an OTP code included): pk tenant id, sk "RCPT#<digits>#<message id>".
     ttl_attribute="expires_at_epoch",
-    point_in_time_recovery=False,
 )
 HOSTS = Table(
     "hosts",
     # Fleet registry (not tenant data): pk "HOST", sk host id; items expire with their heartbeat.
     ttl_attribute="expires_at_epoch",
-    point_in_time_recovery=False,
 )
 
 BOTS = Table(
@@ -164,7 +158,6 @@ GOVERNOR = Table(
     # warm-up), "DAY#<yyyy-mm-dd>" (new contacts that day) and "TALKED#<digits>" (numbers
     # the session reached), each with a TTL but LIMITS.
     ttl_attribute="expires_at_epoch",
-    point_in_time_recovery=False,
 )
 ALIASES = Table(
     "aliases",

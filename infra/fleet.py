@@ -26,6 +26,9 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, Node
 
+from chalicelib import metrics
+from infra.nag import acknowledge
+
 # The image (paths relative to the build context, which is the repository root).
 DOCKERFILE = "infra/session_host/Dockerfile"
 DOCKERIGNORE = "infra/session_host/Dockerfile.dockerignore"
@@ -47,11 +50,8 @@ HEALTH_COMMAND = [
     f"import urllib.request; urllib.request.urlopen('{HEALTH_URL}', timeout=3)",
 ]
 
-# The metric the hosts publish in CloudWatch embedded metric format (one value per host per
-# minute: sessions / capacity * 100). The dimension set must be exactly this one.
-METRIC_NAMESPACE = "wagate"
-METRIC_NAME = "SessionsPerHostPct"
-METRIC_DIMENSIONS = {"Service": "session-hosts"}
+# The hosts publish chalicelib.metrics.SESSIONS_PER_HOST_PCT (EMF, one value per host per minute:
+# sessions / capacity * 100) with the one dimension Prefix; the fleet scales to keep it here.
 TARGET_SESSIONS_PCT = 70
 
 _ARCHITECTURES = {
@@ -133,6 +133,8 @@ class SessionHostFleet(Construct):
         events_queue: sqs.IQueue,
         internal_secret: secretsmanager.ISecret,
         settings: FleetSettings,
+        python_version: str,
+        log_retention: logs.RetentionDays,
     ) -> None:
         """Build the fleet.
 
@@ -144,7 +146,9 @@ class SessionHostFleet(Construct):
         self.settings = settings
         private = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
-        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc)
+        self.cluster = ecs.Cluster(
+            self, "Cluster", vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED)  # task counts for the alarms
 
         self.security_group = ec2.SecurityGroup(
             self,
@@ -211,7 +215,7 @@ class SessionHostFleet(Construct):
                 )
             ],
         )
-        self.log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH)
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
         self.container = self.task_definition.add_container(
             "SessionHost",
             image=ecs.ContainerImage.from_asset(
@@ -220,6 +224,7 @@ class SessionHostFleet(Construct):
                 exclude=build_context_excludes(source_dir),
                 ignore_mode=IgnoreMode.DOCKER,
                 platform=platform,
+                build_args={"PYTHON_VERSION": python_version},
             ),
             essential=True,
             environment={
@@ -288,9 +293,9 @@ class SessionHostFleet(Construct):
             min_capacity=settings.min_tasks, max_capacity=settings.max_tasks
         )
         self.metric = cloudwatch.Metric(
-            namespace=METRIC_NAMESPACE,
-            metric_name=METRIC_NAME,
-            dimensions_map=METRIC_DIMENSIONS,
+            namespace=metrics.NAMESPACE,
+            metric_name=metrics.SESSIONS_PER_HOST_PCT.name,
+            dimensions_map={metrics.DIMENSION: prefix},
             statistic=cloudwatch.Stats.AVERAGE,
             period=Duration.minutes(1),
         )
@@ -302,3 +307,9 @@ class SessionHostFleet(Construct):
             scale_out_cooldown=Duration.minutes(2),
             scale_in_cooldown=Duration.minutes(15),
         )
+        acknowledge(self.task_definition, "AwsSolutions-ECS2",
+                    "the environment holds names, sizes and secret ARNs only; secret values "
+                    "are read from Secrets Manager at run time")
+        acknowledge(self.task_definition, "AwsSolutions-IAM5[Resource::*]",
+                    "ecr:GetAuthorizationToken (the execution role's image pull) has no "
+                    "resource-level permissions")
