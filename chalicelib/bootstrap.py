@@ -197,7 +197,7 @@ class Container:
         return EventBridgeScheduler(
             _client("scheduler"),
             resources.MESSAGE_SCHEDULES.physical_name(self.settings.prefix),
-            self.settings.scheduler_role_arn)
+            self.settings.scheduler_role_arn, self.settings.schedule_dlq_arn)
 
     @cached_property
     def templates(self) -> DynamoTemplateRepo:
@@ -486,7 +486,7 @@ class Container:
 
         return EventBridgeScheduler(
             _client("scheduler"), resources.CAMPAIGN_SCHEDULES.physical_name(self.settings.prefix),
-            self.settings.scheduler_role_arn)
+            self.settings.scheduler_role_arn, self.settings.schedule_dlq_arn)
 
     @cached_property
     def campaign_service(self) -> CampaignService:

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     scheduler_role_arn: str = Field(
         "arn:aws:iam::000000000000:role/wagate-scheduler",
         description="Role EventBridge Scheduler assumes to put due messages on the queues.")
+    schedule_dlq_arn: str = Field(
+        "", description="Queue where EventBridge Scheduler puts a due message it could not "
+                        "deliver after its retries (the stack sets it).")
     default_limits_json: str = Field(
         "", description='Default tenant limits as JSON, e.g. {"messages_per_day": 1000}.')
     governor_defaults_json: str = Field(

@@ -10,10 +10,13 @@ from botocore.exceptions import ClientError
 
 
 class EventBridgeScheduler:
-    def __init__(self, client: Any, group: str, role_arn: str) -> None:
+    def __init__(self, client: Any, group: str, role_arn: str, dlq_arn: str = "") -> None:
+        """``dlq_arn``: where the scheduler puts a due message it could not deliver after its
+        retries (none locally)."""
         self._client = client
         self._group = group
         self._role_arn = role_arn
+        self._dead_letters = {"DeadLetterConfig": {"Arn": dlq_arn}} if dlq_arn else {}
 
     def schedule(self, name: str, at: datetime, queue_arn: str, body: dict[str, Any]) -> None:
         """At ``at`` (UTC), send ``body`` to the queue; the schedule then deletes itself. The
@@ -28,7 +31,8 @@ class EventBridgeScheduler:
             ActionAfterCompletion="DELETE",
             Target={"Arn": queue_arn, "RoleArn": self._role_arn, "Input": json.dumps(body),
                     "RetryPolicy": {"MaximumRetryAttempts": 185,
-                                    "MaximumEventAgeInSeconds": 86_400}})
+                                    "MaximumEventAgeInSeconds": 86_400},
+                    **self._dead_letters})
 
     def cancel(self, name: str) -> None:
         try:
