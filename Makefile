@@ -71,6 +71,7 @@ bench: $(STAMP)
 	$(PY) bench/run_memory.py
 	$(PY) bench/cold_start.py
 	$(PY) bench/failover.py
+	$(PY) bench/cost.py
 
 # PNGs of every page of the web console (docs/screenshots/, shown in README): a local stack and
 # headless Chromium (Debian: apt-get install chromium chromium-driver).

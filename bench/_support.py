@@ -7,20 +7,26 @@ from __future__ import annotations
 import collections
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from chalice.test import Client
 
 from app import app
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws
 from chalicelib.adapters.provision import provision
 from chalicelib.bootstrap import Container
+from chalicelib.devstack.listen import WebhookReceiver
 from chalicelib.devstack.runtime import LocalLambdaRuntime
 from chalicelib.domain import clock, ids
 from chalicelib.domain.auth import Principal, Role
 from chalicelib.domain.sessions import Session, SessionStatus
 from chalicelib.sessionhost.engines.base import EngineBase
+from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 from chalicelib.sessionhost.host import SessionHost
 from chalicelib.sessionhost.server import make_server
 
@@ -181,3 +187,70 @@ def stored_working_session(tenant_id: str = "bench") -> Session:
                       updated_at=now)
     bootstrap.container().sessions.create(session)
     return session
+
+
+@dataclass
+class SendWorld:
+    """A tenant with a paired sandbox session on an in-process host, its webhook a loopback
+    receiver that verifies every signature, and the local Lambda runtime to feed the workers."""
+
+    client: Client
+    headers: dict[str, str]
+    host: SessionHost
+    server: Any
+    receiver: WebhookReceiver
+    runtime: LocalLambdaRuntime
+    session_id: str
+
+    def close(self) -> None:
+        self.receiver.close()
+        self.host.kill()
+        self.server.shutdown()
+
+
+def send_world(client: Client, state: Path) -> SendWorld:
+    """Inside ``mock_aws`` (calls already counted): provision, serve a sandbox host, create a
+    session with a webhook and pair it."""
+    c = bootstrap.container()
+    headers = provision_tenant(["sessions:write", "sessions:read", "messages:send",
+                                "messages:read"])
+    host, server = serve_host(SandboxEngine(delivery_ms=20, read_ms=40), state)
+    receiver = WebhookReceiver()
+    created = client.http.post("/v1/sessions", headers=headers, body=(
+        f'{{"name": "bench", "webhook_url": "{receiver.url}"}}')).json_body
+    receiver.secret = created["webhook_secret"]
+    sid = created["id"]
+    while c.sessions.get("bench", sid).status != "SCAN_QR":
+        time.sleep(0.01)
+    host.live("bench", sid, "sandbox.scan", {})
+    return SendWorld(client, headers, host, server, receiver,
+                     LocalLambdaRuntime(app, aws.client("sqs"), "us-east-1"), sid)
+
+
+T = TypeVar("T")
+# The phases of one message's life, in order, as ``message_life`` reports them.
+LIFE_PHASES = ("api", "send worker", "host", "event worker", "webhook worker")
+
+
+def message_life(world: SendWorld, body: str, take: Callable[[], T],
+                 headers: dict[str, str] | None = None) -> tuple[str, dict[str, T]]:
+    """Send one message through the API and follow it to "read" with its events delivered;
+    ``take()`` is called after each phase (see ``LIFE_PHASES``: the API request; the send
+    worker, with the host's hand-over to WhatsApp; the host's status updates; the event
+    worker; the webhook delivery worker). Returns the message id and what each take gave."""
+    c = bootstrap.container()
+    take()
+    mid = world.client.http.post("/v1/messages", headers=headers or world.headers,
+                                 body=body).json_body["id"]
+    taken = {"api": take()}
+    drain(world.runtime, resources.OUTBOUND)
+    taken["send worker"] = take()
+    while c.messages.get("bench", mid).status != "read":
+        time.sleep(0.01)
+    world.host.flush()
+    taken["host"] = take()
+    drain(world.runtime, resources.EVENT_QUEUE)
+    taken["event worker"] = take()
+    drain(world.runtime, resources.WEBHOOK_DELIVERIES)
+    taken["webhook worker"] = take()
+    return mid, taken

@@ -34,13 +34,10 @@ from chalice.test import Client
 from moto import mock_aws
 
 from app import app
-from bench._support import WRITES, Calls, drain, provision_tenant, serve_host
+from bench._support import WRITES, Calls, drain, message_life, send_world
 from chalicelib import bootstrap, resources
 from chalicelib.adapters import aws
 from chalicelib.devstack.embedded_aws import serialize_in_process_moto
-from chalicelib.devstack.listen import WebhookReceiver
-from chalicelib.devstack.runtime import LocalLambdaRuntime
-from chalicelib.sessionhost.engines.sandbox import SandboxEngine
 
 
 def main() -> None:
@@ -52,46 +49,15 @@ def main() -> None:
     with mock_aws(), tempfile.TemporaryDirectory() as state, Client(app) as client:
         calls.install()
         c = bootstrap.container()
-        headers = provision_tenant(["sessions:write", "sessions:read", "messages:send",
-                                    "messages:read"])
-        host, server = serve_host(SandboxEngine(delivery_ms=20, read_ms=40), Path(state))
-        receiver = WebhookReceiver()
-        created = client.http.post("/v1/sessions", headers=headers, body=(
-            f'{{"name": "bench", "webhook_url": "{receiver.url}"}}')).json_body
-        receiver.secret = created["webhook_secret"]
-        sid = created["id"]
-        while c.sessions.get("bench", sid).status != "SCAN_QR":
-            time.sleep(0.01)
-        host.live("bench", sid, "sandbox.scan", {})
-        runtime = LocalLambdaRuntime(app, aws.client("sqs"), "us-east-1")
-        body = f'{{"session_id": "{sid}", "to": "+14155552671", "text": "hello"}}'
-
-        warm = client.http.post("/v1/messages", headers=headers, body=body).json_body["id"]
-        calls.take()
-        idem = client.http.post("/v1/messages", body=body,
-                                headers={**headers, "Idempotency-Key": "bench-1"}).json_body
-        api_idem = calls.take()
-        drain(runtime, resources.OUTBOUND)
-        for mid in (warm, idem["id"]):  # let the warm-up messages finish their lives first
-            while c.messages.get("bench", mid).status != "read":
-                time.sleep(0.01)
-        host.flush()
-        drain(runtime, resources.EVENT_QUEUE)
-        drain(runtime, resources.WEBHOOK_DELIVERIES)
-        calls.take()
-
-        accepted = client.http.post("/v1/messages", headers=headers, body=body).json_body
-        api = calls.take()
-
-        life = collections.Counter(api)
-        drain(runtime, resources.OUTBOUND)
-        while c.messages.get("bench", accepted["id"]).status != "read":
-            time.sleep(0.01)
-        host.flush()
-        drain(runtime, resources.EVENT_QUEUE)
-        drain(runtime, resources.WEBHOOK_DELIVERIES)
-        life += calls.take()
-        receiver.close()
+        world = send_world(client, Path(state))
+        headers, runtime = world.headers, world.runtime
+        body = f'{{"session_id": "{world.session_id}", "to": "+14155552671", "text": "hello"}}'
+        message_life(world, body, calls.take)  # warm: fills the caches
+        api_idem = message_life(world, body, calls.take,
+                                {**headers, "Idempotency-Key": "bench-1"})[1]["api"]
+        phases = message_life(world, body, calls.take)[1]
+        api = phases["api"]
+        life = sum(phases.values(), collections.Counter())
 
         print(f"API path of one send (warm, API key):        {sum(api.values())} AWS calls "
               f"— {dict(api)}")
@@ -128,8 +94,7 @@ def main() -> None:
               f"→ ratio {floor_s / worker_s:.3f}")
         print(f"floor, bare one-item TransactWriteItems:        {n / txn_s:8.1f} /s "
               f"→ ratio {txn_s / worker_s:.3f}")
-        host.kill()
-        server.shutdown()
+        world.close()
 
 
 if __name__ == "__main__":
