@@ -121,3 +121,11 @@ def webhook_worker(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.workers import events
 
     return events.handle_deliveries(event.to_dict(), event.context)
+
+
+@app.lambda_function(name="rotate_secret")
+def rotate_secret(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Secrets Manager's rotation function for the JWT key, internal key and OTP pepper."""
+    from chalicelib.workers import rotation
+
+    return rotation.handle(event, context)

@@ -12,6 +12,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from chalicelib.adapters.hosts_repo import DynamoHostRepo
+from chalicelib.adapters.secrets import KeyringBase
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
 from chalicelib.domain import signing
 from chalicelib.domain.errors import AppError, OutcomeUnknown, SessionUnavailable
@@ -48,11 +49,11 @@ def never_left(exc: requests.RequestException) -> bool:
 
 
 class HttpFleet:
-    def __init__(self, sessions: DynamoSessionRepo, hosts: DynamoHostRepo, secret: str,
+    def __init__(self, sessions: DynamoSessionRepo, hosts: DynamoHostRepo, keys: KeyringBase,
                  send_interval_ms: int, timeout_seconds: float = 30.0) -> None:
         self._sessions = sessions
         self._hosts = hosts
-        self._secret = secret
+        self._keys = keys  # calls are signed with the current key
         self._timeout = timeout_seconds
         self._send_interval_ms = send_interval_ms
         self._http = requests.Session()
@@ -92,7 +93,7 @@ class HttpFleet:
         acted, so it is never retried blindly. A 501 (the engine cannot) passes through."""
         raw = json.dumps(body).encode()
         headers = {"Content-Type": "application/json",
-                   **signing.sign(self._secret, "POST", path, raw)}
+                   **signing.sign(self._keys.current(), "POST", path, raw)}
         try:
             response = self._http.post(host.address.rstrip("/") + path, data=raw,
                                        headers=headers,
