@@ -88,7 +88,8 @@ class HttpFleet:
               timeout_s: float | None = None) -> dict[str, Any]:
         """One signed call. Only a request that provably never left (refused, DNS, connect
         timeout) or that the host answered it did not act on (503 with our error) is
-        SessionUnavailable; any other failure once the request may have reached the host
+        SessionUnavailable (so is a signature the host refused: a rotation under way);
+        any other failure once the request may have reached the host
         (reset, remote disconnect, read timeout, a 5xx) is OutcomeUnknown: the host may have
         acted, so it is never retried blindly. A 501 (the engine cannot) passes through."""
         raw = json.dumps(body).encode()
@@ -114,6 +115,11 @@ class HttpFleet:
         if status == 503 and error.get("code"):
             raise SessionUnavailable(error.get("message", "session host unavailable"),
                                      code=error["code"])
+        if status == 401 and error.get("code") == "bad_signature":
+            # Refused before acting: the host does not know this process's key yet (it read
+            # its keys moments before a rotation and may re-read them only seconds later).
+            raise SessionUnavailable(f"session host {host.host_id} refused the internal "
+                                     "signature", code="bad_signature")
         if status >= 500 and status != 501:
             raise OutcomeUnknown(error.get("message", f"session host answered {status}"),
                                  code=error.get("code", "outcome_unknown"))
