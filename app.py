@@ -130,3 +130,11 @@ def dialect_edge(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     routed = hosts.rewrite(event, os.environ.get("WAGATE_DIALECT_DOMAIN", ""))
     return hosts.unknown_host() if routed is None else app(routed, context)
+
+
+@app.lambda_function(name="rotate_secret")
+def rotate_secret(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Secrets Manager's rotation function for the JWT key, internal key and OTP pepper."""
+    from chalicelib.workers import rotation
+
+    return rotation.handle(event, context)

@@ -141,7 +141,7 @@ def serve_host(engine: EngineBase, state: Path, capacity: int = 50) -> tuple[Ses
     host = SessionHost("bench-host", "http://127.0.0.1:0", capacity, c.sessions, c.messages,
                        c.hosts, c.events, {engine.name: engine}, state, media=c.media_store,
                        contacts=c.contacts, chats=c.chat_repo)
-    server = make_server(host, c.internal_secret, "127.0.0.1", 0)
+    server = make_server(host, c.internal_keys, "127.0.0.1", 0)
     host.address = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host.run_background(heartbeat=False)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.queues import SqsEventPublisher, SqsQueue
     from chalicelib.adapters.safe_fetch import UrlChecker
     from chalicelib.adapters.scheduler import EventBridgeScheduler
+    from chalicelib.adapters.secrets import KeyringBase
     from chalicelib.adapters.sessions_repo import DynamoSessionRepo
     from chalicelib.adapters.templates_repo import DynamoTemplateRepo
     from chalicelib.adapters.uploads import S3UploadStore
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
         Pusher,
         RecipientInbox,
         Sealer,
+        SecretVersions,
         ThrottleStore,
         WebhookSender,
     )
@@ -101,6 +103,9 @@ def _secret(value: str, arn: str, name: str) -> str:
     if arn:
         return _client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
     raise RuntimeError(f"set WAGATE_{name} or WAGATE_{name}_ARN")
+
+
+PEPPER_MIN_LENGTH = 16
 
 
 class Container:
@@ -237,10 +242,42 @@ class Container:
         allow_private = self.settings.allow_private_webhooks
         return UrlChecker(allow_private, MAX_WEBHOOK_URL_LENGTH, https_only=not allow_private)
 
+    def _keyring(self, name: str, min_length: int = 1) -> KeyringBase:
+        """The keyring of the secret ``WAGATE_<NAME>`` (with ``_PREVIOUS``), or of the one
+        in Secrets Manager at ``WAGATE_<NAME>_ARN``."""
+        from chalicelib.adapters import secrets
+
+        s = self.settings
+        key = name.lower()
+        value, arn = getattr(s, key), getattr(s, f"{key}_arn")
+        if value or not arn:
+            return secrets.SettingsKeyring(f"WAGATE_{name} or WAGATE_{name}_ARN", value,
+                                           getattr(s, f"{key}_previous"), min_length)
+        return secrets.SecretsManagerKeyring(_client("secretsmanager"), arn,
+                                             s.secrets_cache_seconds,
+                                             s.secrets_refresh_min_seconds, min_length)
+
     @cached_property
-    def internal_secret(self) -> str:
-        return _secret(self.settings.internal_secret, self.settings.internal_secret_arn,
-                       "INTERNAL_SECRET")
+    def jwt_keys(self) -> KeyringBase:
+        """The HS256 keys of login tokens."""
+        return self._keyring("JWT_SECRET")
+
+    @cached_property
+    def internal_keys(self) -> KeyringBase:
+        """The keys of the internal host API (the API and workers sign, hosts verify)."""
+        return self._keyring("INTERNAL_SECRET")
+
+    @cached_property
+    def pepper_keys(self) -> KeyringBase:
+        """The peppers behind OTP code hashes and sealed message content."""
+        return self._keyring("OTP_PEPPER", PEPPER_MIN_LENGTH)
+
+    @cached_property
+    def secret_versions(self) -> SecretVersions:
+        """The secrets' versions in Secrets Manager, for the rotation function."""
+        from chalicelib.adapters.secrets import SecretsManagerVersions
+
+        return SecretsManagerVersions(_client("secretsmanager"))
 
     @cached_property
     def sandbox_recipients(self) -> RecipientInbox:
@@ -256,21 +293,16 @@ class Container:
         return RecipientView(self.sandbox_recipients)
 
     @cached_property
-    def pepper(self) -> str:
-        """The secret behind OTP code hashes and sealed message content."""
-        return _secret(self.settings.otp_pepper, self.settings.otp_pepper_arn, "OTP_PEPPER")
-
-    @cached_property
     def sealer(self) -> Sealer:
         from chalicelib.adapters.sealing import AesGcmSealer
 
-        return AesGcmSealer(self.pepper)
+        return AesGcmSealer(self.pepper_keys)
 
     @cached_property
     def fleet(self) -> HttpFleet:
         from chalicelib.adapters.fleet import HttpFleet
 
-        return HttpFleet(self.sessions, self.hosts, self.internal_secret,
+        return HttpFleet(self.sessions, self.hosts, self.internal_keys,
                          self.settings.send_interval_ms)
 
     @cached_property
@@ -346,9 +378,7 @@ class Container:
     def auth(self) -> AuthService:
         from chalicelib.services.auth import AuthService
 
-        return AuthService(self.users, self.password_hasher,
-                           _secret(self.settings.jwt_secret, self.settings.jwt_secret_arn,
-                                   "JWT_SECRET"),
+        return AuthService(self.users, self.password_hasher, self.jwt_keys,
                            self.settings.token_ttl_seconds, self.throttle)
 
     @cached_property
@@ -541,8 +571,9 @@ class Container:
     def otp_service(self) -> OtpService:
         from chalicelib.services.otp import OtpService
 
-        return OtpService(self.otps, self.sessions, self.messaging, self.events, self.pepper,
-                          self.settings.platform_tenant, self.settings.otp_rate_per_minute)
+        return OtpService(self.otps, self.sessions, self.messaging, self.events,
+                          self.pepper_keys, self.settings.platform_tenant,
+                          self.settings.otp_rate_per_minute)
 
     @cached_property
     def subscription_service(self) -> SubscriptionService:

@@ -16,14 +16,34 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(16 * 1024 * 1024, description="Largest media file accepted.")
     media_fetch_timeout_seconds: float = 10.0
     jwt_secret: str = Field("", description="HS256 signing key for login tokens.")
-    jwt_secret_arn: str = Field("", description="Secrets Manager ARN holding the JWT key.")
+    jwt_secret_previous: str = Field(
+        "", description="The key before it, still accepted (a rotation by hand: tokens it "
+                        "signed keep working until they expire).")
+    jwt_secret_arn: str = Field(
+        "", description="Secrets Manager ARN holding the JWT key (AWSCURRENT signs, "
+                        "AWSPREVIOUS is still accepted); instead of the two above.")
     token_ttl_seconds: int = 12 * 3600
     internal_secret: str = Field("", description="Shared secret of the internal host API.")
+    internal_secret_previous: str = Field(
+        "", description="The one before it, still accepted by the hosts.")
     internal_secret_arn: str = ""
     otp_pepper: str = Field("", description="Secret (at least 16 characters) behind OTP code "
                                             "hashes and the sealed text of messages carrying a "
-                                            "code. Changing it voids pending codes.")
+                                            "code. Changing it voids pending codes unless the "
+                                            "old one stays as otp_pepper_previous.")
+    otp_pepper_previous: str = Field(
+        "", description="The pepper before it: codes hashed and texts sealed with it still "
+                        "verify and open.")
     otp_pepper_arn: str = Field("", description="Secrets Manager ARN holding the OTP pepper.")
+    secrets_cache_seconds: float = Field(
+        300, ge=0, le=3600, description="How long a value read from Secrets Manager is used "
+                                        "before it is read again (so a rotation reaches warm "
+                                        "Lambdas and hosts).")
+    secrets_refresh_min_seconds: float = Field(
+        5, ge=0, le=300, description="A credential that no cached value verifies makes the "
+                                     "values be read again, at most once in this many seconds "
+                                     "per secret (a newer process may already sign with a "
+                                     "value rotated in since).")
     otp_rate_per_minute: int = Field(
         60, ge=1, le=6000, description="Verification sends per tenant per minute, unless the "
                                        "tenant's OTP settings say otherwise.")

@@ -191,7 +191,7 @@ def start_host(state_dir: Path, host_id: str = "host-1", lease_ttl_s: float = 30
                        reconnect_attempts=reconnect_attempts, reconnect_base_s=0.02,
                        reconnect_cap_s=0.1, media=c.media_store, self_check_s=self_check_s,
                        contacts=c.contacts, chats=c.chat_repo)
-    server = make_server(host, c.internal_secret, "127.0.0.1", port)
+    server = make_server(host, c.internal_keys, "127.0.0.1", port)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                      daemon=True).start()  # stop() waits one poll: keep it short
     host.heartbeat()

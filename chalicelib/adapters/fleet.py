@@ -12,6 +12,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from chalicelib.adapters.hosts_repo import DynamoHostRepo
+from chalicelib.adapters.secrets import KeyringBase
 from chalicelib.adapters.sessions_repo import DynamoSessionRepo
 from chalicelib.domain import signing
 from chalicelib.domain.errors import AppError, OutcomeUnknown, SessionUnavailable
@@ -48,11 +49,11 @@ def never_left(exc: requests.RequestException) -> bool:
 
 
 class HttpFleet:
-    def __init__(self, sessions: DynamoSessionRepo, hosts: DynamoHostRepo, secret: str,
+    def __init__(self, sessions: DynamoSessionRepo, hosts: DynamoHostRepo, keys: KeyringBase,
                  send_interval_ms: int, timeout_seconds: float = 30.0) -> None:
         self._sessions = sessions
         self._hosts = hosts
-        self._secret = secret
+        self._keys = keys  # calls are signed with the current key
         self._timeout = timeout_seconds
         self._send_interval_ms = send_interval_ms
         self._http = requests.Session()
@@ -87,12 +88,13 @@ class HttpFleet:
               timeout_s: float | None = None) -> dict[str, Any]:
         """One signed call. Only a request that provably never left (refused, DNS, connect
         timeout) or that the host answered it did not act on (503 with our error) is
-        SessionUnavailable; any other failure once the request may have reached the host
+        SessionUnavailable (so is a signature the host refused: a rotation under way);
+        any other failure once the request may have reached the host
         (reset, remote disconnect, read timeout, a 5xx) is OutcomeUnknown: the host may have
         acted, so it is never retried blindly. A 501 (the engine cannot) passes through."""
         raw = json.dumps(body).encode()
         headers = {"Content-Type": "application/json",
-                   **signing.sign(self._secret, "POST", path, raw)}
+                   **signing.sign(self._keys.current(), "POST", path, raw)}
         try:
             response = self._http.post(host.address.rstrip("/") + path, data=raw,
                                        headers=headers,
@@ -113,6 +115,11 @@ class HttpFleet:
         if status == 503 and error.get("code"):
             raise SessionUnavailable(error.get("message", "session host unavailable"),
                                      code=error["code"])
+        if status == 401 and error.get("code") == "bad_signature":
+            # Refused before acting: the host does not know this process's key yet (it read
+            # its keys moments before a rotation and may re-read them only seconds later).
+            raise SessionUnavailable(f"session host {host.host_id} refused the internal "
+                                     "signature", code="bad_signature")
         if status >= 500 and status != 501:
             raise OutcomeUnknown(error.get("message", f"session host answered {status}"),
                                  code=error.get("code", "outcome_unknown"))

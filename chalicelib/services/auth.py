@@ -7,6 +7,7 @@ import hmac
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import jwt
 
@@ -38,7 +39,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
 )
 from chalicelib.domain.paging import Page
-from chalicelib.services.ports import PasswordHasher, ThrottleStore, UserRepo
+from chalicelib.services.ports import Keyring, PasswordHasher, ThrottleStore, UserRepo
 
 UNKNOWN_ADDRESS = "unknown"  # where the edge cannot tell the client's address
 _ALGORITHM = "HS256"
@@ -60,12 +61,12 @@ def _epoch() -> float:
 
 
 class AuthService:
-    def __init__(self, users: UserRepo, hasher: PasswordHasher, jwt_secret: str,
+    def __init__(self, users: UserRepo, hasher: PasswordHasher, jwt_keys: Keyring,
                  token_ttl_seconds: int, throttle: ThrottleStore,
                  clock: Callable[[], float] = _epoch) -> None:
         self._users = users
         self._hasher = hasher
-        self._secret = jwt_secret
+        self._keys = jwt_keys  # signs with the current key, accepts the previous one too
         self._ttl = token_ttl_seconds
         self._throttle = throttle
         self.clock = clock  # epoch seconds for throttling and rate limits (tests replace it)
@@ -153,7 +154,7 @@ class AuthService:
         expires = now + self._ttl
         token = jwt.encode({"sub": user.id, "tid": user.tenant_id, "role": user.role.value,
                             "gen": user.token_generation, "jti": ids.new_id(),
-                            "iat": now, "exp": expires}, self._secret, algorithm=_ALGORITHM)
+                            "iat": now, "exp": expires}, self._keys.current(), algorithm=_ALGORITHM)
         return token, datetime.fromtimestamp(expires, UTC)
 
     def logout(self, caller: Principal, from_all: bool) -> None:
@@ -181,12 +182,13 @@ class AuthService:
         if parsed:
             return self._authenticate_key(*parsed)
         try:
-            claims = jwt.decode(credential, self._secret, algorithms=[_ALGORITHM],
-                                options={"require": ["exp", "sub", "tid", "jti"]})
+            claims = self._keys.first(lambda key: _claims(credential, key))
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("token expired", code="token_expired") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthorized("invalid token", code="invalid_token") from exc
+        if claims is None:
+            raise Unauthorized("invalid token", code="invalid_token")
         user, revoked = self._users.user_and_revocation(claims["tid"], claims["sub"], claims["jti"])
         if user is None or revoked or claims.get("gen") != user.token_generation:
             raise Unauthorized("token revoked", code="token_revoked")
@@ -228,6 +230,17 @@ class AuthService:
         if not self._users.delete_api_key(caller.tenant_id, key_id,
                                           created_by=_unless_manager(caller)):
             raise NotFound("API key not found")
+
+
+def _claims(token: str, key: str) -> dict[str, Any] | None:
+    """A token's claims if ``key`` signed it (None if another key did); a token that is
+    malformed, expired or short of a claim raises (no other key can make it valid)."""
+    try:
+        claims: dict[str, Any] = jwt.decode(token, key, algorithms=[_ALGORITHM],
+                                            options={"require": ["exp", "sub", "tid", "jti"]})
+    except jwt.InvalidSignatureError:
+        return None
+    return claims
 
 
 def _unless_manager(caller: Principal) -> str | None:

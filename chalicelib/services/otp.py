@@ -1,7 +1,8 @@
 """Verification codes over WhatsApp: send (and resend), verify, cancel, settings, and reverse
 OTP (the user sends a code to a shared number). The code exists in plaintext only in the
 outgoing message (concealed in its stored record) and, for reverse OTP, in the answer that
-creates it; everything stored holds its HMAC under the pepper."""
+creates it; everything stored holds its HMAC under the pepper: the current one for new
+codes, while a code hashed under the previous one (before a rotation) still verifies."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ from chalicelib.domain.otp import (
 )
 from chalicelib.domain.sessions import Session
 from chalicelib.services.messaging import Draft, MessagingService
-from chalicelib.services.ports import EventPublisher, OtpRepo, SessionRepo
+from chalicelib.services.ports import EventPublisher, Keyring, OtpRepo, SessionRepo
 
 log = logging.getLogger(__name__)
 COMMIT_TRIES = 3  # optimistic writes retried this often against concurrent ones
@@ -79,13 +80,13 @@ class Reverse:
 
 class OtpService:
     def __init__(self, otps: OtpRepo, sessions: SessionRepo, messaging: MessagingService,
-                 events: EventPublisher, pepper: str, platform_tenant: str,
+                 events: EventPublisher, peppers: Keyring, platform_tenant: str,
                  rate_per_minute: int) -> None:
         self._otps = otps
         self._sessions = sessions
         self._messaging = messaging
         self._events = events
-        self._pepper = pepper
+        self._peppers = peppers
         self._platform = platform_tenant
         self._rate = rate_per_minute
 
@@ -147,7 +148,8 @@ class OtpService:
                 if destination.pending_id else None
             code = new_code(length)
             if current is not None and current.kind == Kind.OTP and current.is_live(now):
-                updated = resend(current, code_hash(self._pepper, current.id, code), ttl_s, now)
+                updated = resend(current, code_hash(self._peppers.current(), current.id, code),
+                                 ttl_s, now)
                 if updated is None:
                     continue
                 verification = updated.model_copy(update={"session_id": session_id,
@@ -158,8 +160,9 @@ class OtpService:
                 stamp = clock.iso(now)
                 verification = Verification(
                     id=otp_id, tenant_id=caller.tenant_id, to=e164, session_id=session_id,
-                    code_hash=code_hash(self._pepper, otp_id, code), created_at=stamp,
-                    updated_at=stamp, expires_at=clock.iso(now + timedelta(seconds=ttl_s)),
+                    code_hash=code_hash(self._peppers.current(), otp_id, code),
+                    created_at=stamp, updated_at=stamp,
+                    expires_at=clock.iso(now + timedelta(seconds=ttl_s)),
                     locale=locale)
                 expected = None
             sends = [*recent_sends(destination.sends, now.timestamp()), int(now.timestamp())]
@@ -216,7 +219,7 @@ class OtpService:
                                                          digits)[1].pending_id
             if otp_id is None:
                 raise NotFound("no verification for this number")
-        hashed = code_hash(self._pepper, otp_id, code)
+        hashed = code_hash(self._peppers.current(), otp_id, code)
         for _ in range(COMMIT_TRIES):
             now = clock.now()
             approved, stored = self._otps.try_approve(caller.tenant_id, otp_id, hashed,
@@ -228,11 +231,13 @@ class OtpService:
                 return approved, True
             if stored is None or stored.kind != Kind.OTP:
                 raise NotFound("verification not found")
-            after, outcome = check(stored, same_hash(stored.code_hash, hashed), now)
+            matching = self._matching_hash(stored.code_hash, otp_id, code)
+            after, outcome = check(stored, matching is not None, now)
             if outcome == Outcome.UNCHANGED:
                 return stored, False
-            if outcome == Outcome.APPROVED:
-                continue  # it changed between the two reads: check again
+            if outcome == Outcome.APPROVED:  # hashed under another pepper, or it changed
+                hashed = matching or hashed  # between the two reads: approve with that hash
+                continue
             if not self._otps.replace(after, stored):
                 continue
             if outcome in (Outcome.LOCKED, Outcome.EXPIRED):
@@ -241,6 +246,15 @@ class OtpService:
             return after, False
         raise Conflict("the verification is being checked concurrently; try again",
                        code="otp_busy")
+
+    def _matching_hash(self, stored: str, otp_id: str, code: str) -> str | None:
+        """The code's hash under the accepted pepper that stored hash is under, if any
+        (compared in constant time)."""
+        def same(pepper: str) -> str | None:
+            candidate = code_hash(pepper, otp_id, code)
+            return candidate if same_hash(stored, candidate) else None
+
+        return self._peppers.first(same)
 
     def cancel(self, caller: Principal, otp_id: str) -> Verification:
         for _ in range(COMMIT_TRIES):
@@ -293,11 +307,14 @@ class OtpService:
             now = clock.now()
             stamp = clock.iso(now)
             code = new_reverse_code()
+            if any(self._otps.reverse_owner(reverse_key(pepper, code))
+                   for pepper in self._peppers.accepted()[1:]):
+                continue  # pending under the previous pepper: codes stay unique
             otp_id = ids.new_id()
             shared = numbers[int(otp_id[-4:], 36) % len(numbers)]  # spread over the numbers
             verification = Verification(
                 id=otp_id, tenant_id=caller.tenant_id, kind=Kind.REVERSE, phone=expected,
-                send_to=shared.phone, code_hash=reverse_key(self._pepper, code),
+                send_to=shared.phone, code_hash=reverse_key(self._peppers.current(), code),
                 created_at=stamp, updated_at=stamp,
                 expires_at=clock.iso(now + timedelta(seconds=ttl_s)))
             rate, rate_retry = self._rate_take(settings, now)
@@ -311,7 +328,7 @@ class OtpService:
     def reverse_by_code(self, caller: Principal, code: str) -> Verification:
         """The caller's reverse verification its code names, until the code expires
         (approved or not): 404 for another tenant's or an unknown code."""
-        owner = self._otps.reverse_owner(reverse_key(self._pepper, code))
+        owner = self._reverse_owner(code)
         if owner is None or owner[0] != caller.tenant_id:
             raise NotFound("verification not found")
         return self.get(caller, owner[1], Kind.REVERSE)
@@ -331,13 +348,24 @@ class OtpService:
             return
         phone = "+" + str(sender).split("@", 1)[0]
         for candidate in reverse_candidates(str(text)):
-            self._approve_reverse(reverse_key(self._pepper, candidate), phone)
+            self._approve_reverse(candidate, phone)
 
-    def _approve_reverse(self, key: str, phone: str) -> None:
-        owner = self._otps.reverse_owner(key)
+    def _reverse_owner(self, code: str) -> tuple[str, str, str] | None:
+        """(tenant, verification id, key) of the pending reverse code, under any accepted
+        pepper."""
+        def owner(pepper: str) -> tuple[str, str, str] | None:
+            key = reverse_key(pepper, code)
+            found = self._otps.reverse_owner(key)
+            return (*found, key) if found else None
+
+        return self._peppers.first(owner)
+
+    def _approve_reverse(self, code: str, phone: str) -> None:
+        owner = self._reverse_owner(code)
         if owner is None:
             return
-        stored = self._otps.get(*owner)
+        tenant_id, otp_id, key = owner
+        stored = self._otps.get(tenant_id, otp_id)
         if stored is None or stored.kind != Kind.REVERSE or not same_hash(stored.code_hash, key):
             return
         approved = approve_reverse(stored, phone, clock.now())
@@ -352,4 +380,3 @@ class OtpService:
 
     def _publish(self, event: Event) -> None:
         self._events.publish(event)
-

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from chalicelib.domain.accounts import ApiKey, Tenant, User
 from chalicelib.domain.address_book import Contact as BookContact
@@ -315,6 +315,45 @@ class RecipientInbox(Protocol):
 
     def record(self, tenant_id: str, phone: str, received: dict[str, Any]) -> None: ...
     def list(self, tenant_id: str, phone: str, limit: int, cursor: str | None) -> Page: ...
+
+
+_Found = TypeVar("_Found")
+
+
+class Keyring(Protocol):
+    """One secret's values. ``current`` signs, hashes, seals and sends; ``accepted`` (current
+    first, then the value it replaced, while a rotation overlaps) verifies, opens and
+    accepts."""
+
+    def current(self) -> str: ...
+    def accepted(self) -> tuple[str, ...]: ...
+
+    def first(self, check: Callable[[str], _Found | None]) -> _Found | None:
+        """The first answer of ``check`` over the accepted values; when none answers, the
+        values are read again (at most once, rate-limited) and any new one is tried: a
+        newer process may already use a value rotated in since this one read them."""
+        ...
+
+
+class SecretVersions(Protocol):
+    """A Secrets Manager secret's versions, as its rotation function sees them."""
+
+    def describe(self, secret_id: str) -> tuple[bool, dict[str, list[str]]]:
+        """Whether rotation is enabled, and each version id's staging labels."""
+        ...
+
+    def value(self, secret_id: str, stage: str, version_id: str | None = None) -> str | None:
+        """The value staged ``stage`` (of that version), None when there is none."""
+        ...
+
+    def put_pending(self, secret_id: str, version_id: str, value: str) -> None: ...
+    def random_value(self, length: int) -> str: ...
+
+    def make_current(self, secret_id: str, version_id: str, current_id: str | None) -> None:
+        """Move AWSCURRENT to ``version_id`` (the value it leaves becomes AWSPREVIOUS)."""
+        ...
+
+    def drop_pending(self, secret_id: str, version_id: str) -> None: ...
 
 
 class Sealer(Protocol):

@@ -91,7 +91,7 @@ def main() -> None:
         exit_with_parent(int(parent))
     port = int(os.environ.get("WAGATE_HOST_PORT", "8100"))
     host = build_host(port)
-    server = make_server(host, bootstrap.container().internal_secret,
+    server = make_server(host, bootstrap.container().internal_keys,
                          os.environ.get("WAGATE_HOST_BIND", "0.0.0.0"), port)
     done = threading.Event()
 

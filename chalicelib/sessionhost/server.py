@@ -1,4 +1,5 @@
-"""The host's internal HTTP API: signed requests from the API and the workers."""
+"""The host's internal HTTP API: signed requests from the API and the workers (with the
+current internal key, or the previous one while a rotation overlaps)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from chalicelib.domain import signing
 from chalicelib.domain.errors import AppError
+from chalicelib.services.ports import Keyring
 from chalicelib.sessionhost.engines.base import HostDied
 from chalicelib.sessionhost.host import SessionHost
 
@@ -29,7 +31,7 @@ def _routes(host: SessionHost) -> dict[str, Any]:
     }
 
 
-def make_server(host: SessionHost, secret: str, bind: str, port: int) -> ThreadingHTTPServer:
+def make_server(host: SessionHost, keys: Keyring, bind: str, port: int) -> ThreadingHTTPServer:
     routes = _routes(host)
 
     class Handler(BaseHTTPRequestHandler):
@@ -70,9 +72,10 @@ def make_server(host: SessionHost, secret: str, bind: str, port: int) -> Threadi
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if not signing.verify(secret, "POST", self.path, raw,
-                                  self.headers.get(signing.TIMESTAMP_HEADER),
-                                  self.headers.get(signing.SIGNATURE_HEADER)):
+            stamp = self.headers.get(signing.TIMESTAMP_HEADER)
+            signature = self.headers.get(signing.SIGNATURE_HEADER)
+            if not keys.first(lambda key: signing.verify(key, "POST", self.path, raw, stamp,
+                                                         signature) or None):
                 self._error(401, "bad_signature", "missing, wrong or stale signature")
                 return
             route = routes.get(self.path)

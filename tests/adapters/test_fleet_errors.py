@@ -17,6 +17,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from chalicelib.adapters.fleet import HostError, HttpFleet, never_left
+from chalicelib.adapters.secrets import SettingsKeyring
 from chalicelib.domain.errors import OutcomeUnknown, SessionUnavailable
 from chalicelib.domain.hosts import HostRecord
 from chalicelib.domain.messages import Direction, Message, MessageStatus
@@ -110,7 +111,8 @@ MESSAGE = Message(id="m1", tenant_id="t1", session_id="s1", direction=Direction.
 
 
 def _send_to(address: str, timeout: float = 5.0) -> None:
-    fleet = HttpFleet(_Sessions(SESSION), _Hosts(address), "secret", 0,  # type: ignore[arg-type]
+    fleet = HttpFleet(_Sessions(SESSION), _Hosts(address),  # type: ignore[arg-type]
+                      SettingsKeyring("internal", "secret"), 0,
                       timeout_seconds=timeout)
     fleet.send(SESSION, MESSAGE)
 
@@ -172,3 +174,12 @@ def test_the_host_s_own_answers_keep_their_meaning():
             pytest.raises(HostError) as refused:
         _send_to(url)
     assert (refused.value.status, refused.value.code) == (422, "not_on_whatsapp")
+
+
+def test_a_signature_the_host_refused_is_safe_to_retry():
+    """A host that read its keys just before a rotation refuses the new key for a few
+    seconds: nothing was done, so the send waits and retries instead of failing."""
+    with misbehaving_host(_answer(401, _envelope("bad_signature"))) as url, \
+            pytest.raises(SessionUnavailable) as refused:
+        _send_to(url)
+    assert refused.value.code == "bad_signature"

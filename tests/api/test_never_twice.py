@@ -38,7 +38,7 @@ def _host(state: Path, host_id: str, network: SandboxEngine, background: bool) -
     host = SessionHost(host_id, f"http://127.0.0.1:{port}", 50, c.sessions, c.messages, c.hosts,
                        c.events, {"sandbox": network}, state, lease_ttl_s=1,
                        reconnect_attempts=3, reconnect_base_s=0.02, reconnect_cap_s=0.1)
-    server = make_server(host, c.internal_secret, "127.0.0.1", port)
+    server = make_server(host, c.internal_keys, "127.0.0.1", port)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                      daemon=True).start()  # stop() waits one poll: keep it short
     host.heartbeat()

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chalicelib.adapters.secrets import SettingsKeyring
 from chalicelib.domain.auth import (
     LOGIN_PER_ADDRESS,
     LOGIN_PER_USERNAME,
@@ -37,7 +38,8 @@ class World:
     def __init__(self) -> None:
         self.users, self.throttle, self.hasher = FakeUsers(), FakeThrottle(), FakeHasher()
         self.clock = Clock()
-        self.auth = AuthService(self.users, self.hasher, "secret-for-tests-0123456789abcdef",
+        self.auth = AuthService(self.users, self.hasher,
+                                SettingsKeyring("jwt", "secret-for-tests-0123456789abcdef"),
                                 3600, self.throttle, clock=self.clock)
         self.tenancy = TenancyService(self.users, self.hasher, self.throttle, clock=self.clock)
         for tenant in ("t1", "t2"):

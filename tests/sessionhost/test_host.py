@@ -42,9 +42,9 @@ def test_internal_api_refuses_unsigned_wrongly_signed_and_stale_requests(aws, ho
     body = {"tenant_id": "t", "session_id": "s"}
     assert requests.post(url + path, json=body, timeout=5).status_code == 401
     assert _post(url, path, body, "wrong-secret").status_code == 401
-    stale = _post(url, path, body, container().internal_secret, skew=-600)
+    stale = _post(url, path, body, container().internal_keys.current(), skew=-600)
     assert stale.status_code == 401 and stale.json()["error"]["code"] == "bad_signature"
-    fresh = _post(url, path, body, container().internal_secret)
+    fresh = _post(url, path, body, container().internal_keys.current())
     assert fresh.status_code == 409  # signed fine; the session just does not exist
 
 

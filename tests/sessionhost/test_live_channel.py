@@ -34,8 +34,8 @@ def _internal(host: RunningHost, body: dict[str, Any]) -> requests.Response:
     """A signed request to the host's one live route, as the fleet client sends it."""
     raw = json.dumps(body).encode()
     headers = {"Content-Type": "application/json",
-               **signing.sign(bootstrap.container().internal_secret, "POST", "/internal/live",
-                              raw)}
+               **signing.sign(bootstrap.container().internal_keys.current(), "POST",
+                              "/internal/live", raw)}
     return requests.post(f"{host.host.address}/internal/live", data=raw, headers=headers,
                          timeout=10)
 
