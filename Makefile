@@ -19,7 +19,7 @@ SWAGGER_UI_SHA512 := 534eaba4cb56f55dd73c638179a993512af4674f63317e0826e00da44fc
 SWAGGER_UI_DIR    := chalicelib/api/static/swagger-ui
 ASSETS            := $(SWAGGER_UI_DIR)/.version-$(SWAGGER_UI)
 
-.PHONY: install assets run test lint format synth bench screenshots clean
+.PHONY: install assets run test lint format synth deploy destroy bench screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,7 +47,7 @@ run: $(STAMP) $(ASSETS)
 
 test: $(STAMP) $(ASSETS)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -57,6 +57,23 @@ format: $(STAMP)
 
 synth: $(STAMP) $(ASSETS)
 	cd infra && AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} ../$(PY) app.py
+
+# Deploying one stage into the AWS account of the current credentials (docs/operations.md):
+#   make deploy STAGE=prod ALARM_EMAIL=ops@example.com [DOMAIN_NAME=wa.example.com
+#               CERTIFICATE_ARN=arn:aws:acm:...] [FCM_PROJECT_ID=my-firebase-project]
+# The CDK CLI comes from npm (npx); `cdk bootstrap` must have run once in the account/region.
+STAGE       ?= dev
+CDK         ?= npx --yes aws-cdk@2
+CDK_CONTEXT  = -c stage=$(STAGE) $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL)) \
+               $(if $(DOMAIN_NAME),-c domainName=$(DOMAIN_NAME)) \
+               $(if $(CERTIFICATE_ARN),-c certificateArn=$(CERTIFICATE_ARN)) \
+               $(if $(FCM_PROJECT_ID),-c fcmProjectId=$(FCM_PROJECT_ID))
+
+deploy: $(STAMP) $(ASSETS)
+	cd infra && $(CDK) deploy $(CDK_CONTEXT) --require-approval broadening
+
+destroy: $(STAMP)
+	cd infra && $(CDK) destroy $(CDK_CONTEXT)
 
 bench: $(STAMP)
 	$(PY) bench/session_host.py
@@ -79,4 +96,4 @@ screenshots: $(STAMP)
 	$(PY) tools/screenshots.py
 
 clean:
-	rm -rf $(VENV) $(SWAGGER_UI_DIR) .wagate infra/cdk.out .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(SWAGGER_UI_DIR) .wagate infra/cdk.out infra/.cache .pytest_cache .ruff_cache .hypothesis

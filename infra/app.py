@@ -15,6 +15,7 @@ from pathlib import Path
 # The repo root goes first, so that chalice's ``import app`` finds the Chalice app, not this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from infra import nag
 from infra.wagate_stack import REPO_ROOT, build_app
 
 
@@ -25,6 +26,8 @@ def main() -> None:
     assembly = app.synth()
     template = Path(assembly.directory) / stack.template_file
     print(f"synthesized {stack.stack_name} in {time.monotonic() - started:.1f}s: {template}")
+    print(f"cdk-nag {', '.join(nag.PACKS)}: {nag.unacknowledged(assembly.directory)} "
+          f"unacknowledged findings")
 
 
 if __name__ == "__main__":

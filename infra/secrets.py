@@ -23,13 +23,15 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from infra.nag import acknowledge
 
 ROTATION_FUNCTION = "RotateSecret"  # app.py: @app.lambda_function(name="rotate_secret")
-# Days between rotations: (construct id, description, environment variable, days).
+# (construct id, description, environment variable, days between rotations). Only current and
+# previous are accepted, so each interval is well over the longest life of what the secret
+# signs: a login token 12 h, an internal call's signature 60 s, a sealed text in a DLQ 14 days.
 SECRETS = (
-    ("JwtSecret", "HS256 signing key of wagate login tokens", "WAGATE_JWT_SECRET_ARN", 30),
+    ("JwtSecret", "HS256 signing key of wagate login tokens", "WAGATE_JWT_SECRET_ARN", 7),
     ("InternalSecret", "Shared secret of the wagate internal host API",
-     "WAGATE_INTERNAL_SECRET_ARN", 30),
+     "WAGATE_INTERNAL_SECRET_ARN", 7),
     ("OtpPepper", "Pepper of wagate OTP code hashes and sealed message text",
-     "WAGATE_OTP_PEPPER_ARN", 90),
+     "WAGATE_OTP_PEPPER_ARN", 30),
 )
 
 

@@ -26,8 +26,17 @@ from aws_cdk.assertions import Template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA_DIR = REPO_ROOT / "infra"
+INFRA_TESTS = Path(__file__).resolve().parent
 STAGE = "test"  # not the default "dev", so a prefix mix-up shows
 PREFIX = f"wagate-{STAGE}"
+# Every optional part on: production retention, alarm email, custom domain, FCM push.
+CONTEXT = {
+    "production": "true",
+    "alarmEmail": "ops@example.com",
+    "domainName": "wa.example.com",
+    "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d",
+    "fcmProjectId": "demo-project",
+}
 
 _FAKE_DOCKER = """#!/bin/sh
 echo "$0 $*" >> "{log}"
@@ -41,6 +50,7 @@ class Synth:
     outdir: Path
     template: dict[str, Any]
     docker_calls: list[str]
+    output: str
 
     @property
     def assets(self) -> dict[str, Any]:
@@ -63,6 +73,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         "WAGATE_STAGE": STAGE,
         "PATH": f"{fake_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "CDK_DOCKER": str(docker),
+        "CDK_CONTEXT_JSON": json.dumps(CONTEXT),
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -80,7 +91,8 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     template = json.loads(template_file.read_text())
     assert template["Description"] == f"wagate WhatsApp gateway ({STAGE})"
     calls = docker_log.read_text().splitlines() if docker_log.exists() else []
-    return Synth(outdir=outdir, template=template, docker_calls=calls)
+    return Synth(outdir=outdir, template=template, docker_calls=calls,
+                 output=done.stdout + done.stderr)
 
 
 @pytest.fixture(scope="session")
@@ -178,3 +190,10 @@ def get_att_arn(logical_id: str) -> dict[str, Any]:
 
 def get_att_group_id(logical_id: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "GroupId"]}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every infra test on one xdist worker (``--dist loadgroup``): one synthesis per run."""
+    for item in items:
+        if INFRA_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("synth"))

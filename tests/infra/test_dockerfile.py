@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from infra import runtime
 from tests.infra import dockerfile_text as df
 
 HADOLINT_VERSION = "2.15.1"
@@ -47,10 +48,12 @@ def test_hadolint_is_clean() -> None:
     assert done.returncode == 0, f"hadolint findings:\n{done.stdout}{done.stderr}"
 
 
-def test_base_is_python_slim_on_debian_bookworm() -> None:
-    # neonize's bundled Go library needs glibc >= 2.34: bookworm has 2.36.
+def test_base_is_python_slim_on_debian_bookworm_of_the_declared_python() -> None:
+    # neonize's bundled Go library needs glibc >= 2.34: bookworm has 2.36. The Python is
+    # .python-version's (the stack passes it as PYTHON_VERSION; the default is the same).
     (base,) = df.arguments_of("FROM")  # one stage
-    assert base == "python:3.11-slim-bookworm"
+    assert base == "python:${PYTHON_VERSION}-slim-bookworm"
+    assert df.arg_defaults()["PYTHON_VERSION"] == runtime.python_version()
 
 
 def test_apt_installs_ffmpeg_and_libmagic_without_recommends_and_cleans_up() -> None:

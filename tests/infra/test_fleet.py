@@ -179,19 +179,21 @@ def test_every_chalice_function_runs_in_the_private_subnets_with_the_lambda_sg(
         )
 
 
-def test_lambda_role_can_manage_its_enis_from_the_start(template_json: dict[str, Any]) -> None:
-    """On the role resource itself: the functions are created only after it exists."""
+def test_lambda_role_can_manage_its_enis_and_read_its_queues_from_the_start(
+    template_json: dict[str, Any],
+) -> None:
+    """On the role resource itself: the functions and their SQS mappings are created only after
+    it exists (later AWS::IAM::Policy resources may not be attached yet)."""
     role = _resources(template_json)["DefaultRole"]["Properties"]
-    assert {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                ":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-            ],
-        ]
-    } in role["ManagedPolicyArns"]
+    assert role["ManagedPolicyArns"] == []  # no AWS managed policy: logs go to one group only
+    (policy,) = role["Policies"]
+    statements = policy["PolicyDocument"]["Statement"]
+    enis = next(s for s in statements if "ec2:CreateNetworkInterface" in s["Action"])
+    assert enis["Resource"] == "*"  # EC2 has no resource-level permissions for these
+    queues = next(s for s in statements if "sqs:ReceiveMessage" in s["Action"])
+    assert len(queues["Resource"]) == len(resources.QUEUES)
+    logs_ = next(s for s in statements if "logs:PutLogEvents" in s["Action"])
+    assert logs_["Resource"]["Fn::GetAtt"][0].startswith("FunctionLogs")
 
 
 # -- ECS ----------------------------------------------------------------------------------------
@@ -287,7 +289,7 @@ def test_container_environment(template_json: dict[str, Any]) -> None:
         "WAGATE_INTERNAL_SECRET_ARN": {"Ref": internal_secret},
         "NEONIZE_BOT_TAG": "off",
         "AWS_DEFAULT_REGION": {"Ref": "AWS::Region"},
-        "WAGATE_MEDIA_BUCKET": {"Ref": only_id(template_json, "AWS::S3::Bucket")},
+        "WAGATE_MEDIA_BUCKET": {"Ref": _media_bucket_id(template_json)},
     }
     assert "Secrets" not in _container(template_json)  # the host fetches the secret itself
 
@@ -359,13 +361,19 @@ def test_target_tracking_on_sessions_per_host(template_json: dict[str, Any]) -> 
     assert config["CustomizedMetricSpecification"] == {
         "Namespace": "wagate",
         "MetricName": "SessionsPerHostPct",
-        "Dimensions": [{"Name": "Service", "Value": "session-hosts"}],
+        "Dimensions": [{"Name": "Prefix", "Value": PREFIX}],
         "Statistic": "Average",
     }
     assert config["ScaleInCooldown"] > config["ScaleOutCooldown"]
 
 
 # -- IAM ----------------------------------------------------------------------------------------
+
+
+def _media_bucket_id(template_json: dict[str, Any]) -> str:
+    (found,) = (b for b in logical_ids(template_json, "AWS::S3::Bucket")
+                if b.startswith("MediaBucket"))
+    return found
 
 
 def _internal_secret_id(template_json: dict[str, Any]) -> str:

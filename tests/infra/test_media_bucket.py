@@ -20,7 +20,9 @@ def _resources(template_json: dict[str, Any]) -> dict[str, Any]:
 
 
 def _bucket_id(template_json: dict[str, Any]) -> str:
-    return only_id(template_json, "AWS::S3::Bucket")
+    (found,) = (b for b in logical_ids(template_json, "AWS::S3::Bucket")
+                if b.startswith("MediaBucket"))
+    return found
 
 
 def _bucket(template_json: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +38,10 @@ def _task_role_id(template_json: dict[str, Any]) -> str:
     return task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
 
 
-def test_one_bucket_per_declaration(template_json: dict[str, Any]) -> None:
-    assert len(list(logical_ids(template_json, "AWS::S3::Bucket"))) == len(resources.BUCKETS)
+def test_one_bucket_per_declaration_and_one_for_access_logs(
+    template_json: dict[str, Any],
+) -> None:
+    assert len(list(logical_ids(template_json, "AWS::S3::Bucket"))) == len(resources.BUCKETS) + 1
     assert resources.MEDIA in resources.BUCKETS
     assert _bucket_id(template_json).startswith("MediaBucket")
 
@@ -54,6 +58,8 @@ def test_bucket_is_private_encrypted_and_retained(template_json: dict[str, Any])
     assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     assert bucket["DeletionPolicy"] == "Retain" and bucket["UpdateReplacePolicy"] == "Retain"
     assert "BucketName" not in properties  # CloudFormation picks a globally unique name
+    logs = properties["LoggingConfiguration"]  # server access logs, to the access-log bucket
+    assert logs["DestinationBucketName"]["Ref"].startswith("AccessLogBucket")
 
 
 def test_objects_expire_as_declared(template_json: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ import aws_cdk as cdk
 import pytest
 
 from chalicelib import resources
-from infra.wagate_stack import (
+from infra.api import (
     BULK_MAX_CONCURRENCY_KEY,
     DEFAULT_BULK_MAX_CONCURRENCY,
     bulk_max_concurrency,
@@ -128,7 +128,9 @@ def test_scheduler_role_trusts_only_scheduler_from_this_account_and_our_groups(
     assert "ManagedPolicyArns" not in role and "Policies" not in role
 
 
-def test_scheduler_role_may_only_send_to_the_outbound_lanes(template_json: dict[str, Any]) -> None:
+def test_scheduler_role_may_only_send_to_the_lanes_and_the_schedules_dlq(
+    template_json: dict[str, Any],
+) -> None:
     statements = role_statements(template_json, _scheduler_role_id(template_json))
     assert statements
     targets: list[Any] = []
@@ -139,15 +141,20 @@ def test_scheduler_role_may_only_send_to_the_outbound_lanes(template_json: dict[
         targets.extend(as_list(statement["Resource"]))
     lanes = _lane_queue_arns(template_json)
     assert len(lanes) == 3
-    assert sorted(targets, key=json.dumps) == sorted(lanes, key=json.dumps)
+    dlq = get_att_arn(queue_id(template_json, f"{PREFIX}-schedules-dlq"))
+    assert sorted(targets, key=json.dumps) == sorted([*lanes, dlq], key=json.dumps)
 
 
-def test_every_function_gets_the_scheduler_role_arn(template_json: dict[str, Any]) -> None:
+def test_every_function_gets_the_scheduler_role_and_dlq_arns(
+    template_json: dict[str, Any],
+) -> None:
     role_arn = get_att_arn(_scheduler_role_id(template_json))
+    dlq = get_att_arn(queue_id(template_json, f"{PREFIX}-schedules-dlq"))
     for function_id in _functions(template_json):
         variables = _resources(template_json)[function_id]["Properties"]["Environment"][
             "Variables"]
         assert variables["WAGATE_SCHEDULER_ROLE_ARN"] == role_arn, function_id
+        assert variables["WAGATE_SCHEDULE_DLQ_ARN"] == dlq, function_id
 
 
 # -- what the functions may do with them --------------------------------------------------------
