@@ -20,6 +20,7 @@ from chalicelib.domain.messages import (
 )
 from chalicelib.domain.optouts import phone_of
 from chalicelib.domain.sessions import Session, not_ready
+from chalicelib.metrics import MESSAGES_SENT
 from chalicelib.services.messaging.common import (
     CAMPAIGN_PAUSED_WAIT_S,
     SESSION_WAIT,
@@ -106,6 +107,8 @@ class Delivering(MessagingCore):
                 self._fail(claimed, exc.code, exc.message)
                 if self._governor is not None:
                     self._governor.failed(session)
+        else:  # WhatsApp took it (the host recorded it SENT)
+            self._metrics.count(MESSAGES_SENT)
 
     def _pushed_back(self, claimed: Message, session: Session, exc: AppError,
                      lane: str) -> None:
