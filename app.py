@@ -55,8 +55,9 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
                                              "Content-Type"],
                               expose_headers=[REQUEST_ID_HEADER, "Retry-After"], max_age=600)
 
+# First, so it wraps everything: JSON log lines on Lambda; metrics flushed per invocation.
+observability.configure(app)
 app.register_middleware(http_middleware, "http")
-observability.configure(app)  # JSON log lines on Lambda; metrics flushed per invocation
 for blueprint in (health, auth, account, sessions, messages, templates, webhooks, events,
                   devices, sandbox, groups, channels, contacts, profile, chats, labels, bots,
                   optouts, otp, uploads, campaigns, address_book, limits, admin):

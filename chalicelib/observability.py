@@ -55,8 +55,10 @@ def _merged(ids: dict[str, Any]) -> MappingProxyType[str, str]:
 
 
 def bind(**ids: Any) -> None:
-    """Name these ids on every later line of the current request or record (None: skipped)."""
-    _IDS.set(_merged(ids))
+    """Name these ids on every later line of the current scope (a request, a record); None
+    values are skipped. Outside any scope it does nothing, so no id outlives its scope."""
+    if _IDS.get() is not _EMPTY:
+        _IDS.set(_merged(ids))
 
 
 @contextlib.contextmanager
@@ -88,6 +90,19 @@ class _Json(logging.Formatter):
         return self._formatter.format(record)
 
 
+class _Stdout(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler writing to ``sys.stdout`` as it is at each line, where ``print`` (the EMF
+    records) writes too."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def _install_record_factory(json_lines: bool) -> None:
     """Every record gets the bound ids: as attributes (JSON keys), or, in text, the request
     id at the end of the message."""
@@ -116,7 +131,7 @@ def configure(app: Chalice, json_lines: bool | None = None) -> None:
     json_lines = on_lambda() if json_lines is None else json_lines
     _install_record_factory(json_lines)
     if json_lines:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _Stdout()
         handler.setFormatter(_Json(os.environ.get("POWERTOOLS_SERVICE_NAME") or app.app_name))
         root = logging.getLogger()
         for old in list(root.handlers):  # the Lambda runtime's plain-text handler

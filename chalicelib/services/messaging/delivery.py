@@ -7,6 +7,7 @@ import json
 import math
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.domain import clock
 from chalicelib.domain.errors import (
     AppError,
@@ -48,6 +49,7 @@ class Delivering(MessagingCore):
         if message is None or message.status not in (MessageStatus.QUEUED,
                                                       MessageStatus.SCHEDULED):
             return  # deleted, canceled, or a redelivery of a claimed message: never twice
+        observability.bind(session_id=message.session_id)  # the record does not name it
         now = clock.now()
         if message.schedule_at:
             due = clock.parse(message.schedule_at)
