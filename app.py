@@ -13,7 +13,7 @@ from typing import Any
 from chalice import Chalice, CORSConfig, Rate
 from chalice.app import CloudWatchEvent, SQSEvent
 
-from chalicelib import resources
+from chalicelib import observability, resources
 from chalicelib.api import console, dialects, docs, fallback
 from chalicelib.api.edge import REQUEST_ID_HEADER, http_middleware
 from chalicelib.api.v1 import (
@@ -55,6 +55,8 @@ if os.environ.get("WAGATE_CORS_ORIGIN"):  # off unless configured: browsers may 
                                              "Content-Type"],
                               expose_headers=[REQUEST_ID_HEADER, "Retry-After"], max_age=600)
 
+# First, so it wraps everything: JSON log lines on Lambda; metrics flushed per invocation.
+observability.configure(app)
 app.register_middleware(http_middleware, "http")
 for blueprint in (health, auth, account, sessions, messages, templates, webhooks, events,
                   devices, sandbox, groups, channels, contacts, profile, chats, labels, bots,
@@ -94,9 +96,9 @@ def send_worker_bulk(event: SQSEvent) -> dict[str, Any]:
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def reconcile(event: CloudWatchEvent) -> dict[str, Any]:
-    from chalicelib.workers import campaigns, send
+    from chalicelib.workers import campaigns, fleet, send
 
-    return {**send.reconcile(), **campaigns.watchdog()}
+    return {**send.reconcile(), **campaigns.watchdog(), **fleet.watch()}
 
 
 @app.on_sqs_message(queue=resources.CAMPAIGN_TICKS.physical_name(_PREFIX),

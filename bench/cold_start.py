@@ -20,6 +20,11 @@ PROBE = "import time; t = time.perf_counter(); {code}; print(time.perf_counter()
 CASES = {
     "boto3 + chalice": "import boto3, chalice",
     "app": "import app",
+    # On Lambda: JSON log lines (powertools' formatter loads with the first line).
+    "app on Lambda": "import os; os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'api'; import app",
+    "app on Lambda + first log line": (
+        "import os; os.environ['AWS_LAMBDA_FUNCTION_NAME'] = 'api'; import app, logging; "
+        "logging.getLogger('wagate.api').info('x')"),
     "app + first API request's imports": (
         "import app; from chalicelib.api.edge import resolve_model; "
         "resolve_model('messages:SendIn'); import chalicelib.bootstrap"),

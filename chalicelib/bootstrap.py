@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import resources
+from chalicelib import observability, resources
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from chalicelib.services.deliveries import DeliveryService
     from chalicelib.services.devices import DeviceService
     from chalicelib.services.events import EventService
+    from chalicelib.services.fleet_watch import FleetWatch
     from chalicelib.services.governor import GovernorService
     from chalicelib.services.groups import GroupService
     from chalicelib.services.idempotency import Idempotency
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
         GovernorStore,
         IdempotencyStore,
         KnownChats,
+        Metrics,
         PasswordHasher,
         Pusher,
         RecipientInbox,
@@ -372,6 +374,17 @@ class Container:
         credentials = _secret(s.fcm_credentials_json, s.fcm_credentials_arn, "FCM_CREDENTIALS")
         return FcmPusher(json.loads(credentials), s.fcm_project_id)
 
+    @cached_property
+    def metrics(self) -> Metrics:
+        """EMF records on stdout on Lambda, flushed when each invocation ends; off elsewhere."""
+        from chalicelib.adapters.emf import EmfMetrics, NoMetrics
+
+        if not observability.on_lambda():
+            return NoMetrics()
+        emf = EmfMetrics(self.settings.prefix)
+        observability.at_invocation_end(emf.flush)
+        return emf
+
     # --- services ---
 
     @cached_property
@@ -491,7 +504,7 @@ class Container:
                                 self.scheduler, self.events, self.fleet, self.media,
                                 self.template_service, self.account, self.settings.send_attempts,
                                 self.live, self.sealer, self.opt_outs, self.campaign_gate,
-                                governor=self.governor)
+                                governor=self.governor, metrics=self.metrics)
 
     @cached_property
     def campaigns(self) -> DynamoCampaignRepo:
@@ -565,7 +578,7 @@ class Container:
             defaults.merged(json.loads(s.governor_sandbox_defaults_json or "{}")),
             s.governor_backoff_seconds, s.governor_backoff_max_seconds,
             SpikeRule(min_failures=s.governor_spike_failures, ratio=s.governor_spike_ratio,
-                      window_s=s.governor_spike_window_seconds))
+                      window_s=s.governor_spike_window_seconds), metrics=self.metrics)
 
     @cached_property
     def otp_service(self) -> OtpService:
@@ -591,7 +604,7 @@ class Container:
                                self.webhook_queue, self.event_store, self.webhook_sender,
                                s.retry_delays, s.webhook_disable_after_seconds,
                                s.event_retention_days, s.webhook_replay_max_events, self.bots,
-                               self.sessions.get)
+                               self.sessions.get, metrics=self.metrics)
 
     @cached_property
     def opt_out_service(self) -> OptOutService:
@@ -606,6 +619,12 @@ class Container:
         return BotService(self.bots, self.sessions, self.webhook_urls, self.template_service,
                           self.messaging, self.opt_out_service, self.delivery_service,
                           self.events)
+
+    @cached_property
+    def fleet_watch(self) -> FleetWatch:
+        from chalicelib.services.fleet_watch import FleetWatch
+
+        return FleetWatch(self.sessions, self.hosts, self.metrics)
 
     @cached_property
     def event_service(self) -> EventService:
@@ -662,5 +681,6 @@ def reset() -> None:
     from chalicelib.adapters import aws
 
     _container = None
+    observability.at_invocation_end(None)
     get_settings.cache_clear()
     aws.reset()

@@ -8,6 +8,7 @@ one account stay apart; the CDK stack's alarms, dashboard and autoscaling read t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 NAMESPACE = "wagate"
 DIMENSION = "Prefix"
@@ -40,3 +41,17 @@ SESSIONS_PER_HOST_PCT = Metric("SessionsPerHostPct", "Percent",
 
 ALL = (SESSIONS_FAILED, SESSIONS_DEAF, HOSTS_STALE, MESSAGES_SENT, MESSAGES_FAILED,
        WEBHOOK_DELIVERIES, WEBHOOK_DELIVERIES_FAILED, GOVERNOR_PAUSES, SESSIONS_PER_HOST_PCT)
+
+
+def emf_record(prefix: str, values: dict[Metric, float], now_ms: int,
+               **properties: Any) -> dict[str, Any]:
+    """One EMF record of ``values`` in ``NAMESPACE`` with the one dimension ``Prefix``;
+    ``properties``: more keys for the log line (searchable, not metrics)."""
+    return {
+        "_aws": {"Timestamp": now_ms, "CloudWatchMetrics": [{
+            "Namespace": NAMESPACE, "Dimensions": [[DIMENSION]],
+            "Metrics": [{"Name": m.name, "Unit": m.unit} for m in values]}]},
+        DIMENSION: prefix,
+        **properties,
+        **{m.name: value for m, value in values.items()},
+    }

@@ -59,8 +59,11 @@ USERS = Table(
 SESSIONS = Table(
     "sessions",
     # pk tenant id, sk "SESSION#<id>"; the sparse "run_shard" index lists the sessions a host
-    # should be running, so hosts can adopt sessions whose lease has lapsed.
-    indexes=(Index("by_run_shard", pk="run_shard", sk="run_key"),),
+    # should be running, so hosts can adopt sessions whose lease has lapsed; the sparse
+    # "by_failed" index holds only FAILED sessions (keys and reason), which the reconciler
+    # counts each minute.
+    indexes=(Index("by_run_shard", pk="run_shard", sk="run_key"),
+             Index("by_failed", pk="failed_shard", include=("reason",))),
 )
 MESSAGES = Table(
     "messages",

@@ -47,6 +47,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import Event, EventType, matches
 from chalicelib.domain.governor import FailureWindow, SessionState, StoredLimits, Throttle
+from chalicelib.domain.hosts import HostRecord
 from chalicelib.domain.idempotency import IdempotencyRecord
 from chalicelib.domain.live import LiveOp, LiveResult
 from chalicelib.domain.media import media_key, safe_filename
@@ -57,6 +58,7 @@ from chalicelib.domain.quotas import Charge, Limits
 from chalicelib.domain.sessions import Session, SessionStatus, not_ready_error
 from chalicelib.domain.templates import Template
 from chalicelib.domain.webhooks import MAX_SUBSCRIPTIONS, Delivery, Subscription
+from chalicelib.metrics import Metric
 from chalicelib.settings import Settings
 
 T = TypeVar("T")
@@ -336,6 +338,10 @@ class FakeSessions:
             item.pop("qr", None)
             item["lease_until_ms"] = 0
         return self.get(tenant_id, session_id)
+
+    def count_failed(self, most: int) -> int:
+        return min(most, sum(1 for item in self.items.values()
+                             if item["status"] == SessionStatus.FAILED.value))
 
     def holds(self, tenant_id: str, session_id: str, host_id: str, fence: int) -> bool:
         """Whether ``host_id`` holds the session's lease with ``fence`` (the fence check)."""
@@ -1263,6 +1269,42 @@ class FakeKnownChats:
 # --- everything wired ---------------------------------------------------------------------------
 
 
+class FakeMetrics:
+    """``Metrics`` in memory: counters summed, gauges' latest values, by metric name."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.gauges: dict[str, float] = {}
+
+    def count(self, metric: Metric, n: int = 1) -> None:
+        self.counts[metric.name] = self.counts.get(metric.name, 0) + n
+
+    def gauge(self, metric: Metric, value: float) -> None:
+        self.gauges[metric.name] = value
+
+
+class FakeHosts:
+    """``HostRegistry`` in memory (expired records are gone at once)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, HostRecord] = {}
+
+    def heartbeat(self, host: HostRecord) -> None:
+        self.records[host.host_id] = host
+
+    def get(self, host_id: str) -> HostRecord | None:
+        return self.records.get(host_id)
+
+    def alive(self, now_ms: int) -> list[HostRecord]:
+        return [h for h in self.records.values() if h.alive_until_ms > now_ms and not h.draining]
+
+    def registered(self) -> list[HostRecord]:
+        return list(self.records.values())
+
+    def remove(self, host_id: str) -> None:
+        self.records.pop(host_id, None)
+
+
 class _ExplicitSettings(Settings):
     """Settings from arguments and defaults only: the environment is never read."""
 
@@ -1344,6 +1386,7 @@ class Services:
         self.campaigns = FakeCampaigns()
         self.governor_store, self.known_chats = FakeGovernorStore(), FakeKnownChats()
         self.aliases = FakeAliases()
+        self.metrics, self.hosts = FakeMetrics(), FakeHosts()
         self.container = Container(
             s, users=self.users, sessions=self.sessions, messages=self.messages,
             templates=self.templates, lanes=self.lanes, scheduler=self.scheduler,
@@ -1355,7 +1398,8 @@ class Services:
             webhook_sender=self.sender, devices=self.devices, pusher=self.pusher,
             sandbox_pushes=self.pusher, opt_outs=self.opt_outs, bots=self.bots,
             campaigns=self.campaigns, governor_store=self.governor_store,
-            known_chats=self.known_chats, aliases=self.aliases)
+            known_chats=self.known_chats, aliases=self.aliases, metrics=self.metrics,
+            hosts=self.hosts)
         c = self.container
         self.auth, self.account, self.idempotency = c.auth, c.account, c.idempotency
         self.messaging, self.session_service = c.messaging, c.session_service
@@ -1366,6 +1410,7 @@ class Services:
         self.event_service = c.event_service
         self.governor = c.governor
         self.alias_service = c.alias_service
+        self.fleet_watch = c.fleet_watch
         for tenant in self.TENANTS:
             self.users.put_tenant(Tenant(id=tenant, name=tenant.title(),
                                          created_at=clock_module.now_iso()))

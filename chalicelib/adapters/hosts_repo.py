@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -25,10 +26,15 @@ class DynamoHostRepo:
         return HostRecord.model_validate(plain(item)) if item else None
 
     def alive(self, now_ms: int) -> list[HostRecord]:
+        return [h for h in self.registered() if h.alive_until_ms > now_ms and not h.draining]
+
+    def registered(self) -> list[HostRecord]:
+        """Every record not yet past its expiry (DynamoDB deletes expired items late)."""
         response = self._table.query(KeyConditionExpression=Key("pk").eq(PARTITION),
                                      ConsistentRead=True)
-        hosts = [HostRecord.model_validate(plain(i)) for i in response.get("Items", [])]
-        return [h for h in hosts if h.alive_until_ms > now_ms and not h.draining]
+        now_s = time.time()
+        return [HostRecord.model_validate(plain(i)) for i in response.get("Items", [])
+                if int(i.get("expires_at_epoch", now_s + 1)) > now_s]
 
     def remove(self, host_id: str) -> None:
         self._table.delete_item(Key={"pk": PARTITION, "sk": host_id})

@@ -18,6 +18,8 @@ from chalicelib.domain.paging import Page
 from chalicelib.domain.sessions import Session, SessionStatus
 
 RUN_SHARD = "RUN"
+# Only FAILED sessions carry it: the sparse "by_failed" index, kept by every status write.
+FAILED_SHARD = "FAILED"
 SESSION_COUNTER = "USAGE#sessions"
 
 
@@ -40,6 +42,8 @@ class DynamoSessionRepo:
         item = {**session_key(session.tenant_id, session.id), **session.model_dump(mode="json")}
         if session.wants_running:
             item.update(run_shard=RUN_SHARD, run_key=f"{session.tenant_id}#{session.id}")
+        if session.status == SessionStatus.FAILED:
+            item["failed_shard"] = FAILED_SHARD
         return {k: v for k, v in item.items() if v is not None}
 
     def create(self, session: Session, limit: int | None = None,
@@ -119,6 +123,11 @@ class DynamoSessionRepo:
             values[":zero"] = 0
         if bump_auth_epoch:
             removes.append("phone")
+        if status == SessionStatus.FAILED:
+            sets.append("failed_shard = :failed")
+            values[":failed"] = FAILED_SHARD
+        else:
+            removes.append("failed_shard")
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         names = {"#status": "status"}
         if "#owner" in removes:
@@ -209,6 +218,10 @@ class DynamoSessionRepo:
                     remove: tuple[str, ...] = (), **fields: Any) -> Session:
         """Write ``fields`` as the lease holder; raises StaleFence if the lease moved on."""
         condition, names, values = fence_condition(host_id, fence)
+        if fields.get("status") == SessionStatus.FAILED:
+            fields["failed_shard"] = FAILED_SHARD
+        elif "status" in fields:
+            remove = (*remove, "failed_shard")
         sets = []
         for i, (name, value) in enumerate(fields.items()):
             names[f"#f{i}"] = name
@@ -229,6 +242,21 @@ class DynamoSessionRepo:
                 raise StaleFence(f"{tenant_id}/{session_id} fence {fence}") from exc
             raise
         return Session.model_validate(plain(response["Attributes"]))
+
+    def count_failed(self, most: int) -> int:
+        """FAILED sessions of every tenant, up to ``most``: a count on the sparse index (a
+        page reads up to 1 MB, some 7,000 of its small items)."""
+        count, start = 0, None
+        while count < most:
+            response = self._table.query(
+                IndexName="by_failed", KeyConditionExpression=Key("failed_shard").eq(FAILED_SHARD),
+                Select="COUNT", Limit=most - count,
+                **({"ExclusiveStartKey": start} if start else {}))
+            count += response["Count"]
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+        return min(count, most)
 
     def runnable(self, limit: int = 100) -> list[Session]:
         """Sessions that should be running (for hosts to adopt the ones nobody holds)."""

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 from chalice import Blueprint, Response
 
+from chalicelib import observability
 from chalicelib.domain.errors import (
     AppError,
     BadRequest,
@@ -90,26 +91,6 @@ _STATE: contextvars.ContextVar[RequestState | None] = contextvars.ContextVar("wa
 def current_request_id() -> str | None:
     state = _STATE.get()
     return state.request_id if state else None
-
-
-def _install_log_context() -> None:
-    """Every log line written while a request is handled names its request id."""
-    previous = logging.getLogRecordFactory()
-    if getattr(previous, "_wagate", False):
-        return
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        state = _STATE.get()
-        if state is not None:
-            record.msg = f"{record.msg} req={state.request_id}"
-        return record
-
-    factory._wagate = True  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(factory)
-
-
-_install_log_context()
 
 
 def container() -> Container:
@@ -192,24 +173,25 @@ def http_middleware(event: Any, get_response: Callable[[Any], Response]) -> Resp
     context = getattr(event, "context", None) or {}
     request_id = str(context.get("requestId") or "") or secrets.token_hex(12)
     state = RequestState(request_id=request_id)
-    token = _STATE.set(state)
-    try:
-        raw = getattr(event, "raw_body", None) or b""
-        if len(raw) > MAX_BODY_BYTES:
-            response = error_response(PayloadTooLarge(
-                f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB; send large media "
-                "by URL", details=[{"field": "body", "message": "too large"}]))
-        else:
-            response = _in_our_shape(get_response(event))
-        _finish_headers(response, request_id)
-        log.info("%s %s -> %s %.0fms%s%s", getattr(event, "method", "?"),
-                 context.get("path", ""), response.status_code,
-                 (time.perf_counter() - state.started) * 1000,
-                 f" tenant={state.tenant_id}" if state.tenant_id else "",
-                 f" error={state.error_code}" if state.error_code else "")
-        return response
-    finally:
-        _STATE.reset(token)
+    with observability.scope(request_id=request_id):
+        token = _STATE.set(state)
+        try:
+            raw = getattr(event, "raw_body", None) or b""
+            if len(raw) > MAX_BODY_BYTES:
+                response = error_response(PayloadTooLarge(
+                    f"the body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB; send large "
+                    "media by URL", details=[{"field": "body", "message": "too large"}]))
+            else:
+                response = _in_our_shape(get_response(event))
+            _finish_headers(response, request_id)
+            log.info("%s %s -> %s %.0fms%s%s", getattr(event, "method", "?"),
+                     context.get("path", ""), response.status_code,
+                     (time.perf_counter() - state.started) * 1000,
+                     f" tenant={state.tenant_id}" if state.tenant_id else "",
+                     f" error={state.error_code}" if state.error_code else "")
+            return response
+        finally:
+            _STATE.reset(token)
 
 
 # --- what a route declares -------------------------------------------------------------------
@@ -411,10 +393,13 @@ def endpoint(bp: Blueprint, scope: str | None = None, *, auth: bool = True,
                     state = _STATE.get()
                     if state is not None:
                         state.tenant_id = principal.tenant_id
+                    observability.bind(tenant_id=principal.tenant_id)
                     if scope and not principal.has(scope):
                         raise Forbidden(f"missing scope {scope}", code="missing_scope")
                     args.append(principal)
                 path_params = _path_params(params)
+                observability.bind(session_id=path_params.get("session_id"),
+                                   message_id=path_params.get("message_id"))
 
                 def call() -> Response:
                     result = fn(*args, **path_params)

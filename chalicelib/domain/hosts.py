@@ -10,5 +10,6 @@ class HostRecord(BaseModel):
     address: str  # base URL of its internal API
     capacity: int
     sessions: int = 0
+    deaf: int = 0  # its sessions whose latest self-check went unanswered
     alive_until_ms: int
     draining: bool = False

@@ -33,9 +33,11 @@ from chalicelib.domain.webhooks import (
     delivery_id,
     retry_delay,
 )
+from chalicelib.metrics import WEBHOOK_DELIVERIES, WEBHOOK_DELIVERIES_FAILED
 from chalicelib.services.ports import (
     DeliveryLog,
     EventStore,
+    Metrics,
     Queue,
     SubscriptionRepo,
     WebhookSender,
@@ -56,7 +58,8 @@ class DeliveryService:
                  log_: DeliveryLog, queue: Queue, events: EventStore, sender: WebhookSender,
                  schedule: list[int], disable_after_s: int, event_retention_days: int,
                  replay_max_events: int, targets: WebhookTargets | None = None,
-                 sessions: Callable[[str, str], Session | None] | None = None) -> None:
+                 sessions: Callable[[str, str], Session | None] | None = None, *,
+                 metrics: Metrics) -> None:
         """``targets``: other endpoints deliveries may go to (webhook bots), read by id like a
         subscription on every attempt; they get no disabling, and no delivery log API.
         ``sessions``: a session by (tenant id, session id), for the formats that show it
@@ -73,6 +76,7 @@ class DeliveryService:
         self._replay_max = replay_max_events
         self._targets = targets
         self._sessions = sessions
+        self._metrics = metrics
 
     # --- the event worker's consumer ---
 
@@ -234,12 +238,14 @@ class DeliveryService:
             }), delivery.attempt_count)
             return
         attempt = self._post(subscription, delivery.event)
+        self._metrics.count(WEBHOOK_DELIVERIES)
         if attempt.succeeded:
             self._log.save(self._with(delivery, attempt, DeliveryStatus.SUCCEEDED),
                            job["seq"])
             if subscription.failing_since:
                 self._subscriptions.set_failing_since(tenant_id, webhook_id, None)
             return
+        self._metrics.count(WEBHOOK_DELIVERIES_FAILED)
         delay = None if attempt.http_status == 410 else retry_delay(self._schedule,
                                                                     job["step"] + 1)
         if delay is None:

@@ -28,7 +28,14 @@ from chalicelib.domain.events import session_throttled
 from chalicelib.domain.messages import Message
 from chalicelib.domain.optouts import phone_of
 from chalicelib.domain.sessions import Session
-from chalicelib.services.ports import EventPublisher, GovernorStore, KnownChats, SessionRepo
+from chalicelib.metrics import GOVERNOR_PAUSES
+from chalicelib.services.ports import (
+    EventPublisher,
+    GovernorStore,
+    KnownChats,
+    Metrics,
+    SessionRepo,
+)
 
 log = logging.getLogger(__name__)
 LIMITS_CACHE_S = 30.0  # a change of limits reaches every worker within this
@@ -61,7 +68,8 @@ class LimitsView(BaseModel):
 class GovernorService:
     def __init__(self, store: GovernorStore, sessions: SessionRepo, chats: KnownChats,
                  events: EventPublisher, defaults: rules.Limits, sandbox_defaults: rules.Limits,
-                 backoff_s: int, backoff_max_s: int, spike: rules.SpikeRule) -> None:
+                 backoff_s: int, backoff_max_s: int, spike: rules.SpikeRule, *,
+                 metrics: Metrics) -> None:
         self._store = store
         self._sessions = sessions
         self._chats = chats
@@ -71,6 +79,7 @@ class GovernorService:
         self._backoff_s = backoff_s
         self._backoff_max_s = backoff_max_s
         self._spike = spike
+        self._metrics = metrics
         self._cache: dict[tuple[str, str], tuple[float, rules.StoredLimits | None]] = {}
 
     # --- the API ---
@@ -126,6 +135,7 @@ class GovernorService:
             return self._store.state(session.tenant_id, session.id).throttle  # another did
         log.warning("session %s throttled until %s (%s, strike %d)", session.id,
                     rules.iso(new.until_ms), reason, new.strikes)
+        self._metrics.count(GOVERNOR_PAUSES)
         self._events.publish(session_throttled(
             session.tenant_id, session.id, reason, rules.iso(new.until_ms),
             list(rules.THROTTLED_CATEGORIES), list(rules.THROTTLED_LANES)))

@@ -32,6 +32,7 @@ from chalicelib.domain.quotas import Charge
 from chalicelib.domain.sessions import Session, SessionStatus
 from chalicelib.domain.templates import Template
 from chalicelib.domain.webhooks import Delivery, Subscription
+from chalicelib.metrics import Metric
 
 
 class UserRepo(Protocol):
@@ -97,6 +98,8 @@ class SessionRepo(Protocol):
                     reason: str | None, running: bool,
                     bump_auth_epoch: bool = False) -> Session | None:
         """API-side change of what the session should be doing (start/stop)."""
+    def count_failed(self, most: int) -> int:
+        """How many sessions of every tenant are FAILED, counting up to ``most``."""
 
 
 class MessageRepo(Protocol):
@@ -198,12 +201,24 @@ class Fleet(Protocol):
         answering within ``LIVE_TIMEOUT_S`` or OutcomeUnknown."""
 
 
+class Metrics(Protocol):
+    """CloudWatch metrics (``chalicelib.metrics`` declares them), published when the
+    invocation ends."""
+
+    def count(self, metric: Metric, n: int = 1) -> None:
+        """``n`` more occurrences (summed until published)."""
+    def gauge(self, metric: Metric, value: float) -> None:
+        """The metric's value now (the latest until published)."""
+
+
 class HostRegistry(Protocol):
     """The fleet registry: where each live session host is and how loaded."""
 
     def heartbeat(self, host: HostRecord) -> None: ...
     def get(self, host_id: str) -> HostRecord | None: ...
     def alive(self, now_ms: int) -> list[HostRecord]: ...
+    def registered(self) -> list[HostRecord]:
+        """Every host record, lapsed ones too (one read of the registry)."""
     def remove(self, host_id: str) -> None: ...
 
 

@@ -36,7 +36,7 @@ def build_host(port: int) -> SessionHost:
     host_id = os.environ.get("WAGATE_HOST_ID") or f"{socket.gethostname()}-{ids.new_id()[-8:]}"
     address = advertised_address(os.environ, port)
     on_ecs = "ECS_CONTAINER_METADATA_URI_V4" in os.environ
-    report = MetricEmitter(lambda line: print(line, flush=True)) if on_ecs else None
+    report = MetricEmitter(s.prefix, lambda line: print(line, flush=True)) if on_ecs else None
     sandbox = SandboxEngine(s.sandbox_delivery_ms, s.sandbox_read_ms,
                             s.sandbox_qr_rotate_seconds)
     sandbox.offer_history = s.sandbox_history

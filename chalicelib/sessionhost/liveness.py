@@ -56,6 +56,7 @@ class Liveness(Intake):
     _last_check: dict[tuple[str, str], float]
     _check_written: dict[tuple[str, str], float]  # monotonic time of the last last_check_at
     _heard: dict[tuple[str, str], _Heard]
+    _deaf: set[tuple[str, str]]  # sessions whose latest check failed (the heartbeat reports)
     _check_lock: threading.Lock
     _tokens: itertools.count[int]
 
@@ -66,6 +67,7 @@ class Liveness(Intake):
         self._last_check = {}
         self._check_written = {}
         self._heard = {}
+        self._deaf = set()
         self._check_lock = threading.Lock()
         self._tokens = itertools.count(1)
 
@@ -90,6 +92,7 @@ class Liveness(Intake):
             for table in (self._pending, self._last_check, self._check_written, self._heard):
                 for key in [k for k in table if k not in held]:
                     del table[key]
+            self._deaf &= held
         for r in running:
             with self._check_lock:
                 pending = self._pending.get(r.key)
@@ -128,6 +131,11 @@ class Liveness(Intake):
         """A check's outcome, on the worker thread: recorded; a failure reconnects."""
         if running.status != SessionStatus.WORKING:
             return
+        with self._check_lock:
+            if error is None:
+                self._deaf.discard(running.key)
+            else:
+                self._deaf.add(running.key)
         if error is None:
             now = time.monotonic()
             if now - self._check_written.get(running.key, float("-inf")) < CHECK_WRITE_S:
@@ -146,6 +154,11 @@ class Liveness(Intake):
         self._sessions.host_update(running.tenant_id, running.session_id, self.host_id,
                                    running.fence, last_check_error=error[:500])
         self._on_disconnected(running, DEAF_REASON)
+
+    @property
+    def deaf_count(self) -> int:
+        with self._check_lock:
+            return len(self._deaf)
 
     # --- hearing from WhatsApp ---
 

@@ -1,5 +1,6 @@
 """SQS batches with partial failures (powertools' BatchProcessor): a failed record comes back,
-the others are deleted. One log line per record, naming the ids its body carries."""
+the others are deleted. One log line per record, naming the ids its body carries; every line
+written while a record is handled names its tenant, session and message (``observability``)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,24 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from chalicelib import observability
 from chalicelib.services.messaging import RetryLater
 
 log = logging.getLogger("wagate.workers")
 _ID_CHARS = 64  # a poison record cannot flood the log
+
+
+def log_ids(body: Any) -> dict[str, Any]:
+    """The tenant, session and message a record's body names (a webhook job's: its event's),
+    which every log line of the record names."""
+    if not isinstance(body, dict):
+        return {}
+    event = body["event"] if isinstance(body.get("event"), dict) else body
+    data = event["data"] if isinstance(event.get("data"), dict) else {}
+    return {"tenant_id": body.get("tenant_id"),
+            "session_id": body.get("session_id") or event.get("session_id"),
+            "message_id": body.get("message_id") or data.get("message_id") or (
+                data.get("id") if event.get("type") == "message.received" else None)}
 
 
 def describe(body: Any) -> str:
@@ -31,8 +46,7 @@ def describe(body: Any) -> str:
     fields = {
         "event": body.get("id") if "type" in body else body.get("event_id"),
         "type": body.get("type"),
-        "message": body.get("message_id") or data.get("message_id") or (
-            data.get("id") if body.get("type") == "message.received" else None),
+        "message": log_ids(body)["message_id"],
         "session": body.get("session_id"),
         "tenant": body.get("tenant_id"),
         "webhook": body.get("webhook_id"),
@@ -56,11 +70,16 @@ def process_batch(event: dict[str, Any], context: Any, name: str,
     visibility timeout)."""
 
     def record_handler(record: SQSRecord) -> None:
+        with observability.scope(sqs_message_id=record.message_id):
+            handle_record(record)
+
+    def handle_record(record: SQSRecord) -> None:
         receive_count = int(record.attributes.approximate_receive_count or 1)
         ids = f"record={record.message_id}"
         try:
             body = json.loads(record.body)
             ids = describe(body)
+            observability.bind(**log_ids(body))
             handle(body, receive_count)
         except RetryLater as exc:
             wait = ""

@@ -243,7 +243,8 @@ def test_the_reconciler_ends_messages_stuck_in_sending(acme: Tenant, working: st
                              "detail-type": "Scheduled Event", "source": "aws.events",
                              "resources": [], "detail": {}, "version": "0"},
                             LambdaContext("reconcile")) == {  # not old enough
-        "resolved": 0, "campaigns_woken": 0}
+        "resolved": 0, "campaigns_woken": 0,
+        "SessionsFailed": 0, "SessionsDeaf": 0, "HostsStale": 0}
     old = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
     for mid in (handed, never_handed):
         messages._table.update_item(Key={"pk": acme.id, "sk": f"MSG#{mid}"},

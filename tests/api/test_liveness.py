@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from chalicelib import resources
+from chalicelib.bootstrap import container
 from chalicelib.domain.live.liveness import SelfCheck
 from chalicelib.sessionhost.engines.base import EngineSession
 from chalicelib.sessionhost.liveness import DEAF_REASON
@@ -122,3 +123,18 @@ def test_checks_that_keep_succeeding_are_written_once_in_a_while(
         wait_for(lambda: not host.host._pending)
         host.host.flush()
     assert _health(acme, working)["last_check_at"] == first
+
+
+def test_the_host_reports_its_deaf_sessions_in_the_registry_until_one_answers(
+        acme: Tenant, working: str, host):
+    registry = container().hosts
+    acme.call("POST", f"/v1/sandbox/sessions/{working}/deaf", {"deaf": True})
+    host.host.self_check(force=True)
+    wait_for(lambda: _health(acme, working)["last_check_error"] is not None)
+    host.host.heartbeat()
+    assert registry.get(host.host.host_id).deaf == 1
+    wait_for(lambda: acme.call("GET", f"/v1/sessions/{working}").json["status"] == "WORKING")
+    host.host.self_check(force=True)
+    wait_for(lambda: _health(acme, working)["last_check_error"] is None)
+    host.host.heartbeat()
+    assert registry.get(host.host.host_id).deaf == 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from chalicelib import metrics
 from chalicelib.sessionhost.environment import (
-    METRIC_NAME,
     MetricEmitter,
     advertised_address,
     load_metric,
@@ -33,19 +33,24 @@ def test_locally_it_is_loopback():
     assert advertised_address({}, 8123) == "http://127.0.0.1:8123"
 
 
-def test_load_metric_is_emf_with_exactly_the_service_dimension():
-    record = load_metric("host-a", sessions=35, capacity=200, now_ms=1_700_000_000_000)
+def test_load_metric_is_emf_with_exactly_the_prefix_dimension():
+    record = load_metric("wagate-prod", "host-a", sessions=35, capacity=200,
+                         now_ms=1_700_000_000_000)
     directive = record["_aws"]["CloudWatchMetrics"][0]
-    assert directive["Namespace"] == "wagate"
-    assert directive["Dimensions"] == [["Service"]]
-    assert record["Service"] == "session-hosts"
-    assert record[METRIC_NAME] == 17.5 and record["Sessions"] == 35
-    assert {m["Name"] for m in directive["Metrics"]} == {METRIC_NAME, "Sessions"}
+    assert record["_aws"]["Timestamp"] == 1_700_000_000_000
+    assert directive["Namespace"] == metrics.NAMESPACE == "wagate"
+    assert directive["Dimensions"] == [["Prefix"]]
+    assert record["Prefix"] == "wagate-prod"
+    assert directive["Metrics"] == [{"Name": "SessionsPerHostPct", "Unit": "Percent"}]
+    assert record["SessionsPerHostPct"] == 17.5
+    assert record["HostId"] == "host-a" and record["Sessions"] == 35  # properties, not metrics
 
 
 def test_the_emitter_reports_at_most_once_per_interval():
     lines: list[str] = []
-    emit = MetricEmitter(lines.append, interval_s=3600)
+    emit = MetricEmitter("wagate-prod", lines.append, interval_s=3600)
     emit("h", 1, 10)
     emit("h", 2, 10)
-    assert len(lines) == 1 and json.loads(lines[0])[METRIC_NAME] == 10.0
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record[metrics.SESSIONS_PER_HOST_PCT.name] == 10.0 and record["Prefix"] == "wagate-prod"

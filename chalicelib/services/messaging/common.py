@@ -25,6 +25,7 @@ from chalicelib.domain.messages import (
 )
 from chalicelib.domain.optouts import Category
 from chalicelib.domain.text import utf8_bytes
+from chalicelib.metrics import MESSAGES_FAILED
 from chalicelib.services.account import AccountService
 from chalicelib.services.governor import GovernorService
 from chalicelib.services.live import LiveService
@@ -35,6 +36,7 @@ from chalicelib.services.ports import (
     Fleet,
     Lane,
     MessageRepo,
+    Metrics,
     OptOutList,
     Scheduler,
     Sealer,
@@ -149,7 +151,7 @@ class MessagingCore:
                  max_attempts: int, live: LiveService, sealer: Sealer,
                  opt_outs: OptOutList | None = None,
                  campaign_gate: CampaignGate | None = None,
-                 governor: GovernorService | None = None) -> None:
+                 governor: GovernorService | None = None, *, metrics: Metrics) -> None:
         self._messages = messages
         self._sessions = sessions
         self._lanes = lanes
@@ -165,6 +167,7 @@ class MessagingCore:
         self._opt_outs = opt_outs
         self._campaign_gate = campaign_gate
         self._governor = governor  # the session budgets every send passes (None: none)
+        self._metrics = metrics
 
     def get(self, caller: Principal, message_id: str) -> Message:
         message = self._messages.get(caller.tenant_id, message_id)
@@ -186,5 +189,8 @@ class MessagingCore:
 
 
     def _publish_changes(self, message: Message) -> None:
+        """Announce a status change (the one place a message's failure is counted)."""
+        if message.status == MessageStatus.FAILED:
+            self._metrics.count(MESSAGES_FAILED)
         for event in status_changes(message):
             self._events.publish(event)

@@ -7,6 +7,7 @@ import json
 import math
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.domain import clock
 from chalicelib.domain.errors import (
     AppError,
@@ -20,6 +21,7 @@ from chalicelib.domain.messages import (
 )
 from chalicelib.domain.optouts import phone_of
 from chalicelib.domain.sessions import Session, not_ready
+from chalicelib.metrics import MESSAGES_SENT
 from chalicelib.services.messaging.common import (
     CAMPAIGN_PAUSED_WAIT_S,
     SESSION_WAIT,
@@ -47,6 +49,7 @@ class Delivering(MessagingCore):
         if message is None or message.status not in (MessageStatus.QUEUED,
                                                       MessageStatus.SCHEDULED):
             return  # deleted, canceled, or a redelivery of a claimed message: never twice
+        observability.bind(session_id=message.session_id)  # the record does not name it
         now = clock.now()
         if message.schedule_at:
             due = clock.parse(message.schedule_at)
@@ -106,6 +109,8 @@ class Delivering(MessagingCore):
                 self._fail(claimed, exc.code, exc.message)
                 if self._governor is not None:
                     self._governor.failed(session)
+        else:  # WhatsApp took it (the host recorded it SENT)
+            self._metrics.count(MESSAGES_SENT)
 
     def _pushed_back(self, claimed: Message, session: Session, exc: AppError,
                      lane: str) -> None:
