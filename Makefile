@@ -70,10 +70,10 @@ CDK_CONTEXT  = -c stage=$(STAGE) $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL
                $(if $(FCM_PROJECT_ID),-c fcmProjectId=$(FCM_PROJECT_ID))
 
 deploy: $(STAMP) $(ASSETS)
-	cd infra && $(CDK) deploy $(CDK_CONTEXT) --require-approval broadening
+	cd infra && $(CDK) deploy $(CDK_CONTEXT) $(CDK_ARGS) --require-approval broadening
 
 destroy: $(STAMP)
-	cd infra && $(CDK) destroy $(CDK_CONTEXT)
+	cd infra && $(CDK) destroy $(CDK_CONTEXT) $(CDK_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/session_host.py

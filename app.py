@@ -140,3 +140,11 @@ def rotate_secret(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.workers import rotation
 
     return rotation.handle(event, context)
+
+
+@app.lambda_function(name="create_admin")
+def create_admin(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The operator's one-time bootstrap of the first platform administrator."""
+    from chalicelib.workers import admin
+
+    return admin.create_admin(event)

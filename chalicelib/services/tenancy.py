@@ -51,6 +51,15 @@ class TenancyService:
 
     # --- users ---
 
+    def create_first_admin(self, tenant_id: str, username: str, password: str) -> User:
+        """The platform's first administrator (the deployment's bootstrap); refused once the
+        platform tenant has a user, so it cannot be used to add another."""
+        self.ensure_tenant(tenant_id, "Platform")
+        if self._users.list_users(tenant_id, 1, None).items:
+            raise Conflict("the platform tenant already has users; log in as one",
+                           code="admin_exists")
+        return self.create_user(None, tenant_id, username, password, Role.ADMIN)
+
     def create_user(self, caller: Principal | None, tenant_id: str, username: str,
                     password: str, role: Role) -> User:
         """Add a user; ``caller`` None is the bootstrap (first admin)."""

@@ -24,7 +24,8 @@ from infra.secrets import SECRETS
 from tests.infra.conftest import CONTEXT, PREFIX, REPO_ROOT, Synth, logical_ids, queue_id
 
 FUNCTIONS = {"APIHandler", "SendWorkerHigh", "SendWorker", "SendWorkerBulk", "EventWorker",
-             "WebhookWorker", "CampaignTick", "Reconcile", "RotateSecret", "DialectEdge"}
+             "WebhookWorker", "CampaignTick", "Reconcile", "RotateSecret", "DialectEdge",
+             "CreateAdmin"}
 
 
 def _resources(template_json: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
