@@ -269,21 +269,24 @@ def _is_sidecar(entry: Path) -> bool:
 
 def _backup(source: Path, destination: Path) -> int:
     """A consistent copy of a SQLite database that another process may be writing: sqlite3's
-    online backup in one step (under a read lock, retried while a writer holds the database, at
-    most BACKUP_WAIT_S)."""
+    online backup in one step, inside a read transaction (which SQLite's busy handler waits
+    for while a writer commits, at most BACKUP_WAIT_S)."""
     deadline = time.monotonic() + BACKUP_WAIT_S
 
     def bounded(status: int, remaining: int, total: int) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{source} stayed locked for {BACKUP_WAIT_S:.0f} s")
 
-    src = sqlite3.connect(source, timeout=BACKUP_WAIT_S)
+    src = sqlite3.connect(source, timeout=BACKUP_WAIT_S, isolation_level=None)
     try:
+        src.execute("BEGIN")
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the read lock
         dst = sqlite3.connect(destination)
         try:
-            src.backup(dst, pages=-1, progress=bounded, sleep=0.05)
+            src.backup(dst, pages=-1, progress=bounded, sleep=0.01)
         finally:
             dst.close()
+        src.execute("ROLLBACK")
     finally:
         src.close()
     return destination.stat().st_size
