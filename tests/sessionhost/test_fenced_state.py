@@ -19,6 +19,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from chalicelib.bootstrap import container
+from chalicelib.domain.errors import SessionUnavailable
+from chalicelib.domain.sessions import SessionStatus
 from chalicelib.sessionhost import fenced_state
 from chalicelib.sessionhost.engines.sandbox.core import AUTH_FILE
 from chalicelib.sessionhost.fenced_state import Slot, Superseded
@@ -137,6 +139,24 @@ def test_restarts_reuse_the_newest_state_and_keep_two_fences_and_one_epoch(
     assert sorted(p.name for p in session_dir.iterdir() if p.is_dir()) == ["epoch-1"]
     assert [p.name for p in (session_dir / "epoch-1").iterdir()] == ["fence-6"]
     assert not any((session_dir / "epoch-1" / "fence-6").iterdir())
+
+
+def test_a_host_that_cannot_write_the_state_volume_lets_the_session_go(acme: Tenant,
+                                                                        tmp_path: Path):
+    sid = acme.call("POST", "/v1/sessions", {"name": "shop", "start": False}).json["id"]
+    container().sessions.set_desired(acme.id, sid, SessionStatus.STARTING, None, running=True)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / acme.id).write_text("not a directory")  # the volume refuses
+    running = start_host(tmp_path / "state")
+    try:
+        with pytest.raises(SessionUnavailable) as refused:
+            running.host.start_session(acme.id, sid)
+        assert refused.value.code == "auth_state_unavailable"
+        assert running.host.session_count == 0
+        assert container().sessions.get(acme.id, sid).owner is None  # another host may try
+    finally:
+        running.host.kill()
+        running.stop()
 
 
 def test_a_host_superseded_before_it_seeds_takes_nothing(tmp_path: Path):
