@@ -23,7 +23,9 @@ from chalicelib.services.ports import (
     LeasedSessions,
     MediaStore,
 )
+from chalicelib.sessionhost import fenced_state
 from chalicelib.sessionhost.engines.base import EngineBase, EngineSession, Inbound, MessageChange
+from chalicelib.sessionhost.fenced_state import Slot
 
 log = logging.getLogger("wagate.host")
 RUN_FIELDS = ("run_shard", "run_key", "qr")
@@ -47,6 +49,8 @@ class Running:
     ref: EngineSession
     fence: int
     status: SessionStatus
+    slot: Slot  # where its auth state lives (``ref.auth_dir``), fenced on the state volume
+    settled: bool = False  # older auth state removed, once the lease held past a heartbeat
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     next_send_at: float = 0.0  # monotonic time before which the next send waits (pacing)
     failures: int = 0  # consecutive connection failures
@@ -135,6 +139,15 @@ class HostCore:
             remove += ("phone",)
         self._write(running, remove=remove, **fields)
         self._sessions.release(running.tenant_id, running.session_id, self.host_id, running.fence)
+
+    def _logged_out(self, running: Running, reason: str) -> None:
+        """The device was unlinked (by the API or from the phone): the session starts over
+        with no auth state, then ends here."""
+        try:
+            fenced_state.forget(running.slot)
+        except OSError:
+            log.exception("removing the auth state of %s/%s failed", *running.key)
+        self._finish(running, SessionStatus.STOPPED, reason)
 
     def _lost(self, key: tuple[str, str]) -> None:
         with self._lock:

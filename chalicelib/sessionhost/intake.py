@@ -54,7 +54,7 @@ class Listener:
         self._put(self._host._on_disconnected, reason)
 
     def on_logged_out(self, reason: str) -> None:
-        self._put(self._host._finish, SessionStatus.STOPPED, reason)
+        self._put(self._host._logged_out, reason)
 
     def on_failed(self, reason: str) -> None:
         self._put(self._host._finish, SessionStatus.FAILED, reason)

@@ -1,18 +1,19 @@
 """A session host's leases: taking sessions (started by the API or adopted when their host
-died), renewing their leases with the heartbeat, and letting them go (stop, drain)."""
+died), renewing their leases with the heartbeat, and letting them go (stop, drain). A lease's
+fence also fences the session's auth state on the shared volume (``fenced_state``)."""
 
 from __future__ import annotations
 
 import logging
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from chalicelib.domain import clock
 from chalicelib.domain.errors import AppError, Conflict, SessionUnavailable
 from chalicelib.domain.hosts import HostRecord
-from chalicelib.domain.sessions import Session, SessionStatus
+from chalicelib.domain.sessions import SessionStatus
+from chalicelib.sessionhost import fenced_state
 from chalicelib.sessionhost.core import HostCore, NotOwner, Running
 from chalicelib.sessionhost.engines.base import EngineSession
 from chalicelib.sessionhost.intake import Listener
@@ -71,9 +72,23 @@ class Leases(HostCore):
         with self._lock:
             running = list(self._running.values())
         for r in running:
-            if not self._sessions.renew(r.tenant_id, r.session_id, self.host_id, r.fence,
-                                        self._ttl_ms, now):
+            if fenced_state.superseded(r.slot):
+                log.warning("session %s/%s: a fence above %d took its state; letting go",
+                            r.tenant_id, r.session_id, r.fence)
                 self._lost(r.key)
+            elif not self._sessions.renew(r.tenant_id, r.session_id, self.host_id, r.fence,
+                                          self._ttl_ms, now):
+                self._lost(r.key)
+            elif not r.settled:
+                r.settled = True
+                self._settle(r)
+
+    def _settle(self, running: Running) -> None:
+        """The lease held past a heartbeat: remove the auth state no holder reads again."""
+        try:
+            fenced_state.settle(running.slot)
+        except OSError:
+            log.exception("pruning the auth state of %s/%s failed", *running.key)
 
     def adopt(self) -> None:
         """Take sessions that should run but that no live host holds."""
@@ -110,8 +125,23 @@ class Leases(HostCore):
             except Exception:
                 log.exception("heartbeat failed")
 
-    def _auth_dir(self, session: Session) -> Path:
-        return self._state_dir / session.tenant_id / session.id / f"epoch-{session.auth_epoch}"
+    def _take_state(self, running: Running) -> None:
+        """Make the session's auth state this holder's (``fenced_state.take``); a holder that
+        cannot lets the session go at once."""
+        try:
+            fenced_state.take(running.slot)
+        except fenced_state.Superseded as exc:
+            with self._lock:
+                self._running.pop(running.key, None)
+            raise NotOwner(str(exc)) from None
+        except fenced_state.StateUnavailable as exc:
+            log.warning("session %s/%s: %s", *running.key, exc)
+            with self._lock:
+                self._running.pop(running.key, None)
+            self._sessions.release(running.tenant_id, running.session_id, self.host_id,
+                                   running.fence)
+            raise SessionUnavailable("the session's auth state is unavailable; try again",
+                                     code="auth_state_unavailable") from None
 
     def start_session(self, tenant_id: str, session_id: str) -> dict[str, Any]:
         if self.draining:
@@ -130,13 +160,16 @@ class Leases(HostCore):
                     raise NotOwner(f"session is held by {session.owner}")
                 raise Conflict("session is not meant to run", code="not_runnable")
             engine = self.engines.get(session.engine)
-            ref = EngineSession(tenant_id, session_id, self._auth_dir(session))
+            slot = fenced_state.Slot.of(self._state_dir, tenant_id, session_id,
+                                        session.auth_epoch, fence)
+            ref = EngineSession(tenant_id, session_id, slot.auth_dir)
             running = Running(tenant_id, session_id, engine, ref, fence,  # type: ignore[arg-type]
-                              SessionStatus.STARTING)
+                              SessionStatus.STARTING, slot)
             self._running[key] = running
         if engine is None:
             self.enqueue(key, fence, self._finish, SessionStatus.FAILED, "engine_unavailable")
             return {"status": SessionStatus.STARTING.value, "host_id": self.host_id}
+        self._take_state(running)
         self._write(running, status=SessionStatus.STARTING.value, publish=session.status
                     != SessionStatus.STARTING, remove=("reason",))
         engine.start(ref, Listener(self, key, fence))  # type: ignore[arg-type]
@@ -149,7 +182,8 @@ class Leases(HostCore):
         running = self._owned(tenant_id, session_id)
         if logout:
             running.engine.logout(running.ref)
+            self._logged_out(running, "logged_out")
         else:
             running.engine.stop(running.ref)
-        self._finish(running, SessionStatus.STOPPED, "logged_out" if logout else None)
+            self._finish(running, SessionStatus.STOPPED, None)
         return {"status": SessionStatus.STOPPED.value}
