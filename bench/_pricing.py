@@ -60,6 +60,8 @@ PRICES: dict[str, Price] = {
     "metric_month": Price(0.30, "custom metric-month (first 10,000)", _CLOUDWATCH),
     "alarm_month": Price(0.10, "standard-resolution alarm metric-month", _CLOUDWATCH),
     "dashboard_month": Price(3.00, "dashboard-month", _CLOUDWATCH),
+    "kms_key_month": Price(1.00, "customer managed KMS key-month (the alarm topic's)",
+                           "https://aws.amazon.com/kms/pricing/"),
     "s3_put": Price(0.005 / 1000, "PUT request, S3 Standard", _S3),
     "s3_get": Price(0.0004 / 1000, "GET request, S3 Standard", _S3),
     "s3_gb_month": Price(0.023, "GB-month, S3 Standard (first 50 TB)", _S3),
@@ -102,7 +104,8 @@ class Assumptions:
     availability_zones: int = 2
     secrets: int = 3
     min_hosts: int = 1
-    alarms: int = 30
+    # infra/monitoring.py: 7 DLQs, 6 queues, 11 functions x 2, API 2, hosts 2, app 4
+    alarms: int = 43
     dashboards: int = 1
     metric_dimension_values: int = 1  # one stage (the Prefix dimension) per account
     queues_polled: int = 6  # SQS event sources: each polled by Lambda while idle
@@ -263,9 +266,10 @@ def fixed_per_month(s: SessionUsage, a: Assumptions, costs: Costs) -> None:
                              * s.adoption_sweep_read_units * p["dynamodb_read_unit"]))
     metrics = s.custom_metrics * a.metric_dimension_values
     costs.add("CloudWatch metrics, alarms, dashboard", col,
-              f"{metrics} custom metrics, {a.alarms} alarms, {a.dashboards} dashboard",
+              f"{metrics} custom metrics, {a.alarms} alarms, {a.dashboards} dashboard, "
+              "the alarm topic's KMS key",
               metrics * p["metric_month"] + a.alarms * p["alarm_month"]
-              + a.dashboards * p["dashboard_month"])
+              + a.dashboards * p["dashboard_month"] + p["kms_key_month"])
     runs = SECONDS_PER_MONTH / 60
     costs.add("Lambda", col, f"the reconciler, {runs:,.0f} runs",
               runs * p["lambda_request"] + lambda_gb_seconds(

@@ -33,6 +33,7 @@ from constructs import Node
 from chalicelib import resources
 from infra.data import pascal
 from infra.nag import acknowledge
+from infra.network import VPC_FUNCTION_ACTIONS
 
 DEFAULT_REGION = "us-east-1"
 # The cap on concurrent invocations of the bulk lane's worker (CDK context key, default): the
@@ -177,10 +178,7 @@ class ChaliceApp:
             policy_document={"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                  "Resource": log_group.log_group_arn},
-                {"Effect": "Allow", "Resource": "*", "Action": [
-                    "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
-                    "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]},
+                {"Effect": "Allow", "Resource": "*", "Action": VPC_FUNCTION_ACTIONS},
                 {"Effect": "Allow", "Resource": queue_arns, "Action": [
                     "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                     "sqs:ChangeMessageVisibility"]},

@@ -15,6 +15,11 @@ from aws_cdk import aws_s3 as s3
 
 CIDR = "10.40.0.0/16"
 PRIVATE = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+# What a function in the VPC does with its network interfaces (EC2 has no resource-level
+# permissions for these).
+VPC_FUNCTION_ACTIONS = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
 INTERFACE_ENDPOINTS = {
     "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
     "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,

@@ -21,6 +21,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from infra.nag import acknowledge
+from infra.network import VPC_FUNCTION_ACTIONS
 
 ROTATION_FUNCTION = "RotateSecret"  # app.py: @app.lambda_function(name="rotate_secret")
 # (construct id, description, environment variable, days between rotations). Only current and
@@ -81,10 +82,7 @@ class Secrets:
             actions=["logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[log_group.log_group_arn]))
         role.add_to_policy(iam.PolicyStatement(
-            actions=["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
-                     "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
-                     "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
-                     "secretsmanager:GetRandomPassword"],
+            actions=[*VPC_FUNCTION_ACTIONS, "secretsmanager:GetRandomPassword"],
             resources=["*"]))
         role.add_to_policy(iam.PolicyStatement(
             actions=["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",

@@ -80,7 +80,7 @@ def test_fixed_floor():
     assert costs.total(column, "VPC interface endpoints") == pytest.approx(5 * 2 * 730 * 0.01)
     assert costs.total(column, "Secrets Manager") == pytest.approx(1.20)
     assert costs.total(column, "CloudWatch metrics, alarms, dashboard") == pytest.approx(
-        9 * 0.30 + 30 * 0.10 + 3.00)
+        9 * 0.30 + 43 * 0.10 + 3.00 + 1.00)
     assert costs.total(column, "SQS") == pytest.approx(6 * 648_000 * 0.40 / MILLION)
     runs = 730 * 60
     reconciler = lines(costs, "Lambda", column)[0]

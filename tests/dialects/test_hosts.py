@@ -12,19 +12,10 @@ import pytest
 import app as app_module
 from chalicelib.api.dialects import NAMES
 from chalicelib.api.dialects.hosts import dialect_of
+from chalicelib.devstack.runtime import LambdaContext
 from tests.conftest import PASSWORD, Tenant, call
 
 DOMAIN = "wa.example.com"
-
-
-class _Context:
-    aws_request_id = "req-1"
-    function_name = "wagate-test-dialect_edge"
-    memory_limit_in_mb = 512
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
 
 
 def _edge(method: str, host: str, path: str, body: Any = None,
@@ -43,7 +34,7 @@ def _edge(method: str, host: str, path: str, body: Any = None,
                            "apiId": "edge", "identity": {"sourceIp": "127.0.0.1"}},
         "body": json.dumps(body) if body is not None else None, "isBase64Encoded": False,
     }
-    return app_module.dialect_edge(event, _Context())
+    return app_module.dialect_edge(event, LambdaContext("wagate-test-dialect_edge"))
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The synthesis runs ``infra/app.py`` in a child process, exactly as ``make synth`` does: the
 Chalice construct imports ``app.py`` with the stage's environment, which must not leak into the
 other tests' process (env vars, cached settings, blueprints bound to another app object). The
-fixture is session-scoped so ``test_synth.py`` and ``test_fleet.py`` share the one subprocess.
+fixture is session-scoped and xdist workers share one synthesis through a file lock.
 
 A fake ``docker`` is first on the child's PATH (and is ``$CDK_DOCKER``): it records any call, so
 a test can prove that synthesis (which stages the session-host image's build context) never
@@ -12,6 +12,7 @@ needs Docker.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -26,7 +27,6 @@ from aws_cdk.assertions import Template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRA_DIR = REPO_ROOT / "infra"
-INFRA_TESTS = Path(__file__).resolve().parent
 STAGE = "test"  # not the default "dev", so a prefix mix-up shows
 PREFIX = f"wagate-{STAGE}"
 # Every optional part on: production retention, alarm email, custom domain, FCM push.
@@ -58,14 +58,13 @@ class Synth:
         return json.loads(assets_file.read_text())
 
 
-@pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """The cloud assembly of the test stage, synthesized once per test run."""
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    fake_bin = tmp_path_factory.mktemp("fake-docker")
-    docker_log = fake_bin / "calls.log"
+def _synthesize(root: Path) -> None:
+    """Run ``infra/app.py`` into ``root/cdk.out`` and keep its output beside it."""
+    outdir, fake_bin = root / "cdk.out", root / "fake-docker"
+    outdir.mkdir()
+    fake_bin.mkdir()
     docker = fake_bin / "docker"
-    docker.write_text(_FAKE_DOCKER.format(log=docker_log))
+    docker.write_text(_FAKE_DOCKER.format(log=fake_bin / "calls.log"))
     docker.chmod(0o755)
     env = {
         **os.environ,
@@ -86,13 +85,31 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         timeout=900,
         check=False,
     )
-    assert done.returncode == 0, f"synth failed:\n{done.stdout}\n{done.stderr}"
+    (root / "output.txt").write_text(f"{done.returncode}\n{done.stdout}\n{done.stderr}")
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The cloud assembly of the test stage, synthesized once per test run: the first xdist
+    worker to ask synthesizes under a lock in the run's shared temporary directory, the others
+    read what it wrote."""
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's base is popen-gw<N> inside the run's own directory.
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "infra-synth"
+    root.mkdir(exist_ok=True)
+    with (root.parent / "infra-synth.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "output.txt").exists():
+            _synthesize(root)
+    code, _, output = (root / "output.txt").read_text().partition("\n")
+    assert code == "0", f"synth failed:\n{output}"
+    outdir = root / "cdk.out"
     (template_file,) = outdir.glob("*.template.json")
     template = json.loads(template_file.read_text())
     assert template["Description"] == f"wagate WhatsApp gateway ({STAGE})"
+    docker_log = root / "fake-docker" / "calls.log"
     calls = docker_log.read_text().splitlines() if docker_log.exists() else []
-    return Synth(outdir=outdir, template=template, docker_calls=calls,
-                 output=done.stdout + done.stderr)
+    return Synth(outdir=outdir, template=template, docker_calls=calls, output=output)
 
 
 @pytest.fixture(scope="session")
@@ -191,9 +208,3 @@ def get_att_arn(logical_id: str) -> dict[str, Any]:
 def get_att_group_id(logical_id: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "GroupId"]}
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every infra test on one xdist worker (``--dist loadgroup``): one synthesis per run."""
-    for item in items:
-        if INFRA_TESTS in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("synth"))

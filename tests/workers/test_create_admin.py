@@ -7,20 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import app as app_module
+from chalicelib.devstack.runtime import LambdaContext
 from tests.conftest import call
 
 
-class _Context:
-    aws_request_id = "req-1"
-    function_name = "wagate-test-create_admin"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
-
-
 def _invoke(payload: dict[str, Any]) -> dict[str, Any]:
-    return app_module.create_admin(payload, _Context())
+    return app_module.create_admin(payload, LambdaContext("wagate-test-create_admin"))
 
 
 def test_the_first_admin_is_made_once_and_logs_in(client: Any) -> None:
