@@ -112,7 +112,8 @@ def test_a_campaign_reaches_everyone_once_through_a_pause_and_a_failover(stack: 
     # A send in flight on the killed host (handed over, no answer) may end failed with
     # outcome_unknown: wagate cannot tell whether it left, so it never sends it again.
     unknown = api("GET", f"/campaigns/{cid}/recipients?status=failed")["items"]
-    assert len(unknown) <= 2 and all(i["reason"] == "outcome_unknown" for i in unknown), unknown
+    assert len(unknown) <= 2 and all(i["reason"] == "outcome_unknown" for i in unknown), \
+        [(i["to"], i["reason"], i.get("error")) for i in unknown]
     in_doubt = {"+" + i["to"].split("@")[0] for i in unknown}
     assert done(progress) + len(unknown) == RECIPIENTS - len(OPTED_OUT)
     assert (progress["failed"], progress["skipped"], progress["pending"],
