@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from chalicelib.devstack import launch
-from chalicelib.devstack.launch import StackProcess, free_port, wait_until
+from chalicelib.devstack.launch import StackProcess, free_ports, wait_until
 from chalicelib.devstack.listen import WebhookReceiver
 from tests.e2e.stacks import running_stack
 
@@ -92,7 +92,7 @@ def _readme_walkthrough() -> str:
 @pytest.mark.slow
 def test_readme_walkthrough_runs_verbatim(stack: StackProcess, tmp_path: Path):
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
-    hook_port = free_port()
+    hook_port, _ = free_ports(2)  # the walkthrough's listeners: HOOK_PORT and HOOK_PORT + 1
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", _readme_walkthrough()],
                             cwd=tmp_path, capture_output=True, text=True, timeout=180,
                             env={**os.environ, "B": stack.base, "HOOK_PORT": str(hook_port),
