@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,11 +25,12 @@ def _checked(name: str, values: tuple[str, ...], min_length: int) -> tuple[str, 
     return values
 
 
-class KeyringBase:
+class KeyringBase(ABC):
     """``current``, ``accepted`` and ``first`` over ``_values`` (current first)."""
 
+    @abstractmethod
     def _values(self) -> tuple[str, ...]:
-        raise NotImplementedError
+        """The accepted values, current first."""
 
     def _reread(self) -> bool:
         """Read the values again if allowed now; True when they changed."""
